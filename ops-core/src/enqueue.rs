@@ -1,0 +1,163 @@
+//! [`Enqueue`]: the builder that turns a typed op into one committed transaction.
+
+use std::future::{Future, IntoFuture};
+use std::pin::Pin;
+
+use serde_json::Value;
+
+use crate::operation::HEADER_KEYS;
+use crate::store::NewOp;
+use crate::{ClusterOperation, Dependency, EnqueueError, Header, OpId, OpTask, Priority, Store, queue_name};
+
+/// Marks an [`Enqueue`] whose priority is not chosen yet. It cannot be awaited: every op needs a priority
+/// and there is deliberately no default.
+#[derive(Clone, Copy, Debug)]
+pub struct NoPriority;
+
+/// A pending enqueue of one op. Set its priority and tasks, then `.await` it.
+///
+/// ```ignore
+/// let id = NodeInstOp { node_uuid, instance_uuid }
+///     .enqueue(&store)
+///     .priority(Priority::UserFacing)
+///     .task(NodeInstTask::HealthCheckKvmProcess)
+///     .await?;
+/// ```
+///
+/// Awaiting writes the op header, its `queued` state, its work-queue row, one target row per declared
+/// target and the audit event in one transaction, and returns the op's id; on error nothing is written.
+#[must_use = "an enqueue does nothing until it is awaited"]
+#[derive(Debug)]
+pub struct Enqueue<'s, Op: ClusterOperation, P = NoPriority> {
+    store: &'s Store,
+    op: Op,
+    priority: P,
+    uuid: Option<OpId>,
+    request_id: Option<String>,
+    tasks: Vec<Op::Task>,
+    depends_on: Vec<Dependency>,
+    runs_after: Vec<Dependency>,
+}
+
+impl<'s, Op: ClusterOperation> Enqueue<'s, Op, NoPriority> {
+    pub(crate) fn new(store: &'s Store, op: Op) -> Self {
+        Enqueue {
+            store,
+            op,
+            priority: NoPriority,
+            uuid: None,
+            request_id: None,
+            tasks: Vec::new(),
+            depends_on: Vec::new(),
+            runs_after: Vec::new(),
+        }
+    }
+}
+
+impl<'s, Op: ClusterOperation, P> Enqueue<'s, Op, P> {
+    /// Chooses the priority; required.
+    pub fn priority(self, priority: Priority) -> Enqueue<'s, Op, Priority> {
+        Enqueue {
+            store: self.store,
+            op: self.op,
+            priority,
+            uuid: self.uuid,
+            request_id: self.request_id,
+            tasks: self.tasks,
+            depends_on: self.depends_on,
+            runs_after: self.runs_after,
+        }
+    }
+
+    /// Appends one task; at least one is required.
+    pub fn task(mut self, task: Op::Task) -> Self {
+        self.tasks.push(task);
+        self
+    }
+
+    /// Appends tasks, in order.
+    pub fn tasks(mut self, tasks: impl IntoIterator<Item = Op::Task>) -> Self {
+        self.tasks.extend(tasks);
+        self
+    }
+
+    /// A hard dependency: this op waits for `dependency`, and fails or aborts if it does.
+    pub fn depends_on(mut self, dependency: Dependency) -> Self {
+        self.depends_on.push(dependency);
+        self
+    }
+
+    /// An ordering-only dependency: this op runs after `dependency` ends, however it ends.
+    pub fn runs_after(mut self, dependency: Dependency) -> Self {
+        self.runs_after.push(dependency);
+        self
+    }
+
+    /// The API request that caused this op, for tracing it across services.
+    pub fn request_id(mut self, request_id: impl Into<String>) -> Self {
+        self.request_id = Some(request_id.into());
+        self
+    }
+
+    /// Uses a caller-chosen id instead of a fresh one, e.g. to make a retried request idempotent: a second
+    /// enqueue with the same id fails with [`EnqueueError::Duplicate`] and writes nothing.
+    pub fn uuid(mut self, uuid: OpId) -> Self {
+        self.uuid = Some(uuid);
+        self
+    }
+}
+
+impl<'s, Op: ClusterOperation> Enqueue<'s, Op, Priority> {
+    /// Validates the op and builds what the transaction writes.
+    fn prepare(self) -> Result<(&'s Store, NewOp), EnqueueError> {
+        if self.tasks.is_empty() {
+            return Err(EnqueueError::NoTasks);
+        }
+        let op_type = Op::OP_TYPE;
+        let header = Header {
+            uuid: self.uuid.unwrap_or_else(OpId::new_v4),
+            priority: self.priority,
+            request_id: self.request_id,
+            tasks: self.tasks,
+            depends_on: self.depends_on,
+            runs_after: self.runs_after,
+            version: Op::VERSION,
+        };
+        let serialize = |source| EnqueueError::Serialize { op_type, source };
+        let Value::Object(body) = serde_json::to_value(&self.op).map_err(serialize)? else {
+            return Err(EnqueueError::BodyNotObject { op_type });
+        };
+        if let Some(field) = body.keys().find(|key| HEADER_KEYS.contains(&key.as_str())) {
+            return Err(EnqueueError::ReservedField { op_type, field: field.clone() });
+        }
+        let Value::Object(mut metadata) = serde_json::to_value(&header).map_err(serialize)? else {
+            unreachable!("a struct serialises to a JSON object")
+        };
+        metadata.extend(body);
+        let new_op = NewOp {
+            uuid: header.uuid,
+            op_type,
+            version: Op::VERSION,
+            priority: header.priority,
+            request_id: header.request_id,
+            task_names: header.tasks.iter().map(|task| task.name()).collect(),
+            queue_name: queue_name(self.op.queue_target(), Op::family(), header.priority),
+            metadata,
+            targets: self.op.targets(),
+            context: self.op.context(),
+        };
+        Ok((self.store, new_op))
+    }
+}
+
+impl<'s, Op: ClusterOperation> IntoFuture for Enqueue<'s, Op, Priority> {
+    type Output = Result<OpId, EnqueueError>;
+    type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send + 's>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(async move {
+            let (store, op) = self.prepare()?;
+            store.enqueue_new_op(&op).await
+        })
+    }
+}

@@ -1,0 +1,127 @@
+//! What differs between SQLite, MariaDB and PostgreSQL: placeholders, parameter limits, how a transaction
+//! that writes begins, and which errors mean "try the whole transaction again".
+
+use std::sync::OnceLock;
+
+/// One of the three supported SQL dialects.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Dialect {
+    /// SQLite 3 (bundled), the embedded default.
+    Sqlite,
+    /// MariaDB ≥ 10.6 (or MySQL) with InnoDB, through sqlx's MySQL driver.
+    MySql,
+    /// PostgreSQL ≥ 14.
+    Postgres,
+}
+
+impl Dialect {
+    /// The name used in messages and test output.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "sqlite",
+            Dialect::MySql => "mariadb",
+            Dialect::Postgres => "postgres",
+        }
+    }
+
+    /// How many bind parameters one statement may carry, with headroom: SQLite's bundled build allows
+    /// 32766, MariaDB's protocol and PostgreSQL's allow 65535.
+    pub(crate) const fn max_params(self) -> usize {
+        match self {
+            Dialect::Sqlite => 32_000,
+            Dialect::MySql | Dialect::Postgres => 65_000,
+        }
+    }
+
+    /// The statement that opens a writing transaction. SQLite takes the write lock up front (`IMMEDIATE`):
+    /// a deferred transaction that upgrades its lock can fail with `SQLITE_BUSY` without the busy handler
+    /// ever waiting.
+    pub(crate) const fn begin_write(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "BEGIN IMMEDIATE",
+            Dialect::MySql | Dialect::Postgres => "BEGIN",
+        }
+    }
+
+    /// Whether a failed transaction may succeed if run again from the start: a deadlock, a serialization
+    /// failure, a lock wait timeout or a busy SQLite database.
+    pub(crate) fn is_retryable(self, error: &sqlx::Error) -> bool {
+        let Some(db) = error.as_database_error() else {
+            return matches!(error, sqlx::Error::PoolTimedOut);
+        };
+        match self {
+            Dialect::Sqlite => {
+                // Extended result codes keep the primary code in the low byte.
+                let code = db.code().and_then(|c| c.parse::<i32>().ok()).unwrap_or(0);
+                matches!(code & 0xff, 5 /* SQLITE_BUSY */ | 6 /* SQLITE_LOCKED */)
+            }
+            Dialect::MySql => {
+                let number = db.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>().map(|e| e.number());
+                // 1213 deadlock (also Galera's certification failure), 1205 lock wait timeout.
+                matches!(number, Some(1213 | 1205)) || db.code().as_deref() == Some("40001")
+            }
+            Dialect::Postgres => matches!(db.code().as_deref(), Some("40001" | "40P01")),
+        }
+    }
+
+    /// Renders a statement written with `?` placeholders for this dialect. PostgreSQL numbers them (`$1`);
+    /// the rendering is done once per call site and kept in `cache`.
+    pub(crate) fn render(self, sql: &'static str, cache: &'static OnceLock<String>) -> &'static str {
+        match self {
+            Dialect::Sqlite | Dialect::MySql => sql,
+            Dialect::Postgres => cache.get_or_init(|| number_placeholders(sql)).as_str(),
+        }
+    }
+}
+
+/// `?` → `$1`, `$2`, ... outside string literals.
+fn number_placeholders(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len() + 16);
+    let mut in_string = false;
+    let mut n = 0;
+    for c in sql.chars() {
+        match c {
+            '\'' => {
+                in_string = !in_string;
+                out.push(c);
+            }
+            '?' if !in_string => {
+                n += 1;
+                out.push('$');
+                out.push_str(&n.to_string());
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// A statement with `?` placeholders, rendered for the dialect once per call site.
+macro_rules! sql {
+    ($dialect:expr, $text:expr) => {{
+        static POSTGRES: ::std::sync::OnceLock<String> = ::std::sync::OnceLock::new();
+        $crate::store::dialect::Dialect::render($dialect, $text, &POSTGRES)
+    }};
+}
+pub(crate) use sql;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn postgres_placeholders_are_numbered_outside_strings() {
+        assert_eq!(
+            number_placeholders("SELECT 1 FROM t WHERE a = ? AND b = '?' AND c IN (?, ?)"),
+            "SELECT 1 FROM t WHERE a = $1 AND b = '?' AND c IN ($2, $3)"
+        );
+    }
+
+    #[test]
+    fn other_dialects_keep_question_marks() {
+        static CACHE: OnceLock<String> = OnceLock::new();
+        assert_eq!(Dialect::Sqlite.render("a = ?", &CACHE), "a = ?");
+        assert_eq!(Dialect::MySql.render("a = ?", &CACHE), "a = ?");
+        assert_eq!(Dialect::Postgres.render("a = ?", &CACHE), "a = $1");
+    }
+}

@@ -1,0 +1,181 @@
+//! The one-transaction enqueue: header, `queued` state, work-queue row, every target row and the audit
+//! event commit together or not at all.
+
+use std::collections::BTreeSet;
+
+use serde_json::{Map, Value, json};
+use uuid::Uuid;
+
+use super::dialect::sql;
+use super::retry::{RetryFailure, with_retry};
+use super::{Store, now, with_backend};
+use crate::{ContextSet, EnqueueError, ObjectRef, OpId, Priority, TargetSet};
+
+/// An op ready to be written: everything the enqueue transaction stores, already validated.
+#[derive(Debug)]
+pub(crate) struct NewOp {
+    pub(crate) uuid: OpId,
+    pub(crate) op_type: &'static str,
+    pub(crate) version: u32,
+    pub(crate) priority: Priority,
+    pub(crate) request_id: Option<String>,
+    pub(crate) task_names: Vec<&'static str>,
+    pub(crate) queue_name: String,
+    /// The op's stored JSON: header and body in one flat object.
+    pub(crate) metadata: Map<String, Value>,
+    pub(crate) targets: TargetSet,
+    pub(crate) context: ContextSet,
+}
+
+/// Bind parameters per target row; bounds how many rows one INSERT carries.
+const TARGET_COLUMNS: usize = 5;
+
+impl Store {
+    /// Writes `op` in one transaction, retried whole on contention. The raw target writer: crate-private, so
+    /// that the only way to record a target is through a [`ClusterOperation`](crate::ClusterOperation).
+    pub(crate) async fn enqueue_new_op(&self, op: &NewOp) -> Result<OpId, EnqueueError> {
+        let created_at = now();
+        let metadata_json = Value::Object(op.metadata.clone()).to_string();
+        let payload = json!({"operation_type": op.op_type, "operation_uuid": op.uuid}).to_string();
+        let op_uuid = op.uuid.to_string();
+        let column = |key: &str| op.metadata.get(key).and_then(Value::as_str).map(str::to_owned);
+        let (node_uuid, instance_uuid, network_uuid) =
+            (column("node_uuid"), column("instance_uuid"), column("network_uuid"));
+        let event = AuditEvent::for_op(op);
+        let targets: Vec<&ObjectRef> = op.targets.iter().collect();
+        // Every attempt borrows these; `async move` below copies the references, not the values.
+        let (op_uuid, metadata_json, payload) = (op_uuid.as_str(), metadata_json.as_str(), payload.as_str());
+        let (node_uuid, instance_uuid, network_uuid) =
+            (node_uuid.as_deref(), instance_uuid.as_deref(), network_uuid.as_deref());
+        let (event, targets) = (&event, targets.as_slice());
+
+        let outcome = with_backend!(self, |pool, dialect| {
+            with_retry(dialect, || async move {
+                let mut tx = pool.begin_with(dialect.begin_write()).await?;
+                let inserted = sqlx::query(sql!(
+                    dialect,
+                    "INSERT INTO cluster_operations (uuid, operation_type, version, created_at, node_uuid, \
+                     instance_uuid, network_uuid, priority, queue_name, request_id, metadata_json) \
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                ))
+                .bind(op_uuid)
+                .bind(op.op_type)
+                .bind(i64::from(op.version))
+                .bind(created_at)
+                .bind(node_uuid)
+                .bind(instance_uuid)
+                .bind(network_uuid)
+                .bind(op.priority.name())
+                .bind(op.queue_name.as_str())
+                .bind(op.request_id.as_deref())
+                .bind(metadata_json)
+                .execute(&mut *tx)
+                .await;
+                match inserted {
+                    Err(error) if error.as_database_error().is_some_and(|e| e.is_unique_violation()) => {
+                        return Ok(Err(EnqueueError::Duplicate(op.uuid)));
+                    }
+                    other => other?,
+                };
+                sqlx::query(sql!(
+                    dialect,
+                    "INSERT INTO object_states (object_type, object_uuid, state_value, update_time, message) \
+                     VALUES (?, ?, 'queued', ?, NULL)"
+                ))
+                .bind(op.op_type)
+                .bind(op_uuid)
+                .bind(created_at)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(sql!(
+                    dialect,
+                    "INSERT INTO work_queue (queue_name, scheduled_at, claimed_at, claimed_by, attempts, payload, \
+                     created_at) VALUES (?, ?, NULL, NULL, 0, ?, ?)"
+                ))
+                .bind(op.queue_name.as_str())
+                .bind(created_at)
+                .bind(payload)
+                .bind(created_at)
+                .execute(&mut *tx)
+                .await?;
+                for chunk in targets.chunks(dialect.max_params() / TARGET_COLUMNS) {
+                    let mut insert = sqlx::QueryBuilder::new(
+                        "INSERT INTO cluster_operation_targets \
+                         (operation_uuid, operation_type, target_object_type, target_uuid, created_at) ",
+                    );
+                    insert.push_values(chunk, |mut row, target| {
+                        row.push_bind(op_uuid)
+                            .push_bind(op.op_type)
+                            .push_bind(target.object_type.as_str())
+                            .push_bind(target.uuid.hyphenated().to_string())
+                            .push_bind(created_at);
+                    });
+                    insert.build().execute(&mut *tx).await?;
+                }
+                sqlx::query(sql!(
+                    dialect,
+                    "INSERT INTO events (event_uuid, event_type, timestamp, fqdn, duration, message, extra, \
+                     request_id) VALUES (?, 'audit', ?, ?, NULL, ?, ?, ?)"
+                ))
+                .bind(event.uuid.as_str())
+                .bind(created_at)
+                .bind(self.fqdn())
+                .bind(event.message.as_str())
+                .bind(event.extra.as_str())
+                .bind(op.request_id.as_deref())
+                .execute(&mut *tx)
+                .await?;
+                for chunk in event.links.chunks(dialect.max_params() / 3) {
+                    let mut insert =
+                        sqlx::QueryBuilder::new("INSERT INTO event_objects (object_type, object_uuid, event_uuid) ");
+                    insert.push_values(chunk, |mut row, (object_type, object_uuid)| {
+                        row.push_bind(object_type.as_str()).push_bind(object_uuid.as_str()).push_bind(event.uuid.as_str());
+                    });
+                    insert.build().execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+                Ok(Ok(op.uuid))
+            })
+            .await
+        });
+        match outcome {
+            Ok(result) => {
+                if result.is_ok() {
+                    tracing::debug!(op_type = op.op_type, op_uuid = %op.uuid, queue = %op.queue_name, "enqueued");
+                }
+                result
+            }
+            Err(RetryFailure::Contended { attempts, source }) => Err(EnqueueError::Contended { attempts, source }),
+            Err(RetryFailure::Fatal(source)) => Err(EnqueueError::Database(source)),
+        }
+    }
+}
+
+/// The audit event of one enqueue (DOMAIN.md §7): linked to the op, every target and every context id.
+struct AuditEvent {
+    uuid: String,
+    message: String,
+    extra: String,
+    links: Vec<(String, String)>,
+}
+
+impl AuditEvent {
+    fn for_op(op: &NewOp) -> AuditEvent {
+        let mut extra = op.metadata.clone();
+        if let Some(uuid) = extra.remove("uuid") {
+            extra.insert("op_uuid".to_owned(), uuid);
+        }
+        extra.insert("op_type".to_owned(), Value::from(op.op_type));
+        let mut links = BTreeSet::new();
+        links.insert((op.op_type.to_owned(), op.uuid.to_string()));
+        for object in op.targets.iter().chain(op.context.iter()) {
+            links.insert((object.object_type.as_str().to_owned(), object.uuid.hyphenated().to_string()));
+        }
+        AuditEvent {
+            uuid: Uuid::new_v4().hyphenated().to_string(),
+            message: format!("{} operation created with tasks {}", op.op_type, op.task_names.join(", ")),
+            extra: Value::Object(extra).to_string(),
+            links: links.into_iter().collect(),
+        }
+    }
+}

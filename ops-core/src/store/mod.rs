@@ -1,0 +1,238 @@
+//! [`Store`]: the ops tables on SQLite, MariaDB or PostgreSQL, chosen at run time by the URL.
+//!
+//! The store holds one native sqlx pool per backend behind one type, rather than sqlx's `Any` driver: the
+//! native drivers give exact error codes (deadlock, serialization failure, `SQLITE_BUSY`) for the enqueue
+//! retry, `BEGIN IMMEDIATE` on SQLite, and full type support, while every query is still written once and
+//! compiled for each backend by [`with_backend!`].
+
+pub(crate) mod dialect;
+mod enqueue;
+mod queries;
+mod retry;
+mod schema;
+mod state;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+
+pub use dialect::Dialect;
+pub(crate) use enqueue::NewOp;
+pub use queries::{HistoryPage, OpRef, TargetingOp, TerminalOp, DEFAULT_HISTORY_LIMIT};
+pub use schema::SchemaVersion;
+
+use crate::StoreError;
+
+/// The ops store: every read and write of operations, targets and states goes through it.
+///
+/// Cloning is cheap and shares the connection pool.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: Pool,
+    fqdn: String,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) enum Pool {
+    Sqlite(SqlitePool),
+    MySql(MySqlPool),
+    Postgres(PgPool),
+}
+
+/// Runs `$body` with `$pool` bound to the store's concrete sqlx pool and `$dialect` to its [`Dialect`].
+///
+/// The body is compiled once per backend, so it is ordinary typed sqlx code with no dynamic dispatch.
+macro_rules! with_backend {
+    ($store:expr, |$pool:ident, $dialect:ident| $body:expr) => {
+        match &$store.pool {
+            $crate::store::Pool::Sqlite($pool) => {
+                let $dialect = $crate::store::Dialect::Sqlite;
+                $body
+            }
+            $crate::store::Pool::MySql($pool) => {
+                let $dialect = $crate::store::Dialect::MySql;
+                $body
+            }
+            $crate::store::Pool::Postgres($pool) => {
+                let $dialect = $crate::store::Dialect::Postgres;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use with_backend;
+
+/// How to open a [`Store`]. [`Store::connect`] covers the common case.
+#[derive(Clone, Debug)]
+pub struct StoreOptions {
+    url: String,
+    create_if_missing: bool,
+    max_connections: u32,
+    acquire_timeout: Duration,
+    busy_timeout: Duration,
+    fqdn: Option<String>,
+}
+
+impl StoreOptions {
+    /// Options for this URL: `sqlite://path`, `sqlite::memory:`, `mysql://` or `mariadb://`, `postgres://`.
+    pub fn new(url: impl Into<String>) -> Self {
+        StoreOptions {
+            url: url.into(),
+            create_if_missing: false,
+            max_connections: 8,
+            acquire_timeout: Duration::from_secs(10),
+            busy_timeout: Duration::from_secs(5),
+            fqdn: None,
+        }
+    }
+
+    /// Create a missing SQLite database file. Off by default, so that reading a mistyped path reports an
+    /// error instead of leaving an empty database behind. Servers' databases are never created.
+    pub fn create_if_missing(mut self, create: bool) -> Self {
+        self.create_if_missing = create;
+        self
+    }
+
+    /// The most connections the pool opens (default 8; an in-memory SQLite database always uses 1).
+    pub fn max_connections(mut self, max: u32) -> Self {
+        self.max_connections = max.max(1);
+        self
+    }
+
+    /// How long to wait for a free connection, and for a server to answer when connecting (default 10 s).
+    pub fn acquire_timeout(mut self, timeout: Duration) -> Self {
+        self.acquire_timeout = timeout;
+        self
+    }
+
+    /// The host name recorded on audit events (default: this machine's host name).
+    pub fn fqdn(mut self, fqdn: impl Into<String>) -> Self {
+        self.fqdn = Some(fqdn.into());
+        self
+    }
+
+    /// Opens the pool and checks that the schema is not newer than this build knows.
+    ///
+    /// A database with no schema yet is accepted, so that [`Store::migrate`] can create it.
+    pub async fn connect(self) -> Result<Store, StoreError> {
+        let redacted = redact_password(&self.url);
+        let invalid = |reason: String| StoreError::InvalidUrl { url: redacted.clone(), reason };
+        let scheme = self.url.split_once(':').map(|(scheme, _)| scheme).unwrap_or_default();
+        let pool = match scheme {
+            "sqlite" => {
+                let options = SqliteConnectOptions::from_str(&self.url)
+                    .map_err(|e| invalid(e.to_string()))?
+                    .create_if_missing(self.create_if_missing)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .busy_timeout(self.busy_timeout)
+                    .foreign_keys(true);
+                // An in-memory database lives as long as one of its connections: keep exactly one, forever.
+                let memory = self.url.contains(":memory:") || self.url.contains("mode=memory");
+                let pool_options = if memory {
+                    SqlitePoolOptions::new().max_connections(1).min_connections(1).idle_timeout(None).max_lifetime(None)
+                } else {
+                    SqlitePoolOptions::new().max_connections(self.max_connections)
+                };
+                let pool = pool_options
+                    .acquire_timeout(self.acquire_timeout)
+                    .connect_with(options)
+                    .await
+                    .map_err(|source| StoreError::Connect { backend: "sqlite", url: redacted.clone(), source })?;
+                Pool::Sqlite(pool)
+            }
+            "mysql" | "mariadb" => {
+                let url = match self.url.strip_prefix("mariadb:") {
+                    Some(rest) => format!("mysql:{rest}"),
+                    None => self.url.clone(),
+                };
+                let options = MySqlConnectOptions::from_str(&url)
+                    .map_err(|e| invalid(e.to_string()))?
+                    .charset("utf8mb4");
+                let pool = MySqlPoolOptions::new()
+                    .max_connections(self.max_connections)
+                    .acquire_timeout(self.acquire_timeout)
+                    .connect_with(options)
+                    .await
+                    .map_err(|source| StoreError::Connect { backend: "mariadb", url: redacted.clone(), source })?;
+                Pool::MySql(pool)
+            }
+            "postgres" | "postgresql" => {
+                let options = PgConnectOptions::from_str(&self.url).map_err(|e| invalid(e.to_string()))?;
+                let pool = PgPoolOptions::new()
+                    .max_connections(self.max_connections)
+                    .acquire_timeout(self.acquire_timeout)
+                    .connect_with(options)
+                    .await
+                    .map_err(|source| StoreError::Connect { backend: "postgres", url: redacted.clone(), source })?;
+                Pool::Postgres(pool)
+            }
+            _ => {
+                return Err(invalid(
+                    "unsupported scheme; expected sqlite:, mysql:, mariadb:, postgres: or postgresql:".to_owned(),
+                ));
+            }
+        };
+        let store = Store { pool, fqdn: self.fqdn.unwrap_or_else(host_name) };
+        store.schema_version().await?;
+        Ok(store)
+    }
+}
+
+impl Store {
+    /// Connects to the database at `url` with default [`StoreOptions`].
+    pub async fn connect(url: &str) -> Result<Store, StoreError> {
+        StoreOptions::new(url).connect().await
+    }
+
+    /// The backend's SQL dialect.
+    pub fn dialect(&self) -> Dialect {
+        with_backend!(self, |_pool, dialect| dialect)
+    }
+
+    /// Closes every connection; in-flight queries finish first.
+    pub async fn close(&self) {
+        with_backend!(self, |pool, _dialect| pool.close().await)
+    }
+
+    pub(crate) fn fqdn(&self) -> &str {
+        &self.fqdn
+    }
+}
+
+/// `scheme://user:secret@host` → `scheme://user:***@host`, for error messages.
+fn redact_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
+    let Some((userinfo, host)) = rest.split_once('@') else { return url.to_owned() };
+    match userinfo.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_owned(),
+    }
+}
+
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|name| name.trim().to_owned())
+        .ok()
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| "localhost".to_owned())
+}
+
+/// Unix time in seconds, the clock of every `created_at` / `update_time` column.
+pub(crate) fn now() -> f64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_redacted_from_urls() {
+        assert_eq!(redact_password("mysql://root:hunter2@db:3306/ops"), "mysql://root:***@db:3306/ops");
+        assert_eq!(redact_password("postgres://ops@db/ops"), "postgres://ops@db/ops");
+        assert_eq!(redact_password("sqlite://ops.db"), "sqlite://ops.db");
+    }
+}

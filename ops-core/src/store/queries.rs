@@ -1,0 +1,485 @@
+//! The history-aware queries over `cluster_operation_targets` (DESIGN.md §6).
+//!
+//! "In flight" is `object_states.state_value IN ('queued', 'preflight', 'executing')`, joined on the op's
+//! uuid alone; everything else, including a missing state row, is terminal. The in-flight queries start
+//! from the few in-flight state rows and probe `uq_cot_op_target` for each, so their cost does not grow
+//! with an object's history. SQLite (`CROSS JOIN`) and MariaDB (`STRAIGHT_JOIN`) are told that join order;
+//! PostgreSQL's planner picks it from statistics.
+
+use std::collections::BTreeSet;
+
+use serde::Serialize;
+use sqlx::Row;
+use uuid::Uuid;
+
+use super::dialect::sql;
+use super::retry::{RetryFailure, with_retry};
+use super::state::parse_state;
+use super::{Dialect, Store, with_backend};
+use crate::{ObjectRef, ObjectType, OpId, OpState, StoreError};
+
+/// The in-flight states as an SQL list; a unit test keeps it equal to [`OpState::IN_FLIGHT`].
+macro_rules! in_flight_sql {
+    () => {
+        "('queued', 'preflight', 'executing')"
+    };
+}
+
+/// Decodes the five columns of a targeting row; a macro because the row type differs per backend.
+macro_rules! targeting_row {
+    ($row:expr) => {
+        RawTargetingOp {
+            sequence_number: $row.try_get(0)?,
+            op_type: $row.try_get(1)?,
+            op_uuid: $row.try_get(2)?,
+            state: $row.try_get(3)?,
+            created_at: $row.try_get(4)?,
+        }
+    };
+}
+/// `{op_type, op_uuid}`: the shape of `last_cluster_operation` in Shaken Fist's external views.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct OpRef {
+    /// The op's type, e.g. `net_op`.
+    pub op_type: String,
+    /// The op's id.
+    pub op_uuid: OpId,
+}
+
+/// One op that targeted an object, as `pending` and `history` list it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TargetingOp {
+    /// The target row's place in the global order; larger is newer.
+    pub sequence_number: i64,
+    /// The op's type.
+    pub op_type: String,
+    /// The op's id.
+    pub op_uuid: OpId,
+    /// The op's state; `None` when its state row is gone (which counts as terminal).
+    pub state: Option<OpState>,
+    /// When the op was enqueued (unix seconds).
+    pub created_at: f64,
+}
+
+/// A terminal op, as the maintainer's cooldown and circuit breaker read it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TerminalOp {
+    /// The op's id.
+    pub op_uuid: OpId,
+    /// Its terminal state.
+    pub state: OpState,
+    /// When it reached that state (unix seconds).
+    pub update_time: f64,
+}
+
+/// The page size of [`Store::history`] when none is given.
+pub const DEFAULT_HISTORY_LIMIT: u32 = 100;
+
+/// A page of an object's history, newest first.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct HistoryPage {
+    /// The ops of this page, newest first.
+    pub ops: Vec<TargetingOp>,
+    /// Pass this as `before` to read the next (older) page; `None` on the last page.
+    pub next_before: Option<i64>,
+}
+
+impl Store {
+    /// Whether any in-flight op targets `target`, however many later ops have finished.
+    ///
+    /// This is the query behind the gate; a gate must use [`Store::is_pending_or_unknown`], which treats an
+    /// error as "pending".
+    pub async fn has_pending(&self, target: impl Into<ObjectRef>) -> Result<bool, StoreError> {
+        let target = target.into();
+        let found: Option<i64> = with_backend!(self, |pool, dialect| {
+            let query = match dialect {
+                Dialect::Sqlite => sql!(
+                    dialect,
+                    concat!(
+                        "SELECT t.sequence_number FROM object_states s CROSS JOIN cluster_operation_targets t ",
+                        "WHERE t.operation_uuid = s.object_uuid AND s.state_value IN ",
+                        in_flight_sql!(),
+                        " AND t.target_object_type = ? AND t.target_uuid = ? LIMIT 1"
+                    )
+                ),
+                Dialect::MySql => sql!(
+                    dialect,
+                    concat!(
+                        "SELECT STRAIGHT_JOIN t.sequence_number FROM object_states s JOIN cluster_operation_targets t ",
+                        "ON t.operation_uuid = s.object_uuid WHERE s.state_value IN ",
+                        in_flight_sql!(),
+                        " AND t.target_object_type = ? AND t.target_uuid = ? LIMIT 1"
+                    )
+                ),
+                Dialect::Postgres => sql!(
+                    dialect,
+                    concat!(
+                        "SELECT t.sequence_number FROM object_states s JOIN cluster_operation_targets t ",
+                        "ON t.operation_uuid = s.object_uuid WHERE s.state_value IN ",
+                        in_flight_sql!(),
+                        " AND t.target_object_type = ? AND t.target_uuid = ? LIMIT 1"
+                    )
+                ),
+            };
+            sqlx::query_scalar(query)
+                .bind(target.object_type.as_str())
+                .bind(uuid_text(target.uuid))
+                .fetch_optional(pool)
+                .await
+        })
+        .map_err(StoreError::query(format!("checking for pending operations on {target}")))?;
+        Ok(found.is_some())
+    }
+
+    /// The gate: `true` when an op is in flight on `target` **or the answer is unknown**.
+    ///
+    /// Fails closed, as Shaken Fist's `has_pending` does: a caller that repairs objects reads `true` as
+    /// "leave it alone", so a database outage must never look like "nothing in flight".
+    pub async fn is_pending_or_unknown(&self, target: impl Into<ObjectRef>) -> bool {
+        let target = target.into();
+        match self.has_pending(target).await {
+            Ok(pending) => pending,
+            Err(error) => {
+                tracing::warn!(%target, %error, "pending-operation check failed; treating the object as busy");
+                true
+            }
+        }
+    }
+
+    /// The op of the newest target row for `target`, in any state: `last_cluster_operation`.
+    pub async fn latest(&self, target: impl Into<ObjectRef>) -> Result<Option<OpRef>, StoreError> {
+        let target = target.into();
+        let action = || format!("reading the latest operation on {target}");
+        let row = with_backend!(self, |pool, dialect| {
+            sqlx::query(sql!(
+                dialect,
+                "SELECT operation_type, operation_uuid FROM cluster_operation_targets \
+                 WHERE target_object_type = ? AND target_uuid = ? ORDER BY sequence_number DESC LIMIT 1"
+            ))
+            .bind(target.object_type.as_str())
+            .bind(uuid_text(target.uuid))
+            .fetch_optional(pool)
+            .await
+            .and_then(|row| {
+                row.map(|row| Ok::<_, sqlx::Error>((row.try_get::<String, _>(0)?, row.try_get::<String, _>(1)?)))
+                    .transpose()
+            })
+        })
+        .map_err(|source| StoreError::Query { action: action(), source })?;
+        row.map(|(op_type, op_uuid)| Ok(OpRef { op_type, op_uuid: parse_op_uuid(&op_uuid)? })).transpose()
+    }
+
+    /// Every in-flight op that targets `target`, oldest first.
+    pub async fn pending(&self, target: impl Into<ObjectRef>) -> Result<Vec<TargetingOp>, StoreError> {
+        let target = target.into();
+        let rows = with_backend!(self, |pool, dialect| {
+            let query = match dialect {
+                Dialect::Sqlite => sql!(
+                    dialect,
+                    concat!(
+                        "SELECT t.sequence_number, t.operation_type, t.operation_uuid, s.state_value, t.created_at ",
+                        "FROM object_states s CROSS JOIN cluster_operation_targets t ",
+                        "WHERE t.operation_uuid = s.object_uuid AND s.state_value IN ",
+                        in_flight_sql!(),
+                        " AND t.target_object_type = ? AND t.target_uuid = ? ORDER BY t.sequence_number"
+                    )
+                ),
+                Dialect::MySql => sql!(
+                    dialect,
+                    concat!(
+                        "SELECT STRAIGHT_JOIN t.sequence_number, t.operation_type, t.operation_uuid, s.state_value, ",
+                        "t.created_at FROM object_states s JOIN cluster_operation_targets t ",
+                        "ON t.operation_uuid = s.object_uuid WHERE s.state_value IN ",
+                        in_flight_sql!(),
+                        " AND t.target_object_type = ? AND t.target_uuid = ? ORDER BY t.sequence_number"
+                    )
+                ),
+                Dialect::Postgres => sql!(
+                    dialect,
+                    concat!(
+                        "SELECT t.sequence_number, t.operation_type, t.operation_uuid, s.state_value, t.created_at ",
+                        "FROM object_states s JOIN cluster_operation_targets t ",
+                        "ON t.operation_uuid = s.object_uuid WHERE s.state_value IN ",
+                        in_flight_sql!(),
+                        " AND t.target_object_type = ? AND t.target_uuid = ? ORDER BY t.sequence_number"
+                    )
+                ),
+            };
+            async {
+                let rows = sqlx::query(query)
+                    .bind(target.object_type.as_str())
+                    .bind(uuid_text(target.uuid))
+                    .fetch_all(pool)
+                    .await?;
+                rows.iter().map(|row| Ok(targeting_row!(row))).collect::<Result<Vec<_>, sqlx::Error>>()
+            }
+            .await
+        })
+        .map_err(StoreError::query(format!("listing pending operations on {target}")))?;
+        rows.into_iter().map(RawTargetingOp::parse).collect()
+    }
+
+    /// Every op that targeted `target`, newest first, `limit` per page; `before` is the previous page's
+    /// [`HistoryPage::next_before`].
+    pub async fn history(
+        &self,
+        target: impl Into<ObjectRef>,
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<HistoryPage, StoreError> {
+        let target = target.into();
+        let limit = limit.max(1);
+        let rows = with_backend!(self, |pool, dialect| async {
+            let rows = sqlx::query(sql!(
+                dialect,
+                "SELECT t.sequence_number, t.operation_type, t.operation_uuid, s.state_value, t.created_at \
+                 FROM cluster_operation_targets t \
+                 LEFT JOIN object_states s ON s.object_type = t.operation_type AND s.object_uuid = t.operation_uuid \
+                 WHERE t.target_object_type = ? AND t.target_uuid = ? AND t.sequence_number < ? \
+                 ORDER BY t.sequence_number DESC LIMIT ?"
+            ))
+            .bind(target.object_type.as_str())
+            .bind(uuid_text(target.uuid))
+            .bind(before.unwrap_or(i64::MAX))
+            .bind(i64::from(limit) + 1)
+            .fetch_all(pool)
+            .await?;
+            rows.iter().map(|row| Ok(targeting_row!(row))).collect::<Result<Vec<_>, sqlx::Error>>()
+        }
+        .await)
+        .map_err(StoreError::query(format!("reading the operation history of {target}")))?;
+        let mut ops = rows.into_iter().map(RawTargetingOp::parse).collect::<Result<Vec<_>, _>>()?;
+        let next_before = if ops.len() > limit as usize {
+            ops.truncate(limit as usize);
+            ops.last().map(|op| op.sequence_number)
+        } else {
+            None
+        };
+        Ok(HistoryPage { ops, next_before })
+    }
+
+    /// Of `targets`, the ones with an in-flight op: the pushdown form of [`Store::has_pending`] for
+    /// callers that walk many objects. One query per object type and parameter-limit chunk.
+    pub async fn filter_pending(&self, targets: &[ObjectRef]) -> Result<BTreeSet<ObjectRef>, StoreError> {
+        let mut by_type: Vec<(ObjectType, Vec<String>)> = Vec::new();
+        for target in targets.iter().collect::<BTreeSet<_>>() {
+            match by_type.last_mut() {
+                Some((object_type, uuids)) if *object_type == target.object_type => uuids.push(uuid_text(target.uuid)),
+                _ => by_type.push((target.object_type, vec![uuid_text(target.uuid)])),
+            }
+        }
+        let mut pending = BTreeSet::new();
+        for (object_type, uuids) in &by_type {
+            let found: Vec<String> = with_backend!(self, |pool, dialect| async {
+                let mut found = Vec::new();
+                for chunk in uuids.chunks(dialect.max_params() - 1) {
+                    let mut query = sqlx::QueryBuilder::new(match dialect {
+                        Dialect::Sqlite => concat!(
+                            "SELECT DISTINCT t.target_uuid FROM object_states s CROSS JOIN cluster_operation_targets t ",
+                            "WHERE t.operation_uuid = s.object_uuid AND s.state_value IN ",
+                            in_flight_sql!(),
+                            " AND t.target_object_type = "
+                        ),
+                        Dialect::MySql => concat!(
+                            "SELECT DISTINCT STRAIGHT_JOIN t.target_uuid FROM object_states s ",
+                            "JOIN cluster_operation_targets t ON t.operation_uuid = s.object_uuid ",
+                            "WHERE s.state_value IN ",
+                            in_flight_sql!(),
+                            " AND t.target_object_type = "
+                        ),
+                        Dialect::Postgres => concat!(
+                            "SELECT DISTINCT t.target_uuid FROM object_states s ",
+                            "JOIN cluster_operation_targets t ON t.operation_uuid = s.object_uuid ",
+                            "WHERE s.state_value IN ",
+                            in_flight_sql!(),
+                            " AND t.target_object_type = "
+                        ),
+                    });
+                    query.push_bind(object_type.as_str()).push(" AND t.target_uuid IN (");
+                    let mut list = query.separated(", ");
+                    for uuid in chunk {
+                        list.push_bind(uuid.as_str());
+                    }
+                    query.push(")");
+                    let rows: Vec<String> = query.build_query_scalar().fetch_all(pool).await?;
+                    found.extend(rows);
+                }
+                Ok::<_, sqlx::Error>(found)
+            }
+            .await)
+            .map_err(StoreError::query(format!("filtering {} {object_type} objects for pending operations", uuids.len())))?;
+            for uuid in found {
+                pending.insert(ObjectRef { object_type: *object_type, uuid: parse_uuid("target_uuid", &uuid)? });
+            }
+        }
+        Ok(pending)
+    }
+
+    /// The `limit` most recent terminal ops on `target`, newest first, optionally of one type: what the
+    /// network maintainer's cooldown and circuit breaker read.
+    pub async fn recent_terminal(
+        &self,
+        target: impl Into<ObjectRef>,
+        op_type: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<TerminalOp>, StoreError> {
+        let target = target.into();
+        let rows = with_backend!(self, |pool, dialect| async {
+            let rows = sqlx::query(sql!(
+                dialect,
+                concat!(
+                    "SELECT t.operation_uuid, s.state_value, s.update_time FROM cluster_operation_targets t ",
+                    "JOIN object_states s ON s.object_uuid = t.operation_uuid ",
+                    "WHERE t.target_object_type = ? AND t.target_uuid = ? AND s.state_value NOT IN ",
+                    in_flight_sql!(),
+                    " AND (? IS NULL OR t.operation_type = ?) ORDER BY s.update_time DESC LIMIT ?"
+                )
+            ))
+            .bind(target.object_type.as_str())
+            .bind(uuid_text(target.uuid))
+            .bind(op_type)
+            .bind(op_type)
+            .bind(i64::from(limit))
+            .fetch_all(pool)
+            .await?;
+            rows.iter()
+                .map(|row| Ok((row.try_get::<String, _>(0)?, row.try_get::<String, _>(1)?, row.try_get::<f64, _>(2)?)))
+                .collect::<Result<Vec<_>, sqlx::Error>>()
+        }
+        .await)
+        .map_err(StoreError::query(format!("reading recent terminal operations on {target}")))?;
+        rows.into_iter()
+            .map(|(op_uuid, state, update_time)| {
+                Ok(TerminalOp { op_uuid: parse_op_uuid(&op_uuid)?, state: parse_state(&state)?, update_time })
+            })
+            .collect()
+    }
+
+    /// Removes a terminal op: its target rows first, then its error report, event links, state row and
+    /// header, in one transaction. An in-flight op is refused: deleting it would hide it from the gate.
+    pub async fn hard_delete_op(&self, op: OpId) -> Result<(), StoreError> {
+        let op_uuid = op.to_string();
+        let op_uuid = op_uuid.as_str();
+        let outcome = with_backend!(self, |pool, dialect| {
+            with_retry(dialect, || async move {
+                let mut tx = pool.begin_with(dialect.begin_write()).await?;
+                let select = match dialect {
+                    Dialect::Sqlite => sql!(
+                        dialect,
+                        "SELECT o.operation_type, s.state_value FROM cluster_operations o LEFT JOIN object_states s \
+                         ON s.object_type = o.operation_type AND s.object_uuid = o.uuid WHERE o.uuid = ?"
+                    ),
+                    Dialect::MySql | Dialect::Postgres => sql!(
+                        dialect,
+                        "SELECT o.operation_type, s.state_value FROM cluster_operations o LEFT JOIN object_states s \
+                         ON s.object_type = o.operation_type AND s.object_uuid = o.uuid WHERE o.uuid = ? FOR UPDATE"
+                    ),
+                };
+                let Some(row) = sqlx::query(select).bind(op_uuid).fetch_optional(&mut *tx).await? else {
+                    return Ok(Err(StoreError::OpNotFound(op)));
+                };
+                let op_type: String = row.try_get(0)?;
+                let state: Option<String> = row.try_get(1)?;
+                // An unknown state is terminal by exclusion, like a missing one.
+                if let Some(Ok(state)) = state.as_deref().map(parse_state)
+                    && state.is_in_flight()
+                {
+                    return Ok(Err(StoreError::OpInFlight { op, state }));
+                }
+                for statement in [
+                    sql!(dialect, "DELETE FROM cluster_operation_targets WHERE operation_uuid = ?"),
+                    sql!(dialect, "DELETE FROM cluster_operation_errors WHERE op_uuid = ?"),
+                ] {
+                    sqlx::query(statement).bind(op_uuid).execute(&mut *tx).await?;
+                }
+                for statement in [
+                    sql!(dialect, "DELETE FROM event_objects WHERE object_type = ? AND object_uuid = ?"),
+                    sql!(dialect, "DELETE FROM object_states WHERE object_type = ? AND object_uuid = ?"),
+                ] {
+                    sqlx::query(statement).bind(op_type.as_str()).bind(op_uuid).execute(&mut *tx).await?;
+                }
+                sqlx::query(sql!(dialect, "DELETE FROM cluster_operations WHERE uuid = ?"))
+                    .bind(op_uuid)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(Ok(()))
+            })
+            .await
+        });
+        match outcome {
+            Ok(result) => result,
+            Err(RetryFailure::Contended { source, .. } | RetryFailure::Fatal(source)) => {
+                Err(StoreError::Query { action: format!("hard-deleting cluster operation {op}"), source })
+            }
+        }
+    }
+
+    /// Removes every target row of an object being hard-deleted; returns how many went.
+    pub async fn hard_delete_object(&self, target: impl Into<ObjectRef>) -> Result<u64, StoreError> {
+        let target = target.into();
+        let deleted = with_backend!(self, |pool, dialect| {
+            sqlx::query(sql!(
+                dialect,
+                "DELETE FROM cluster_operation_targets WHERE target_object_type = ? AND target_uuid = ?"
+            ))
+            .bind(target.object_type.as_str())
+            .bind(uuid_text(target.uuid))
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected())
+        })
+        .map_err(StoreError::query(format!("deleting the target rows of {target}")))?;
+        Ok(deleted)
+    }
+}
+
+/// The one text form of a uuid in every table: dashed, lower case.
+pub(crate) fn uuid_text(uuid: Uuid) -> String {
+    uuid.hyphenated().to_string()
+}
+
+fn parse_uuid(column: &'static str, value: &str) -> Result<Uuid, StoreError> {
+    Uuid::parse_str(value).map_err(|_| StoreError::CorruptRow {
+        table: "cluster_operation_targets",
+        column,
+        value: value.to_owned(),
+    })
+}
+
+fn parse_op_uuid(value: &str) -> Result<OpId, StoreError> {
+    parse_uuid("operation_uuid", value).map(OpId::from_uuid)
+}
+
+/// A targeting row as the driver decodes it, before its strings are checked.
+struct RawTargetingOp {
+    sequence_number: i64,
+    op_type: String,
+    op_uuid: String,
+    state: Option<String>,
+    created_at: f64,
+}
+
+impl RawTargetingOp {
+    fn parse(self) -> Result<TargetingOp, StoreError> {
+        Ok(TargetingOp {
+            sequence_number: self.sequence_number,
+            op_type: self.op_type,
+            op_uuid: parse_op_uuid(&self.op_uuid)?,
+            state: self.state.as_deref().map(parse_state).transpose()?,
+            created_at: self.created_at,
+        })
+    }
+}
+
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn in_flight_sql_matches_the_state_machine() {
+        let listed: Vec<String> = OpState::IN_FLIGHT.iter().map(|s| format!("'{}'", s.as_str())).collect();
+        assert_eq!(in_flight_sql!(), format!("({})", listed.join(", ")));
+    }
+}

@@ -1,0 +1,96 @@
+//! The plan's phase 1 on every backend: `has_pending` is history-aware, and the gate fails closed.
+
+mod support;
+
+use ops_core::{NetworkId, ObjectRef, OpState};
+use ops_testkit::backend_tests;
+use support::enqueue_net_op;
+
+backend_tests! {
+    async fn no_targets_means_nothing_pending(db: &TestDb) {
+        let store = db.migrated_store().await;
+        assert!(!store.has_pending(NetworkId::new_v4()).await.unwrap());
+    }
+
+    async fn a_queued_op_is_pending(db: &TestDb) {
+        let store = db.migrated_store().await;
+        let network = NetworkId::new_v4();
+        enqueue_net_op(&store, network).await;
+        assert!(store.has_pending(network).await.unwrap());
+    }
+
+    async fn an_executing_op_is_pending_and_a_complete_one_is_not(db: &TestDb) {
+        let store = db.migrated_store().await;
+        let network = NetworkId::new_v4();
+        let op = enqueue_net_op(&store, network).await;
+        store.transition(op, OpState::Executing, None).await.unwrap();
+        assert!(store.has_pending(network).await.unwrap());
+        store.transition(op, OpState::Complete, None).await.unwrap();
+        assert!(!store.has_pending(network).await.unwrap());
+    }
+
+    async fn every_terminal_state_is_not_pending(db: &TestDb) {
+        let store = db.migrated_store().await;
+        for end in [OpState::Complete, OpState::Abort, OpState::Error, OpState::Deleted] {
+            let network = NetworkId::new_v4();
+            let op = enqueue_net_op(&store, network).await;
+            store.transition(op, OpState::Executing, None).await.unwrap();
+            store.transition(op, end, None).await.unwrap();
+            assert!(!store.has_pending(network).await.unwrap(), "{end}");
+        }
+    }
+
+    /// The latest-only race: a later op finished while an earlier one is still queued.
+    async fn an_earlier_queued_op_is_pending_after_a_later_op_completed(db: &TestDb) {
+        let store = db.migrated_store().await;
+        let network = NetworkId::new_v4();
+        let earlier = enqueue_net_op(&store, network).await;
+        let later = enqueue_net_op(&store, network).await;
+        store.transition(later, OpState::Executing, None).await.unwrap();
+        store.transition(later, OpState::Complete, None).await.unwrap();
+        assert_eq!(store.latest(network).await.unwrap().unwrap().op_uuid, later);
+        assert!(store.has_pending(network).await.unwrap());
+        let pending = store.pending(network).await.unwrap();
+        assert_eq!(pending.iter().map(|op| op.op_uuid).collect::<Vec<_>>(), [earlier]);
+    }
+
+    async fn several_terminal_ops_then_an_in_flight_one_is_pending(db: &TestDb) {
+        let store = db.migrated_store().await;
+        let network = NetworkId::new_v4();
+        for _ in 0..3 {
+            let op = enqueue_net_op(&store, network).await;
+            store.transition(op, OpState::Executing, None).await.unwrap();
+            store.transition(op, OpState::Error, Some("bridge missing")).await.unwrap();
+        }
+        assert!(!store.has_pending(network).await.unwrap());
+        enqueue_net_op(&store, network).await;
+        assert!(store.has_pending(network).await.unwrap());
+    }
+
+    async fn ops_on_other_objects_do_not_leak(db: &TestDb) {
+        let store = db.migrated_store().await;
+        let busy = NetworkId::new_v4();
+        enqueue_net_op(&store, busy).await;
+        let idle = NetworkId::new_v4();
+        assert!(!store.has_pending(idle).await.unwrap());
+        // Same uuid, other type: an instance is not the network.
+        let same_uuid_instance = ObjectRef { object_type: ops_core::ObjectType::Instance, uuid: busy.as_uuid() };
+        assert!(!store.has_pending(same_uuid_instance).await.unwrap());
+    }
+
+    async fn the_gate_fails_closed_when_the_database_is_gone(db: &TestDb) {
+        let store = db.migrated_store().await;
+        let network = NetworkId::new_v4();
+        assert!(!store.is_pending_or_unknown(network).await);
+        store.close().await;
+        assert!(store.has_pending(network).await.is_err());
+        assert!(store.is_pending_or_unknown(network).await);
+    }
+
+    async fn an_unmigrated_database_makes_has_pending_an_error(db: &TestDb) {
+        let store = db.store().await;
+        let err = store.has_pending(NetworkId::new_v4()).await.unwrap_err();
+        assert!(err.to_string().starts_with("database error while checking for pending operations on network "));
+        assert!(store.is_pending_or_unknown(NetworkId::new_v4()).await);
+    }
+}

@@ -1,0 +1,321 @@
+//! Test databases for the ops workspace.
+//!
+//! Every test gets its own database: a fresh SQLite file, or a fresh database created on the MariaDB or
+//! PostgreSQL server named by `OPS_TEST_MYSQL_URL` / `OPS_TEST_POSTGRES_URL`, dropped again afterwards. So
+//! tests run in parallel and never see each other's rows. Without a server URL its tests print that they
+//! were skipped; with `CI=true` a missing URL fails them, so CI cannot pass by skipping.
+//!
+//! [`backend_tests!`] writes one test body once and runs it on all three backends.
+
+use std::future::Future;
+use std::path::PathBuf;
+
+use ops_core::{Dialect, Store, StoreOptions};
+use sqlx::{AssertSqlSafe, Connection, Row};
+
+/// The environment variable naming the MariaDB server for tests.
+pub const MYSQL_URL_VAR: &str = "OPS_TEST_MYSQL_URL";
+/// The environment variable naming the PostgreSQL server for tests.
+pub const POSTGRES_URL_VAR: &str = "OPS_TEST_POSTGRES_URL";
+
+/// One of the three backends a test runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// A temporary SQLite file.
+    Sqlite,
+    /// A fresh database on the MariaDB server.
+    MariaDb,
+    /// A fresh database on the PostgreSQL server.
+    Postgres,
+}
+
+impl Backend {
+    /// All three.
+    pub const ALL: [Backend; 3] = [Backend::Sqlite, Backend::MariaDb, Backend::Postgres];
+
+    fn server_url(self) -> Option<Result<String, &'static str>> {
+        let var = match self {
+            Backend::Sqlite => return None,
+            Backend::MariaDb => MYSQL_URL_VAR,
+            Backend::Postgres => POSTGRES_URL_VAR,
+        };
+        Some(std::env::var(var).map_err(|_| var))
+    }
+}
+
+/// A database that exists for one test. Dropped (or [`TestDb::finish`]ed), it is removed.
+pub struct TestDb {
+    backend: Backend,
+    url: String,
+    name: String,
+    admin_url: Option<String>,
+    sqlite_path: Option<PathBuf>,
+    finished: bool,
+}
+
+impl TestDb {
+    /// Creates a fresh, empty database on `backend`; `None` (after printing why) when the backend's server
+    /// is not configured and CI is not set.
+    ///
+    /// # Panics
+    /// When the server is configured but unusable, or not configured under `CI=true`.
+    pub async fn create(backend: Backend) -> Option<TestDb> {
+        let name = format!("ops_test_{}", uuid::Uuid::new_v4().simple());
+        match backend.server_url() {
+            None => {
+                let path = std::env::temp_dir().join(format!("{name}.db"));
+                let url = format!("sqlite://{}", path.display());
+                Some(TestDb { backend, url, name, admin_url: None, sqlite_path: Some(path), finished: false })
+            }
+            Some(Err(var)) => {
+                if std::env::var("CI").is_ok_and(|ci| ci == "true") {
+                    panic!("{var} is not set, but CI=true requires the {backend:?} tests to run");
+                }
+                eprintln!("skipped: {var} is not set, so this {backend:?} test did not run");
+                None
+            }
+            Some(Ok(admin_url)) => {
+                let url = with_database(&admin_url, &name);
+                let db = TestDb { backend, url, name, admin_url: Some(admin_url), sqlite_path: None, finished: false };
+                db.admin(&format!("CREATE DATABASE {}", db.name)).await;
+                Some(db)
+            }
+        }
+    }
+
+    /// The URL of this test's database.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The backend.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// A store on this database, not migrated. SQLite files are created.
+    pub async fn store(&self) -> Store {
+        StoreOptions::new(self.url.clone()).create_if_missing(true).connect().await.expect("connect to the test database")
+    }
+
+    /// A store on this database, migrated to the newest schema.
+    pub async fn migrated_store(&self) -> Store {
+        let store = self.store().await;
+        store.migrate().await.expect("migrate the test database");
+        store
+    }
+
+    /// The store's dialect for this backend.
+    pub fn dialect(&self) -> Dialect {
+        match self.backend {
+            Backend::Sqlite => Dialect::Sqlite,
+            Backend::MariaDb => Dialect::MySql,
+            Backend::Postgres => Dialect::Postgres,
+        }
+    }
+
+    /// Runs SQL (one or more statements, no parameters) on this database, outside the store: how tests
+    /// write rows "as another program would" or install failure-injecting triggers.
+    pub async fn execute(&self, sql: &str) {
+        let sql = AssertSqlSafe(sql.to_owned());
+        match self.backend {
+            Backend::Sqlite => {
+                let mut conn = sqlx::SqliteConnection::connect(&self.url).await.expect("open sqlite");
+                sqlx::raw_sql(sql).execute(&mut conn).await.expect("execute sql");
+            }
+            Backend::MariaDb => {
+                let mut conn = sqlx::MySqlConnection::connect(&self.url).await.expect("open mariadb");
+                sqlx::raw_sql(sql).execute(&mut conn).await.expect("execute sql");
+            }
+            Backend::Postgres => {
+                let mut conn = sqlx::PgConnection::connect(&self.url).await.expect("open postgres");
+                sqlx::raw_sql(sql).execute(&mut conn).await.expect("execute sql");
+            }
+        }
+    }
+
+    /// The number of rows `SELECT COUNT(*) FROM {from}` finds, e.g. `count("work_queue")`.
+    pub async fn count(&self, from: &str) -> i64 {
+        let sql = AssertSqlSafe(format!("SELECT COUNT(*) FROM {from}"));
+        match self.backend {
+            Backend::Sqlite => {
+                let mut conn = sqlx::SqliteConnection::connect(&self.url).await.expect("open sqlite");
+                sqlx::query_scalar(sql).fetch_one(&mut conn).await.expect("count rows")
+            }
+            Backend::MariaDb => {
+                let mut conn = sqlx::MySqlConnection::connect(&self.url).await.expect("open mariadb");
+                sqlx::query_scalar(sql).fetch_one(&mut conn).await.expect("count rows")
+            }
+            Backend::Postgres => {
+                let mut conn = sqlx::PgConnection::connect(&self.url).await.expect("open postgres");
+                sqlx::query_scalar(sql).fetch_one(&mut conn).await.expect("count rows")
+            }
+        }
+    }
+
+    /// The first column of every row of a query, as text (`NULL` as `None`).
+    pub async fn strings(&self, query: &str) -> Vec<Option<String>> {
+        let sql = AssertSqlSafe(query.to_owned());
+        match self.backend {
+            Backend::Sqlite => {
+                let mut conn = sqlx::SqliteConnection::connect(&self.url).await.expect("open sqlite");
+                let rows = sqlx::query(sql).fetch_all(&mut conn).await.expect("query");
+                rows.iter().map(|row| row.try_get(0).expect("text column")).collect()
+            }
+            Backend::MariaDb => {
+                let mut conn = sqlx::MySqlConnection::connect(&self.url).await.expect("open mariadb");
+                let rows = sqlx::query(sql).fetch_all(&mut conn).await.expect("query");
+                rows.iter().map(|row| row.try_get(0).expect("text column")).collect()
+            }
+            Backend::Postgres => {
+                let mut conn = sqlx::PgConnection::connect(&self.url).await.expect("open postgres");
+                let rows = sqlx::query(sql).fetch_all(&mut conn).await.expect("query");
+                rows.iter().map(|row| row.try_get(0).expect("text column")).collect()
+            }
+        }
+    }
+
+    /// Removes the database now (dropping does the same, less politely).
+    pub async fn finish(mut self) {
+        self.finished = true;
+        self.remove().await;
+    }
+
+    async fn remove(&self) {
+        if let Some(path) = &self.sqlite_path {
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+            }
+            return;
+        }
+        let drop = match self.backend {
+            Backend::Postgres => format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
+            _ => format!("DROP DATABASE IF EXISTS {}", self.name),
+        };
+        self.admin(&drop).await;
+    }
+
+    /// Runs a statement on the server's admin database (the one the env URL names).
+    async fn admin(&self, statement: &str) {
+        let admin_url = self.admin_url.as_deref().expect("server backends have an admin url");
+        let sql = AssertSqlSafe(statement.to_owned());
+        match self.backend {
+            Backend::Sqlite => unreachable!("sqlite has no admin database"),
+            Backend::MariaDb => {
+                let mut conn = sqlx::MySqlConnection::connect(admin_url)
+                    .await
+                    .unwrap_or_else(|e| panic!("{MYSQL_URL_VAR}={admin_url} is set but unusable: {e}"));
+                sqlx::raw_sql(sql).execute(&mut conn).await.expect("admin statement");
+            }
+            Backend::Postgres => {
+                let mut conn = sqlx::PgConnection::connect(admin_url)
+                    .await
+                    .unwrap_or_else(|e| panic!("{POSTGRES_URL_VAR}={admin_url} is set but unusable: {e}"));
+                sqlx::raw_sql(sql).execute(&mut conn).await.expect("admin statement");
+            }
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if self.finished {
+            return;
+        }
+        // A test that panicked still removes its database, from a runtime of its own.
+        let db = TestDb {
+            backend: self.backend,
+            url: self.url.clone(),
+            name: self.name.clone(),
+            admin_url: self.admin_url.clone(),
+            sqlite_path: self.sqlite_path.clone(),
+            finished: true,
+        };
+        let _ = std::thread::spawn(move || {
+            if let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                runtime.block_on(db.remove());
+            }
+        })
+        .join();
+    }
+}
+
+/// `scheme://host/db?query` with `db` replaced by `database`.
+fn with_database(url: &str, database: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let authority_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let base = match base[authority_end..].find('/') {
+        Some(slash) => &base[..authority_end + slash],
+        None => base,
+    };
+    match query {
+        Some(query) => format!("{base}/{database}?{query}"),
+        None => format!("{base}/{database}"),
+    }
+}
+
+/// Runs `test` against a fresh database on `backend`, then removes it; prints and returns when skipped.
+pub async fn run_on<F, Fut>(backend: Backend, test: F)
+where
+    F: FnOnce(TestDb) -> Fut,
+    Fut: Future<Output = TestDb>,
+{
+    if let Some(db) = TestDb::create(backend).await {
+        test(db).await.finish().await;
+    }
+}
+
+/// Declares each `async fn name(db: &TestDb) { ... }` as a module `name` with one test per backend:
+/// `name::sqlite`, `name::mariadb`, `name::postgres`.
+#[macro_export]
+macro_rules! backend_tests {
+    ($($(#[$meta:meta])* async fn $name:ident($db:ident: &TestDb) $body:block)*) => {
+        $(
+            $(#[$meta])*
+            mod $name {
+                #[allow(unused_imports)]
+                use super::*;
+
+                async fn body($db: &$crate::TestDb) $body
+
+                async fn run(backend: $crate::Backend) {
+                    $crate::run_on(backend, |db| async move {
+                        body(&db).await;
+                        db
+                    })
+                    .await;
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    run($crate::Backend::Sqlite).await;
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn mariadb() {
+                    run($crate::Backend::MariaDb).await;
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    run($crate::Backend::Postgres).await;
+                }
+            }
+        )*
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_database;
+
+    #[test]
+    fn database_names_replace_the_url_path() {
+        assert_eq!(with_database("mysql://root@127.0.0.1:3306/test", "x"), "mysql://root@127.0.0.1:3306/x");
+        assert_eq!(with_database("postgres://postgres@localhost/test?sslmode=disable", "x"), "postgres://postgres@localhost/x?sslmode=disable");
+        assert_eq!(with_database("postgres://postgres@localhost", "x"), "postgres://postgres@localhost/x");
+    }
+}
