@@ -369,10 +369,17 @@ impl Store {
                         "SELECT o.operation_type, s.state_value FROM cluster_operations o LEFT JOIN object_states s \
                          ON s.object_type = o.operation_type AND s.object_uuid = o.uuid WHERE o.uuid = ?"
                     ),
-                    Dialect::MySql | Dialect::Postgres => sql!(
+                    Dialect::MySql => sql!(
                         dialect,
                         "SELECT o.operation_type, s.state_value FROM cluster_operations o LEFT JOIN object_states s \
                          ON s.object_type = o.operation_type AND s.object_uuid = o.uuid WHERE o.uuid = ? FOR UPDATE"
+                    ),
+                    // PostgreSQL cannot lock the nullable side of an outer join; the header row is the lock.
+                    Dialect::Postgres => sql!(
+                        dialect,
+                        "SELECT o.operation_type, s.state_value FROM cluster_operations o LEFT JOIN object_states s \
+                         ON s.object_type = o.operation_type AND s.object_uuid = o.uuid WHERE o.uuid = ? \
+                         FOR UPDATE OF o"
                     ),
                 };
                 let Some(row) = sqlx::query(select).bind(op_uuid).fetch_optional(&mut *tx).await? else {
