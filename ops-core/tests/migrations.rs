@@ -1,0 +1,177 @@
+//! The migration story on every backend: a legacy schema-1 database with pointers upgrades to the head
+//! schema with every object's latest op unchanged; unknown and half-applied schemas are refused.
+
+
+
+use ops_core::{ArtifactId, InstanceId, NetworkId, ObjectId, ObjectRef, OpId, OpRef, StoreError, StoreOptions};
+use ops_testkit::{Backend, TestDb, backend_tests};
+
+/// One legacy op: header and state row, as the schema-1 store wrote them.
+fn legacy_op(op_type: &str, op: OpId, created_at: f64, state: &str) -> String {
+    format!(
+        "INSERT INTO cluster_operations (uuid, operation_type, version, created_at, priority, queue_name, metadata_json) \
+         VALUES ('{op}', '{op_type}', 1, {created_at}, 'background', 'any-clusteroperation-background', '{{}}'); \
+         INSERT INTO object_states (object_type, object_uuid, state_value, update_time) \
+         VALUES ('{op_type}', '{op}', '{state}', {created_at});"
+    )
+}
+
+/// One legacy object with its pointer column as given (`None` for NULL).
+fn legacy_pointer(object: ObjectRef, pointer: Option<&str>) -> String {
+    let pointer = pointer.map_or("NULL".to_owned(), |p| format!("'{p}'"));
+    format!(
+        "INSERT INTO object_metadata (object_type, object_uuid, metadata_json, last_cluster_operation_json) \
+         VALUES ('{}', '{}', '{{}}', {pointer});",
+        object.object_type, object.uuid
+    )
+}
+
+async fn insert_migration_row(db: &TestDb, version: i64, success: bool) {
+    let checksum = match db.backend() {
+        Backend::Postgres => "'\\x00'::bytea",
+        Backend::Sqlite | Backend::MariaDb => "X'00'",
+    };
+    let success = match (db.backend(), success) {
+        (Backend::Postgres, true) => "TRUE",
+        (Backend::Postgres, false) => "FALSE",
+        (_, true) => "1",
+        (_, false) => "0",
+    };
+    db.execute(&format!(
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+         VALUES ({version}, 'test', {success}, {checksum}, 0)"
+    ))
+    .await;
+}
+
+backend_tests! {
+    async fn upgrading_a_legacy_database_keeps_every_latest_op(db: &TestDb) {
+        let store = db.store().await;
+        store.migrate_to(1).await.unwrap();
+        assert_eq!(store.schema_version().await.unwrap().applied, Some(1));
+
+        let mut sql = String::new();
+        let mut expected: Vec<(ObjectRef, Option<OpRef>)> = Vec::new();
+        let objects: Vec<ObjectRef> = (0..12)
+            .map(|i| match i % 3 {
+                0 => InstanceId::new_v4().object_ref(),
+                1 => NetworkId::new_v4().object_ref(),
+                _ => ArtifactId::new_v4().object_ref(),
+            })
+            .collect();
+        for (i, object) in objects.iter().enumerate() {
+            let op = OpId::new_v4();
+            let op_type = ["node_inst_op", "net_op", "artifact_fetch_op"][i % 3];
+            let state = ["queued", "complete", "error", "executing"][i % 4];
+            sql += &legacy_op(op_type, op, 1_700_000_000.0 + (100 - i) as f64, state);
+            let pointer = format!(r#"{{"op_type": "{op_type}", "op_uuid": "{op}"}}"#);
+            sql += &legacy_pointer(*object, Some(&pointer));
+            expected.push((*object, Some(OpRef { op_type: op_type.to_owned(), op_uuid: op })));
+        }
+        // A pointer to an op whose header was already hard-deleted still names it.
+        let orphan_object = NetworkId::new_v4().object_ref();
+        let orphan = OpId::new_v4();
+        sql += &legacy_pointer(orphan_object, Some(&format!(r#"{{"op_type": "net_op", "op_uuid": "{orphan}"}}"#)));
+        expected.push((orphan_object, Some(OpRef { op_type: "net_op".to_owned(), op_uuid: orphan })));
+        // No pointer, the etcd era's empty pointer, and a malformed one: no op, and no failed migration.
+        for pointer in [None, Some("{}"), Some("not json"), Some("null")] {
+            let object = InstanceId::new_v4().object_ref();
+            sql += &legacy_pointer(object, pointer);
+            expected.push((object, None));
+        }
+        db.execute(&sql).await;
+
+        store.migrate().await.unwrap();
+        store.require_current_schema().await.unwrap();
+        for (object, latest) in &expected {
+            assert_eq!(&store.latest(*object).await.unwrap(), latest, "{object}");
+        }
+        assert_eq!(db.count("cluster_operation_targets").await, 13);
+        // Backfilled rows join the gate: the queued and executing legacy ops are in flight.
+        assert!(store.has_pending(objects[0]).await.unwrap(), "queued legacy op");
+        assert!(!store.has_pending(objects[1]).await.unwrap(), "complete legacy op");
+        assert!(store.has_pending(objects[3]).await.unwrap(), "executing legacy op");
+        // Phase 4: the pointer column is gone.
+        let column = match db.backend() {
+            Backend::Sqlite => "pragma_table_info('object_metadata') WHERE name = 'last_cluster_operation_json'",
+            // Every test database on the server shares information_schema: look in this one only.
+            Backend::MariaDb => "information_schema.columns WHERE table_schema = DATABASE() \
+                  AND table_name = 'object_metadata' AND column_name = 'last_cluster_operation_json'",
+            Backend::Postgres => "information_schema.columns WHERE table_catalog = current_database() \
+                  AND table_name = 'object_metadata' AND column_name = 'last_cluster_operation_json'",
+        };
+        assert_eq!(db.count(column).await, 0);
+    }
+
+    async fn migrating_twice_changes_nothing(db: &TestDb) {
+        let store = db.store().await;
+        let version = store.schema_version().await.unwrap();
+        assert_eq!(version.applied, None);
+        assert!(matches!(store.require_current_schema().await, Err(StoreError::SchemaMissing)));
+        store.migrate().await.unwrap();
+        store.migrate().await.unwrap();
+        let version = store.schema_version().await.unwrap();
+        assert!(version.is_current());
+        assert_eq!(version.latest, 3);
+    }
+
+    async fn a_schema_behind_this_build_is_reported(db: &TestDb) {
+        let store = db.store().await;
+        store.migrate_to(2).await.unwrap();
+        let err = store.require_current_schema().await.unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "the database schema is at version 2 but this build needs 3; run `opsctl migrate`"
+        );
+    }
+
+    async fn a_schema_newer_than_this_build_is_refused(db: &TestDb) {
+        db.migrated_store().await;
+        insert_migration_row(db, 99, true).await;
+        let err = StoreOptions::new(db.url()).connect().await.unwrap_err();
+        assert!(matches!(err, StoreError::SchemaTooNew { found: 99, known: 3 }), "{err}");
+        assert_eq!(
+            err.to_string(),
+            "the database schema is at version 99, newer than this build knows (up to 3); upgrade opsctl"
+        );
+    }
+
+    async fn a_half_applied_migration_is_refused(db: &TestDb) {
+        let store = db.store().await;
+        store.migrate_to(1).await.unwrap();
+        insert_migration_row(db, 2, false).await;
+        let err = StoreOptions::new(db.url()).connect().await.unwrap_err();
+        assert!(matches!(err, StoreError::SchemaDirty { version: 2 }), "{err}");
+    }
+}
+
+#[tokio::test]
+async fn a_missing_sqlite_file_is_not_created_unless_asked() {
+    let path = std::env::temp_dir().join(format!("ops-missing-{}.db", uuid::Uuid::new_v4().simple()));
+    let url = format!("sqlite://{}", path.display());
+    let err = StoreOptions::new(&url).connect().await.unwrap_err();
+    assert!(err.to_string().starts_with("cannot connect to the sqlite database at `sqlite://"), "{err}");
+    assert!(!path.exists());
+}
+
+#[tokio::test]
+async fn unsupported_urls_are_rejected_with_the_accepted_schemes() {
+    let err = StoreOptions::new("redis://localhost").connect().await.unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "invalid database url `redis://localhost`: unsupported scheme; \
+         expected sqlite:, mysql:, mariadb:, postgres: or postgresql:"
+    );
+}
+
+#[tokio::test]
+async fn an_unreachable_server_is_a_connect_error_without_the_password() {
+    let err = StoreOptions::new("postgres://ops:secret@127.0.0.1:1/ops")
+        .acquire_timeout(std::time::Duration::from_secs(2))
+        .connect()
+        .await
+        .unwrap_err();
+    let message = err.to_string();
+    assert!(message.starts_with("cannot connect to the postgres database at `postgres://ops:***@127.0.0.1:1/ops`"), "{message}");
+    assert!(!message.contains("secret"));
+}
