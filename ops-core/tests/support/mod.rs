@@ -180,3 +180,35 @@ pub async fn enqueue_net_op(store: &ops_core::Store, network: NetworkId) -> ops_
         .await
         .expect("enqueue net_op")
 }
+
+/// An op over any mix of networks and instances, for the model test.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct MixedOp {
+    pub network_uuids: Vec<NetworkId>,
+    pub instance_uuids: Vec<InstanceId>,
+}
+
+impl ClusterOperation for MixedOp {
+    const OP_TYPE: &'static str = "mixed_op";
+    const VERSION: u32 = 1;
+    type Task = NetTask;
+
+    fn targets(&self) -> TargetSet {
+        let mut targets = TargetSet::new();
+        targets.extend(self.network_uuids.iter().copied());
+        targets.extend(self.instance_uuids.iter().copied());
+        targets
+    }
+
+    fn context(&self) -> ContextSet {
+        ContextSet::new()
+    }
+
+    fn queue_target(&self) -> QueueTarget {
+        QueueTarget::Any
+    }
+
+    fn family() -> Family {
+        Family::ClusterOperation
+    }
+}
