@@ -7,7 +7,9 @@ use serde_json::Value;
 
 use crate::operation::HEADER_KEYS;
 use crate::store::NewOp;
-use crate::{ClusterOperation, Dependency, EnqueueError, Header, OpId, OpTask, Priority, Store, queue_name};
+use crate::{
+    ClusterOperation, Dependency, EnqueueError, Header, OpId, OpTask, Priority, Store, queue_name,
+};
 
 /// Marks an [`Enqueue`] whose priority is not chosen yet. It cannot be awaited: every op needs a priority
 /// and there is deliberately no default.
@@ -128,7 +130,10 @@ impl<'s, Op: ClusterOperation> Enqueue<'s, Op, Priority> {
             return Err(EnqueueError::BodyNotObject { op_type });
         };
         if let Some(field) = body.keys().find(|key| HEADER_KEYS.contains(&key.as_str())) {
-            return Err(EnqueueError::ReservedField { op_type, field: field.clone() });
+            return Err(EnqueueError::ReservedField {
+                op_type,
+                field: field.clone(),
+            });
         }
         let Value::Object(mut metadata) = serde_json::to_value(&header).map_err(serialize)? else {
             unreachable!("a struct serialises to a JSON object")

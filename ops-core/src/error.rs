@@ -29,7 +29,9 @@ pub enum StoreError {
     #[error("the database has no ops schema; run `opsctl migrate` first")]
     SchemaMissing,
     /// The database was migrated by a newer build that knows versions this one does not.
-    #[error("the database schema is at version {found}, newer than this build knows (up to {known}); upgrade opsctl")]
+    #[error(
+        "the database schema is at version {found}, newer than this build knows (up to {known}); upgrade opsctl"
+    )]
     SchemaTooNew {
         /// The newest version applied to the database.
         found: i64,
@@ -37,7 +39,9 @@ pub enum StoreError {
         known: i64,
     },
     /// The database needs migrations this build has.
-    #[error("the database schema is at version {found} but this build needs {needed}; run `opsctl migrate`")]
+    #[error(
+        "the database schema is at version {found} but this build needs {needed}; run `opsctl migrate`"
+    )]
     SchemaBehind {
         /// The newest version applied to the database.
         found: i64,

@@ -28,7 +28,10 @@ pub trait ObjectId: Copy + sealed::Sealed {
 
     /// The untyped reference used by queries and storage.
     fn object_ref(&self) -> ObjectRef {
-        ObjectRef { object_type: Self::OBJECT_TYPE, uuid: self.uuid() }
+        ObjectRef {
+            object_type: Self::OBJECT_TYPE,
+            uuid: self.uuid(),
+        }
     }
 }
 
@@ -238,7 +241,11 @@ impl fmt::Display for ObjectRef {
 pub struct NotATargetType(pub ObjectType);
 
 fn target_type_list() -> String {
-    ObjectType::TARGETS.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(", ")
+    ObjectType::TARGETS
+        .iter()
+        .map(|t| t.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 #[cfg(test)]
@@ -251,7 +258,10 @@ mod tests {
     fn ids_serialise_as_the_dashed_string() {
         let id: NetworkId = RAW.parse().unwrap();
         assert_eq!(serde_json::to_string(&id).unwrap(), format!("\"{RAW}\""));
-        assert_eq!(serde_json::from_str::<NetworkId>(&format!("\"{RAW}\"")).unwrap(), id);
+        assert_eq!(
+            serde_json::from_str::<NetworkId>(&format!("\"{RAW}\"")).unwrap(),
+            id
+        );
         assert_eq!(id.to_string(), RAW);
         let op: OpId = RAW.parse().unwrap();
         assert_eq!(serde_json::to_string(&op).unwrap(), format!("\"{RAW}\""));
@@ -275,13 +285,34 @@ mod tests {
     #[test]
     fn each_id_knows_its_object_type() {
         let uuid = Uuid::parse_str(RAW).unwrap();
-        assert_eq!(InstanceId::from(uuid).object_ref().object_type, ObjectType::Instance);
-        assert_eq!(NetworkId::from(uuid).object_ref().object_type, ObjectType::Network);
-        assert_eq!(ArtifactId::from(uuid).object_ref().object_type, ObjectType::Artifact);
-        assert_eq!(BlobId::from(uuid).object_ref().object_type, ObjectType::Blob);
-        assert_eq!(InterfaceId::from(uuid).object_ref().object_type, ObjectType::Interface);
-        assert_eq!(AgentOperationId::from(uuid).object_ref().object_type, ObjectType::AgentOperation);
-        assert_eq!(NodeId::from(uuid).object_ref().object_type, ObjectType::Node);
+        assert_eq!(
+            InstanceId::from(uuid).object_ref().object_type,
+            ObjectType::Instance
+        );
+        assert_eq!(
+            NetworkId::from(uuid).object_ref().object_type,
+            ObjectType::Network
+        );
+        assert_eq!(
+            ArtifactId::from(uuid).object_ref().object_type,
+            ObjectType::Artifact
+        );
+        assert_eq!(
+            BlobId::from(uuid).object_ref().object_type,
+            ObjectType::Blob
+        );
+        assert_eq!(
+            InterfaceId::from(uuid).object_ref().object_type,
+            ObjectType::Interface
+        );
+        assert_eq!(
+            AgentOperationId::from(uuid).object_ref().object_type,
+            ObjectType::AgentOperation
+        );
+        assert_eq!(
+            NodeId::from(uuid).object_ref().object_type,
+            ObjectType::Node
+        );
         assert_eq!(ObjectRef::from(InstanceId::from(uuid)).uuid, uuid);
     }
 

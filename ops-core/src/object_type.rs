@@ -141,7 +141,10 @@ impl ObjectType {
 
     /// Whether external views of this type carry `last_cluster_operation` (instance, network, artifact).
     pub const fn has_last_cluster_operation(self) -> bool {
-        matches!(self, ObjectType::Instance | ObjectType::Network | ObjectType::Artifact)
+        matches!(
+            self,
+            ObjectType::Instance | ObjectType::Network | ObjectType::Artifact
+        )
     }
 }
 
@@ -184,7 +187,10 @@ mod tests {
 
     #[test]
     fn exactly_fourteen_cluster_operations() {
-        let ops: Vec<_> = ObjectType::ALL.iter().filter(|t| t.is_cluster_operation()).collect();
+        let ops: Vec<_> = ObjectType::ALL
+            .iter()
+            .filter(|t| t.is_cluster_operation())
+            .collect();
         assert_eq!(ops.len(), 14);
         assert!(ops.iter().all(|t| t.as_str().ends_with("_op")));
     }

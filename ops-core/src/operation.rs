@@ -37,7 +37,9 @@ pub trait ClusterOperation: Serialize + DeserializeOwned + Send + Sync + 'static
 }
 
 /// A task of an operation: one variant of its task enum.
-pub trait OpTask: Copy + Eq + fmt::Debug + Serialize + DeserializeOwned + Send + Sync + 'static {
+pub trait OpTask:
+    Copy + Eq + fmt::Debug + Serialize + DeserializeOwned + Send + Sync + 'static
+{
     /// The snake_case name used on the wire (`health_check_kvm_process`).
     fn name(self) -> &'static str;
 }
@@ -170,7 +172,10 @@ pub struct Dependency {
 impl Dependency {
     /// A dependency on an op of a known type.
     pub fn on<Op: ClusterOperation>(op_uuid: OpId) -> Self {
-        Dependency { op_type: Op::OP_TYPE.to_owned(), op_uuid }
+        Dependency {
+            op_type: Op::OP_TYPE.to_owned(),
+            op_uuid,
+        }
     }
 }
 
@@ -201,8 +206,15 @@ fn null_as_empty<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<Depen
 }
 
 /// The key names of [`Header`]; an op body may not use them.
-pub(crate) const HEADER_KEYS: [&str; 7] =
-    ["uuid", "priority", "request_id", "tasks", "depends_on", "runs_after", "version"];
+pub(crate) const HEADER_KEYS: [&str; 7] = [
+    "uuid",
+    "priority",
+    "request_id",
+    "tasks",
+    "depends_on",
+    "runs_after",
+    "version",
+];
 
 #[cfg(test)]
 mod tests {
@@ -212,23 +224,41 @@ mod tests {
     fn queue_names_follow_target_family_priority() {
         let node: NodeId = "0b0a6a4e-8a37-4b5c-9d5c-3e9b1c0f2a10".parse().unwrap();
         assert_eq!(
-            queue_name(QueueTarget::Any, Family::ClusterOperation, Priority::Background),
+            queue_name(
+                QueueTarget::Any,
+                Family::ClusterOperation,
+                Priority::Background
+            ),
             "any-clusteroperation-background"
         );
         assert_eq!(
-            queue_name(QueueTarget::NetworkNode, Family::ClusterOperation, Priority::UserWaiting),
+            queue_name(
+                QueueTarget::NetworkNode,
+                Family::ClusterOperation,
+                Priority::UserWaiting
+            ),
             "networknode-clusteroperation-user_waiting"
         );
         assert_eq!(
-            queue_name(QueueTarget::Node(node), Family::Network, Priority::Background),
+            queue_name(
+                QueueTarget::Node(node),
+                Family::Network,
+                Priority::Background
+            ),
             "0b0a6a4e-8a37-4b5c-9d5c-3e9b1c0f2a10-network-background"
         );
     }
 
     #[test]
     fn family_serialises_lowercase() {
-        assert_eq!(serde_json::to_string(&Family::ClusterOperation).unwrap(), "\"clusteroperation\"");
-        assert_eq!(serde_json::from_str::<Family>("\"network\"").unwrap(), Family::Network);
+        assert_eq!(
+            serde_json::to_string(&Family::ClusterOperation).unwrap(),
+            "\"clusteroperation\""
+        );
+        assert_eq!(
+            serde_json::from_str::<Family>("\"network\"").unwrap(),
+            Family::Network
+        );
     }
 
     #[test]
@@ -237,7 +267,9 @@ mod tests {
         let dep: Dependency = serde_json::from_str(json).unwrap();
         assert_eq!(dep.op_type, "net_op");
         assert_eq!(serde_json::to_string(&dep).unwrap(), json);
-        assert!(serde_json::from_str::<Dependency>(r#"{"op_type":"net_op","op_uuid":"x"}"#).is_err());
+        assert!(
+            serde_json::from_str::<Dependency>(r#"{"op_type":"net_op","op_uuid":"x"}"#).is_err()
+        );
     }
 
     #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -80,7 +80,10 @@ impl FromStr for Priority {
     type Err = UnknownPriority;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Priority::ALL.into_iter().find(|p| p.name() == s).ok_or_else(|| UnknownPriority(s.to_owned()))
+        Priority::ALL
+            .into_iter()
+            .find(|p| p.name() == s)
+            .ok_or_else(|| UnknownPriority(s.to_owned()))
     }
 }
 
@@ -123,6 +126,9 @@ mod tests {
     #[test]
     fn unknown_names_list_the_accepted_ones() {
         let err = "urgent".parse::<Priority>().unwrap_err();
-        assert!(err.to_string().starts_with("unknown priority `urgent`; expected one of: user_waiting"));
+        assert!(
+            err.to_string()
+                .starts_with("unknown priority `urgent`; expected one of: user_waiting")
+        );
     }
 }

@@ -59,7 +59,10 @@ impl OpState {
 
     /// Whether an op in this state is still being worked on.
     pub const fn is_in_flight(self) -> bool {
-        matches!(self, OpState::Queued | OpState::Preflight | OpState::Executing)
+        matches!(
+            self,
+            OpState::Queued | OpState::Preflight | OpState::Executing
+        )
     }
 
     /// Whether the op is done with, by exclusion from the in-flight set.
@@ -73,10 +76,19 @@ impl OpState {
     /// and nothing leaves it: cluster ops never use it.
     pub const fn successors(self) -> &'static [OpState] {
         match self {
-            OpState::Queued => &[OpState::Executing, OpState::Deleted, OpState::Error, OpState::Abort],
-            OpState::Executing => {
-                &[OpState::Complete, OpState::Deleted, OpState::Error, OpState::Abort, OpState::Queued]
-            }
+            OpState::Queued => &[
+                OpState::Executing,
+                OpState::Deleted,
+                OpState::Error,
+                OpState::Abort,
+            ],
+            OpState::Executing => &[
+                OpState::Complete,
+                OpState::Deleted,
+                OpState::Error,
+                OpState::Abort,
+                OpState::Queued,
+            ],
             OpState::Complete | OpState::Abort | OpState::Error => &[OpState::Deleted],
             OpState::Preflight | OpState::Deleted => &[],
         }
@@ -104,7 +116,10 @@ impl FromStr for OpState {
     type Err = UnknownState;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        OpState::ALL.into_iter().find(|state| state.as_str() == s).ok_or_else(|| UnknownState(s.to_owned()))
+        OpState::ALL
+            .into_iter()
+            .find(|state| state.as_str() == s)
+            .ok_or_else(|| UnknownState(s.to_owned()))
     }
 }
 
@@ -163,14 +178,20 @@ mod tests {
         assert!(Deleted.successors().is_empty());
         for from in OpState::ALL {
             if from != Preflight {
-                assert!(from.check_transition(Preflight).is_err(), "{from} -> preflight");
+                assert!(
+                    from.check_transition(Preflight).is_err(),
+                    "{from} -> preflight"
+                );
             }
         }
     }
 
     #[test]
     fn in_flight_is_queued_preflight_executing() {
-        let in_flight: Vec<_> = OpState::ALL.into_iter().filter(|s| s.is_in_flight()).collect();
+        let in_flight: Vec<_> = OpState::ALL
+            .into_iter()
+            .filter(|s| s.is_in_flight())
+            .collect();
         assert_eq!(in_flight, OpState::IN_FLIGHT);
         for state in [Complete, Abort, Error, Deleted] {
             assert!(state.is_terminal());
@@ -185,12 +206,18 @@ mod tests {
             assert_eq!(serde_json::from_str::<OpState>(&json).unwrap(), state);
             assert_eq!(state.as_str().parse::<OpState>().unwrap(), state);
         }
-        assert_eq!("hard-deleted".parse::<OpState>(), Err(UnknownState("hard-deleted".into())));
+        assert_eq!(
+            "hard-deleted".parse::<OpState>(),
+            Err(UnknownState("hard-deleted".into()))
+        );
     }
 
     #[test]
     fn illegal_transition_message_names_both_states() {
         let err = Complete.check_transition(Queued).unwrap_err();
-        assert_eq!(err.to_string(), "illegal operation state transition from `complete` to `queued`");
+        assert_eq!(
+            err.to_string(),
+            "illegal operation state transition from `complete` to `queued`"
+        );
     }
 }

@@ -5,7 +5,8 @@ mod support;
 
 use ops_core::__private::enqueue;
 use ops_core::{
-    Dependency, EnqueueError, InstanceId, InterfaceId, NetworkId, NodeId, ObjectId, OpId, OpState, Priority,
+    Dependency, EnqueueError, InstanceId, InterfaceId, NetworkId, NodeId, ObjectId, OpId, OpState,
+    Priority,
 };
 use ops_testkit::{Backend, TestDb, backend_tests};
 use support::{CollidingOp, NetOp, NetTask, NetsOp, NodeInstNetIfaceOp, NodeInstNetIfaceTask};

@@ -1,9 +1,9 @@
 //! The migration story on every backend: a legacy schema-1 database with pointers upgrades to the head
 //! schema with every object's latest op unchanged; unknown and half-applied schemas are refused.
 
-
-
-use ops_core::{ArtifactId, InstanceId, NetworkId, ObjectId, ObjectRef, OpId, OpRef, StoreError, StoreOptions};
+use ops_core::{
+    ArtifactId, InstanceId, NetworkId, ObjectId, ObjectRef, OpId, OpRef, StoreError, StoreOptions,
+};
 use ops_testkit::{Backend, TestDb, backend_tests};
 
 /// One legacy op: header and state row, as the schema-1 store wrote them.
@@ -147,16 +147,24 @@ backend_tests! {
 
 #[tokio::test]
 async fn a_missing_sqlite_file_is_not_created_unless_asked() {
-    let path = std::env::temp_dir().join(format!("ops-missing-{}.db", uuid::Uuid::new_v4().simple()));
+    let path =
+        std::env::temp_dir().join(format!("ops-missing-{}.db", uuid::Uuid::new_v4().simple()));
     let url = format!("sqlite://{}", path.display());
     let err = StoreOptions::new(&url).connect().await.unwrap_err();
-    assert!(err.to_string().starts_with("cannot connect to the sqlite database at `sqlite://"), "{err}");
+    assert!(
+        err.to_string()
+            .starts_with("cannot connect to the sqlite database at `sqlite://"),
+        "{err}"
+    );
     assert!(!path.exists());
 }
 
 #[tokio::test]
 async fn unsupported_urls_are_rejected_with_the_accepted_schemes() {
-    let err = StoreOptions::new("redis://localhost").connect().await.unwrap_err();
+    let err = StoreOptions::new("redis://localhost")
+        .connect()
+        .await
+        .unwrap_err();
     assert_eq!(
         err.to_string(),
         "invalid database url `redis://localhost`: unsupported scheme; \
@@ -172,6 +180,11 @@ async fn an_unreachable_server_is_a_connect_error_without_the_password() {
         .await
         .unwrap_err();
     let message = err.to_string();
-    assert!(message.starts_with("cannot connect to the postgres database at `postgres://ops:***@127.0.0.1:1/ops`"), "{message}");
+    assert!(
+        message.starts_with(
+            "cannot connect to the postgres database at `postgres://ops:***@127.0.0.1:1/ops`"
+        ),
+        "{message}"
+    );
     assert!(!message.contains("secret"));
 }

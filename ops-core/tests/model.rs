@@ -6,7 +6,9 @@ mod support;
 use std::collections::BTreeSet;
 
 use ops_core::__private::enqueue;
-use ops_core::{InstanceId, NetworkId, ObjectId, ObjectRef, OpId, OpRef, OpState, Priority, Store, StoreError};
+use ops_core::{
+    InstanceId, NetworkId, ObjectId, ObjectRef, OpId, OpRef, OpState, Priority, Store, StoreError,
+};
 use ops_testkit::{Backend, TestDb};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
@@ -41,7 +43,11 @@ struct Model {
 
 impl Model {
     fn latest(&self, object: &ObjectRef) -> Option<OpId> {
-        self.ops.iter().rev().find(|(_, targets, _)| targets.contains(object)).map(|(id, _, _)| *id)
+        self.ops
+            .iter()
+            .rev()
+            .find(|(_, targets, _)| targets.contains(object))
+            .map(|(id, _, _)| *id)
     }
 
     fn pending(&self, object: &ObjectRef) -> Vec<OpId> {
@@ -56,7 +62,13 @@ impl Model {
 async fn run_case(store: &Store, actions: Vec<Action>) -> Result<(), TestCaseError> {
     // Fresh objects per case, so cases sharing one database never see each other's ops.
     let objects: Vec<ObjectRef> = (0..OBJECTS)
-        .map(|i| if i % 2 == 0 { NetworkId::new_v4().object_ref() } else { InstanceId::new_v4().object_ref() })
+        .map(|i| {
+            if i % 2 == 0 {
+                NetworkId::new_v4().object_ref()
+            } else {
+                InstanceId::new_v4().object_ref()
+            }
+        })
         .collect();
     let mut model = Model::default();
     for action in actions {
@@ -64,10 +76,21 @@ async fn run_case(store: &Store, actions: Vec<Action>) -> Result<(), TestCaseErr
             Action::Enqueue(indexes) => {
                 let chosen: BTreeSet<ObjectRef> = indexes.iter().map(|&i| objects[i]).collect();
                 let op = MixedOp {
-                    network_uuids: indexes.iter().filter(|i| *i % 2 == 0).map(|&i| objects[i].uuid.into()).collect(),
-                    instance_uuids: indexes.iter().filter(|i| *i % 2 == 1).map(|&i| objects[i].uuid.into()).collect(),
+                    network_uuids: indexes
+                        .iter()
+                        .filter(|i| *i % 2 == 0)
+                        .map(|&i| objects[i].uuid.into())
+                        .collect(),
+                    instance_uuids: indexes
+                        .iter()
+                        .filter(|i| *i % 2 == 1)
+                        .map(|&i| objects[i].uuid.into())
+                        .collect(),
                 };
-                let id = enqueue(store, op).priority(Priority::Background).task(NetTask::NetworkDeploy).await;
+                let id = enqueue(store, op)
+                    .priority(Priority::Background)
+                    .task(NetTask::NetworkDeploy)
+                    .await;
                 let id = id.map_err(|e| TestCaseError::fail(e.to_string()))?;
                 model.ops.push((id, chosen, OpState::Queued));
             }
@@ -76,10 +99,16 @@ async fn run_case(store: &Store, actions: Vec<Action>) -> Result<(), TestCaseErr
                 let (id, _, from) = model.ops[n];
                 let result = store.transition(id, to, None).await;
                 if from.check_transition(to).is_ok() {
-                    prop_assert_eq!(result.map_err(|e| TestCaseError::fail(e.to_string()))?, from);
+                    prop_assert_eq!(
+                        result.map_err(|e| TestCaseError::fail(e.to_string()))?,
+                        from
+                    );
                     model.ops[n].2 = to;
                 } else {
-                    prop_assert!(matches!(result, Err(StoreError::IllegalTransition { .. })), "{from} -> {to}");
+                    prop_assert!(
+                        matches!(result, Err(StoreError::IllegalTransition { .. })),
+                        "{from} -> {to}"
+                    );
                 }
             }
             Action::HardDelete(n) if !model.ops.is_empty() => {
@@ -87,7 +116,10 @@ async fn run_case(store: &Store, actions: Vec<Action>) -> Result<(), TestCaseErr
                 let (id, _, state) = model.ops[n];
                 let result = store.hard_delete_op(id).await;
                 if state.is_in_flight() {
-                    prop_assert!(matches!(result, Err(StoreError::OpInFlight { .. })), "hard-deleted an in-flight op");
+                    prop_assert!(
+                        matches!(result, Err(StoreError::OpInFlight { .. })),
+                        "hard-deleted an in-flight op"
+                    );
                 } else {
                     result.map_err(|e| TestCaseError::fail(e.to_string()))?;
                     model.ops.remove(n);
@@ -97,26 +129,58 @@ async fn run_case(store: &Store, actions: Vec<Action>) -> Result<(), TestCaseErr
         }
         for object in &objects {
             let fail = |e: StoreError| TestCaseError::fail(e.to_string());
-            let pending: Vec<OpId> = store.pending(*object).await.map_err(fail)?.iter().map(|op| op.op_uuid).collect();
+            let pending: Vec<OpId> = store
+                .pending(*object)
+                .await
+                .map_err(fail)?
+                .iter()
+                .map(|op| op.op_uuid)
+                .collect();
             prop_assert_eq!(&pending, &model.pending(object), "pending on {}", object);
-            prop_assert_eq!(store.has_pending(*object).await.map_err(fail)?, !pending.is_empty());
-            let latest = store.latest(*object).await.map_err(fail)?.map(|OpRef { op_uuid, .. }| op_uuid);
+            prop_assert_eq!(
+                store.has_pending(*object).await.map_err(fail)?,
+                !pending.is_empty()
+            );
+            let latest = store
+                .latest(*object)
+                .await
+                .map_err(fail)?
+                .map(|OpRef { op_uuid, .. }| op_uuid);
             prop_assert_eq!(latest, model.latest(object), "latest on {}", object);
         }
-        let busy = store.filter_pending(&objects).await.map_err(|e| TestCaseError::fail(e.to_string()))?;
-        let expected: BTreeSet<ObjectRef> = objects.iter().filter(|o| !model.pending(o).is_empty()).copied().collect();
+        let busy = store
+            .filter_pending(&objects)
+            .await
+            .map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let expected: BTreeSet<ObjectRef> = objects
+            .iter()
+            .filter(|o| !model.pending(o).is_empty())
+            .copied()
+            .collect();
         prop_assert_eq!(busy, expected);
     }
     Ok(())
 }
 
 fn check_against_model(backend: Backend, cases: u32) {
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    let Some(db) = runtime.block_on(TestDb::create(backend)) else { return };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("build a tokio runtime");
+    let Some(db) = runtime.block_on(TestDb::create(backend)) else {
+        return;
+    };
     let store = runtime.block_on(db.migrated_store());
-    let config = Config { cases, failure_persistence: None, ..Config::default() };
+    let config = Config {
+        cases,
+        failure_persistence: None,
+        ..Config::default()
+    };
     let mut runner = TestRunner::new(config);
-    let result = runner.run(&prop::collection::vec(action(), 1..24), |actions| runtime.block_on(run_case(&store, actions)));
+    let result = runner.run(&prop::collection::vec(action(), 1..24), |actions| {
+        runtime.block_on(run_case(&store, actions))
+    });
     runtime.block_on(db.finish());
     if let Err(failure) = result {
         panic!("{backend:?}: {failure}");

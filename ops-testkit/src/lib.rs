@@ -65,7 +65,14 @@ impl TestDb {
             None => {
                 let path = std::env::temp_dir().join(format!("{name}.db"));
                 let url = format!("sqlite://{}", path.display());
-                Some(TestDb { backend, url, name, admin_url: None, sqlite_path: Some(path), finished: false })
+                Some(TestDb {
+                    backend,
+                    url,
+                    name,
+                    admin_url: None,
+                    sqlite_path: Some(path),
+                    finished: false,
+                })
             }
             Some(Err(var)) => {
                 if std::env::var("CI").is_ok_and(|ci| ci == "true") {
@@ -76,7 +83,14 @@ impl TestDb {
             }
             Some(Ok(admin_url)) => {
                 let url = with_database(&admin_url, &name);
-                let db = TestDb { backend, url, name, admin_url: Some(admin_url), sqlite_path: None, finished: false };
+                let db = TestDb {
+                    backend,
+                    url,
+                    name,
+                    admin_url: Some(admin_url),
+                    sqlite_path: None,
+                    finished: false,
+                };
                 db.admin(&format!("CREATE DATABASE {}", db.name)).await;
                 Some(db)
             }
@@ -95,7 +109,11 @@ impl TestDb {
 
     /// A store on this database, not migrated. SQLite files are created.
     pub async fn store(&self) -> Store {
-        StoreOptions::new(self.url.clone()).create_if_missing(true).connect().await.expect("connect to the test database")
+        StoreOptions::new(self.url.clone())
+            .create_if_missing(true)
+            .connect()
+            .await
+            .expect("connect to the test database")
     }
 
     /// A store on this database, migrated to the newest schema.
@@ -120,16 +138,31 @@ impl TestDb {
         let sql = AssertSqlSafe(sql.to_owned());
         match self.backend {
             Backend::Sqlite => {
-                let mut conn = sqlx::SqliteConnection::connect(&self.url).await.expect("open sqlite");
-                sqlx::raw_sql(sql).execute(&mut conn).await.expect("execute sql");
+                let mut conn = sqlx::SqliteConnection::connect(&self.url)
+                    .await
+                    .expect("open sqlite");
+                sqlx::raw_sql(sql)
+                    .execute(&mut conn)
+                    .await
+                    .expect("execute sql");
             }
             Backend::MariaDb => {
-                let mut conn = sqlx::MySqlConnection::connect(&self.url).await.expect("open mariadb");
-                sqlx::raw_sql(sql).execute(&mut conn).await.expect("execute sql");
+                let mut conn = sqlx::MySqlConnection::connect(&self.url)
+                    .await
+                    .expect("open mariadb");
+                sqlx::raw_sql(sql)
+                    .execute(&mut conn)
+                    .await
+                    .expect("execute sql");
             }
             Backend::Postgres => {
-                let mut conn = sqlx::PgConnection::connect(&self.url).await.expect("open postgres");
-                sqlx::raw_sql(sql).execute(&mut conn).await.expect("execute sql");
+                let mut conn = sqlx::PgConnection::connect(&self.url)
+                    .await
+                    .expect("open postgres");
+                sqlx::raw_sql(sql)
+                    .execute(&mut conn)
+                    .await
+                    .expect("execute sql");
             }
         }
     }
@@ -139,16 +172,31 @@ impl TestDb {
         let sql = AssertSqlSafe(format!("SELECT COUNT(*) FROM {from}"));
         match self.backend {
             Backend::Sqlite => {
-                let mut conn = sqlx::SqliteConnection::connect(&self.url).await.expect("open sqlite");
-                sqlx::query_scalar(sql).fetch_one(&mut conn).await.expect("count rows")
+                let mut conn = sqlx::SqliteConnection::connect(&self.url)
+                    .await
+                    .expect("open sqlite");
+                sqlx::query_scalar(sql)
+                    .fetch_one(&mut conn)
+                    .await
+                    .expect("count rows")
             }
             Backend::MariaDb => {
-                let mut conn = sqlx::MySqlConnection::connect(&self.url).await.expect("open mariadb");
-                sqlx::query_scalar(sql).fetch_one(&mut conn).await.expect("count rows")
+                let mut conn = sqlx::MySqlConnection::connect(&self.url)
+                    .await
+                    .expect("open mariadb");
+                sqlx::query_scalar(sql)
+                    .fetch_one(&mut conn)
+                    .await
+                    .expect("count rows")
             }
             Backend::Postgres => {
-                let mut conn = sqlx::PgConnection::connect(&self.url).await.expect("open postgres");
-                sqlx::query_scalar(sql).fetch_one(&mut conn).await.expect("count rows")
+                let mut conn = sqlx::PgConnection::connect(&self.url)
+                    .await
+                    .expect("open postgres");
+                sqlx::query_scalar(sql)
+                    .fetch_one(&mut conn)
+                    .await
+                    .expect("count rows")
             }
         }
     }
@@ -158,19 +206,31 @@ impl TestDb {
         let sql = AssertSqlSafe(query.to_owned());
         match self.backend {
             Backend::Sqlite => {
-                let mut conn = sqlx::SqliteConnection::connect(&self.url).await.expect("open sqlite");
+                let mut conn = sqlx::SqliteConnection::connect(&self.url)
+                    .await
+                    .expect("open sqlite");
                 let rows = sqlx::query(sql).fetch_all(&mut conn).await.expect("query");
-                rows.iter().map(|row| row.try_get(0).expect("text column")).collect()
+                rows.iter()
+                    .map(|row| row.try_get(0).expect("text column"))
+                    .collect()
             }
             Backend::MariaDb => {
-                let mut conn = sqlx::MySqlConnection::connect(&self.url).await.expect("open mariadb");
+                let mut conn = sqlx::MySqlConnection::connect(&self.url)
+                    .await
+                    .expect("open mariadb");
                 let rows = sqlx::query(sql).fetch_all(&mut conn).await.expect("query");
-                rows.iter().map(|row| row.try_get(0).expect("text column")).collect()
+                rows.iter()
+                    .map(|row| row.try_get(0).expect("text column"))
+                    .collect()
             }
             Backend::Postgres => {
-                let mut conn = sqlx::PgConnection::connect(&self.url).await.expect("open postgres");
+                let mut conn = sqlx::PgConnection::connect(&self.url)
+                    .await
+                    .expect("open postgres");
                 let rows = sqlx::query(sql).fetch_all(&mut conn).await.expect("query");
-                rows.iter().map(|row| row.try_get(0).expect("text column")).collect()
+                rows.iter()
+                    .map(|row| row.try_get(0).expect("text column"))
+                    .collect()
             }
         }
     }
@@ -197,21 +257,34 @@ impl TestDb {
 
     /// Runs a statement on the server's admin database (the one the env URL names).
     async fn admin(&self, statement: &str) {
-        let admin_url = self.admin_url.as_deref().expect("server backends have an admin url");
+        let admin_url = self
+            .admin_url
+            .as_deref()
+            .expect("server backends have an admin url");
         let sql = AssertSqlSafe(statement.to_owned());
         match self.backend {
             Backend::Sqlite => unreachable!("sqlite has no admin database"),
             Backend::MariaDb => {
                 let mut conn = sqlx::MySqlConnection::connect(admin_url)
                     .await
-                    .unwrap_or_else(|e| panic!("{MYSQL_URL_VAR}={admin_url} is set but unusable: {e}"));
-                sqlx::raw_sql(sql).execute(&mut conn).await.expect("admin statement");
+                    .unwrap_or_else(|e| {
+                        panic!("{MYSQL_URL_VAR}={admin_url} is set but unusable: {e}")
+                    });
+                sqlx::raw_sql(sql)
+                    .execute(&mut conn)
+                    .await
+                    .expect("admin statement");
             }
             Backend::Postgres => {
                 let mut conn = sqlx::PgConnection::connect(admin_url)
                     .await
-                    .unwrap_or_else(|e| panic!("{POSTGRES_URL_VAR}={admin_url} is set but unusable: {e}"));
-                sqlx::raw_sql(sql).execute(&mut conn).await.expect("admin statement");
+                    .unwrap_or_else(|e| {
+                        panic!("{POSTGRES_URL_VAR}={admin_url} is set but unusable: {e}")
+                    });
+                sqlx::raw_sql(sql)
+                    .execute(&mut conn)
+                    .await
+                    .expect("admin statement");
             }
         }
     }
@@ -232,7 +305,10 @@ impl Drop for TestDb {
             finished: true,
         };
         let _ = std::thread::spawn(move || {
-            if let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() {
+            if let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
                 runtime.block_on(db.remove());
             }
         })
@@ -279,6 +355,8 @@ macro_rules! backend_tests {
                 #[allow(unused_imports)]
                 use super::*;
 
+                // The body is a test like any `#[test]`, where clippy allows `unwrap`.
+                #[allow(clippy::unwrap_used)]
                 async fn body($db: &$crate::TestDb) $body
 
                 async fn run(backend: $crate::Backend) {
@@ -314,8 +392,17 @@ mod tests {
 
     #[test]
     fn database_names_replace_the_url_path() {
-        assert_eq!(with_database("mysql://root@127.0.0.1:3306/test", "x"), "mysql://root@127.0.0.1:3306/x");
-        assert_eq!(with_database("postgres://postgres@localhost/test?sslmode=disable", "x"), "postgres://postgres@localhost/x?sslmode=disable");
-        assert_eq!(with_database("postgres://postgres@localhost", "x"), "postgres://postgres@localhost/x");
+        assert_eq!(
+            with_database("mysql://root@127.0.0.1:3306/test", "x"),
+            "mysql://root@127.0.0.1:3306/x"
+        );
+        assert_eq!(
+            with_database("postgres://postgres@localhost/test?sslmode=disable", "x"),
+            "postgres://postgres@localhost/x?sslmode=disable"
+        );
+        assert_eq!(
+            with_database("postgres://postgres@localhost", "x"),
+            "postgres://postgres@localhost/x"
+        );
     }
 }

@@ -53,10 +53,15 @@ impl Dialect {
             Dialect::Sqlite => {
                 // Extended result codes keep the primary code in the low byte.
                 let code = db.code().and_then(|c| c.parse::<i32>().ok()).unwrap_or(0);
-                matches!(code & 0xff, 5 /* SQLITE_BUSY */ | 6 /* SQLITE_LOCKED */)
+                matches!(
+                    code & 0xff,
+                    5 /* SQLITE_BUSY */ | 6 /* SQLITE_LOCKED */
+                )
             }
             Dialect::MySql => {
-                let number = db.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>().map(|e| e.number());
+                let number = db
+                    .try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>()
+                    .map(|e| e.number());
                 // 1213 deadlock (also Galera's certification failure), 1205 lock wait timeout.
                 matches!(number, Some(1213 | 1205)) || db.code().as_deref() == Some("40001")
             }
@@ -66,7 +71,11 @@ impl Dialect {
 
     /// Renders a statement written with `?` placeholders for this dialect. PostgreSQL numbers them (`$1`);
     /// the rendering is done once per call site and kept in `cache`.
-    pub(crate) fn render(self, sql: &'static str, cache: &'static OnceLock<String>) -> &'static str {
+    pub(crate) fn render(
+        self,
+        sql: &'static str,
+        cache: &'static OnceLock<String>,
+    ) -> &'static str {
         match self {
             Dialect::Sqlite | Dialect::MySql => sql,
             Dialect::Postgres => cache.get_or_init(|| number_placeholders(sql)).as_str(),

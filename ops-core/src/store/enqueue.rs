@@ -38,15 +38,27 @@ impl Store {
         let metadata_json = Value::Object(op.metadata.clone()).to_string();
         let payload = json!({"operation_type": op.op_type, "operation_uuid": op.uuid}).to_string();
         let op_uuid = op.uuid.to_string();
-        let column = |key: &str| op.metadata.get(key).and_then(Value::as_str).map(str::to_owned);
-        let (node_uuid, instance_uuid, network_uuid) =
-            (column("node_uuid"), column("instance_uuid"), column("network_uuid"));
+        let column = |key: &str| {
+            op.metadata
+                .get(key)
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        };
+        let (node_uuid, instance_uuid, network_uuid) = (
+            column("node_uuid"),
+            column("instance_uuid"),
+            column("network_uuid"),
+        );
         let event = AuditEvent::for_op(op);
         let targets: Vec<&ObjectRef> = op.targets.iter().collect();
         // Every attempt borrows these; `async move` below copies the references, not the values.
-        let (op_uuid, metadata_json, payload) = (op_uuid.as_str(), metadata_json.as_str(), payload.as_str());
-        let (node_uuid, instance_uuid, network_uuid) =
-            (node_uuid.as_deref(), instance_uuid.as_deref(), network_uuid.as_deref());
+        let (op_uuid, metadata_json, payload) =
+            (op_uuid.as_str(), metadata_json.as_str(), payload.as_str());
+        let (node_uuid, instance_uuid, network_uuid) = (
+            node_uuid.as_deref(),
+            instance_uuid.as_deref(),
+            network_uuid.as_deref(),
+        );
         let (event, targets) = (&event, targets.as_slice());
 
         let outcome = with_backend!(self, |pool, dialect| {
@@ -145,7 +157,9 @@ impl Store {
                 }
                 result
             }
-            Err(RetryFailure::Contended { attempts, source }) => Err(EnqueueError::Contended { attempts, source }),
+            Err(RetryFailure::Contended { attempts, source }) => {
+                Err(EnqueueError::Contended { attempts, source })
+            }
             Err(RetryFailure::Fatal(source)) => Err(EnqueueError::Database(source)),
         }
     }
@@ -169,11 +183,18 @@ impl AuditEvent {
         let mut links = BTreeSet::new();
         links.insert((op.op_type.to_owned(), op.uuid.to_string()));
         for object in op.targets.iter().chain(op.context.iter()) {
-            links.insert((object.object_type.as_str().to_owned(), object.uuid.hyphenated().to_string()));
+            links.insert((
+                object.object_type.as_str().to_owned(),
+                object.uuid.hyphenated().to_string(),
+            ));
         }
         AuditEvent {
             uuid: Uuid::new_v4().hyphenated().to_string(),
-            message: format!("{} operation created with tasks {}", op.op_type, op.task_names.join(", ")),
+            message: format!(
+                "{} operation created with tasks {}",
+                op.op_type,
+                op.task_names.join(", ")
+            ),
             extra: Value::Object(extra).to_string(),
             links: links.into_iter().collect(),
         }

@@ -21,7 +21,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 
 pub use dialect::Dialect;
 pub(crate) use enqueue::NewOp;
-pub use queries::{HistoryPage, OpRef, TargetingOp, TerminalOp, DEFAULT_HISTORY_LIMIT};
+pub use queries::{DEFAULT_HISTORY_LIMIT, HistoryPage, OpRef, TargetingOp, TerminalOp};
 pub use schema::SchemaVersion;
 
 use crate::StoreError;
@@ -119,8 +119,15 @@ impl StoreOptions {
     /// A database with no schema yet is accepted, so that [`Store::migrate`] can create it.
     pub async fn connect(self) -> Result<Store, StoreError> {
         let redacted = redact_password(&self.url);
-        let invalid = |reason: String| StoreError::InvalidUrl { url: redacted.clone(), reason };
-        let scheme = self.url.split_once(':').map(|(scheme, _)| scheme).unwrap_or_default();
+        let invalid = |reason: String| StoreError::InvalidUrl {
+            url: redacted.clone(),
+            reason,
+        };
+        let scheme = self
+            .url
+            .split_once(':')
+            .map(|(scheme, _)| scheme)
+            .unwrap_or_default();
         let pool = match scheme {
             "sqlite" => {
                 let options = SqliteConnectOptions::from_str(&self.url)
@@ -132,7 +139,11 @@ impl StoreOptions {
                 // An in-memory database lives as long as one of its connections: keep exactly one, forever.
                 let memory = self.url.contains(":memory:") || self.url.contains("mode=memory");
                 let pool_options = if memory {
-                    SqlitePoolOptions::new().max_connections(1).min_connections(1).idle_timeout(None).max_lifetime(None)
+                    SqlitePoolOptions::new()
+                        .max_connections(1)
+                        .min_connections(1)
+                        .idle_timeout(None)
+                        .max_lifetime(None)
                 } else {
                     SqlitePoolOptions::new().max_connections(self.max_connections)
                 };
@@ -140,7 +151,11 @@ impl StoreOptions {
                     .acquire_timeout(self.acquire_timeout)
                     .connect_with(options)
                     .await
-                    .map_err(|source| StoreError::Connect { backend: "sqlite", url: redacted.clone(), source })?;
+                    .map_err(|source| StoreError::Connect {
+                        backend: "sqlite",
+                        url: redacted.clone(),
+                        source,
+                    })?;
                 Pool::Sqlite(pool)
             }
             "mysql" | "mariadb" => {
@@ -151,22 +166,39 @@ impl StoreOptions {
                 let options = MySqlConnectOptions::from_str(&url)
                     .map_err(|e| invalid(e.to_string()))?
                     .charset("utf8mb4");
+                let failed = |source| StoreError::Connect {
+                    backend: "mariadb",
+                    url: redacted.clone(),
+                    source,
+                };
+                probe::<sqlx::MySqlConnection>(&options, self.acquire_timeout)
+                    .await
+                    .map_err(failed)?;
                 let pool = MySqlPoolOptions::new()
                     .max_connections(self.max_connections)
                     .acquire_timeout(self.acquire_timeout)
                     .connect_with(options)
                     .await
-                    .map_err(|source| StoreError::Connect { backend: "mariadb", url: redacted.clone(), source })?;
+                    .map_err(failed)?;
                 Pool::MySql(pool)
             }
             "postgres" | "postgresql" => {
-                let options = PgConnectOptions::from_str(&self.url).map_err(|e| invalid(e.to_string()))?;
+                let options =
+                    PgConnectOptions::from_str(&self.url).map_err(|e| invalid(e.to_string()))?;
+                let failed = |source| StoreError::Connect {
+                    backend: "postgres",
+                    url: redacted.clone(),
+                    source,
+                };
+                probe::<sqlx::PgConnection>(&options, self.acquire_timeout)
+                    .await
+                    .map_err(failed)?;
                 let pool = PgPoolOptions::new()
                     .max_connections(self.max_connections)
                     .acquire_timeout(self.acquire_timeout)
                     .connect_with(options)
                     .await
-                    .map_err(|source| StoreError::Connect { backend: "postgres", url: redacted.clone(), source })?;
+                    .map_err(failed)?;
                 Pool::Postgres(pool)
             }
             _ => {
@@ -175,7 +207,10 @@ impl StoreOptions {
                 ));
             }
         };
-        let store = Store { pool, fqdn: self.fqdn.unwrap_or_else(host_name) };
+        let store = Store {
+            pool,
+            fqdn: self.fqdn.unwrap_or_else(host_name),
+        };
         store.schema_version().await?;
         Ok(store)
     }
@@ -202,10 +237,26 @@ impl Store {
     }
 }
 
+/// Opens and closes one connection, so that an unreachable server or a refused login is reported as the
+/// driver's own error at once, not as a pool timeout after retrying for `timeout`.
+async fn probe<C: sqlx::Connection>(
+    options: &C::Options,
+    timeout: Duration,
+) -> Result<(), sqlx::Error> {
+    let connection = tokio::time::timeout(timeout, C::connect_with(options))
+        .await
+        .map_err(|_| sqlx::Error::PoolTimedOut)??;
+    connection.close().await
+}
+
 /// `scheme://user:secret@host` → `scheme://user:***@host`, for error messages.
 fn redact_password(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
-    let Some((userinfo, host)) = rest.split_once('@') else { return url.to_owned() };
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let Some((userinfo, host)) = rest.split_once('@') else {
+        return url.to_owned();
+    };
     match userinfo.split_once(':') {
         Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
         None => url.to_owned(),
@@ -222,7 +273,10 @@ fn host_name() -> String {
 
 /// Unix time in seconds, the clock of every `created_at` / `update_time` column.
 pub(crate) fn now() -> f64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0)
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
 }
 
 #[cfg(test)]
@@ -231,8 +285,14 @@ mod tests {
 
     #[test]
     fn passwords_are_redacted_from_urls() {
-        assert_eq!(redact_password("mysql://root:hunter2@db:3306/ops"), "mysql://root:***@db:3306/ops");
-        assert_eq!(redact_password("postgres://ops@db/ops"), "postgres://ops@db/ops");
+        assert_eq!(
+            redact_password("mysql://root:hunter2@db:3306/ops"),
+            "mysql://root:***@db:3306/ops"
+        );
+        assert_eq!(
+            redact_password("postgres://ops@db/ops"),
+            "postgres://ops@db/ops"
+        );
         assert_eq!(redact_password("sqlite://ops.db"), "sqlite://ops.db");
     }
 }

@@ -166,11 +166,20 @@ impl Store {
             })
         })
         .map_err(|source| StoreError::Query { action: action(), source })?;
-        row.map(|(op_type, op_uuid)| Ok(OpRef { op_type, op_uuid: parse_op_uuid(&op_uuid)? })).transpose()
+        row.map(|(op_type, op_uuid)| {
+            Ok(OpRef {
+                op_type,
+                op_uuid: parse_op_uuid(&op_uuid)?,
+            })
+        })
+        .transpose()
     }
 
     /// Every in-flight op that targets `target`, oldest first.
-    pub async fn pending(&self, target: impl Into<ObjectRef>) -> Result<Vec<TargetingOp>, StoreError> {
+    pub async fn pending(
+        &self,
+        target: impl Into<ObjectRef>,
+    ) -> Result<Vec<TargetingOp>, StoreError> {
         let target = target.into();
         let rows = with_backend!(self, |pool, dialect| {
             let query = match dialect {
@@ -248,7 +257,10 @@ impl Store {
         }
         .await)
         .map_err(StoreError::query(format!("reading the operation history of {target}")))?;
-        let mut ops = rows.into_iter().map(RawTargetingOp::parse).collect::<Result<Vec<_>, _>>()?;
+        let mut ops = rows
+            .into_iter()
+            .map(RawTargetingOp::parse)
+            .collect::<Result<Vec<_>, _>>()?;
         let next_before = if ops.len() > limit as usize {
             ops.truncate(limit as usize);
             ops.last().map(|op| op.sequence_number)
@@ -260,11 +272,16 @@ impl Store {
 
     /// Of `targets`, the ones with an in-flight op: the pushdown form of [`Store::has_pending`] for
     /// callers that walk many objects. One query per object type and parameter-limit chunk.
-    pub async fn filter_pending(&self, targets: &[ObjectRef]) -> Result<BTreeSet<ObjectRef>, StoreError> {
+    pub async fn filter_pending(
+        &self,
+        targets: &[ObjectRef],
+    ) -> Result<BTreeSet<ObjectRef>, StoreError> {
         let mut by_type: Vec<(ObjectType, Vec<String>)> = Vec::new();
         for target in targets.iter().collect::<BTreeSet<_>>() {
             match by_type.last_mut() {
-                Some((object_type, uuids)) if *object_type == target.object_type => uuids.push(uuid_text(target.uuid)),
+                Some((object_type, uuids)) if *object_type == target.object_type => {
+                    uuids.push(uuid_text(target.uuid))
+                }
                 _ => by_type.push((target.object_type, vec![uuid_text(target.uuid)])),
             }
         }
@@ -309,7 +326,10 @@ impl Store {
             .await)
             .map_err(StoreError::query(format!("filtering {} {object_type} objects for pending operations", uuids.len())))?;
             for uuid in found {
-                pending.insert(ObjectRef { object_type: *object_type, uuid: parse_uuid("target_uuid", &uuid)? });
+                pending.insert(ObjectRef {
+                    object_type: *object_type,
+                    uuid: parse_uuid("target_uuid", &uuid)?,
+                });
             }
         }
         Ok(pending)
@@ -350,7 +370,11 @@ impl Store {
         .map_err(StoreError::query(format!("reading recent terminal operations on {target}")))?;
         rows.into_iter()
             .map(|(op_uuid, state, update_time)| {
-                Ok(TerminalOp { op_uuid: parse_op_uuid(&op_uuid)?, state: parse_state(&state)?, update_time })
+                Ok(TerminalOp {
+                    op_uuid: parse_op_uuid(&op_uuid)?,
+                    state: parse_state(&state)?,
+                    update_time,
+                })
             })
             .collect()
     }
@@ -417,13 +441,19 @@ impl Store {
         match outcome {
             Ok(result) => result,
             Err(RetryFailure::Contended { source, .. } | RetryFailure::Fatal(source)) => {
-                Err(StoreError::Query { action: format!("hard-deleting cluster operation {op}"), source })
+                Err(StoreError::Query {
+                    action: format!("hard-deleting cluster operation {op}"),
+                    source,
+                })
             }
         }
     }
 
     /// Removes every target row of an object being hard-deleted; returns how many went.
-    pub async fn hard_delete_object(&self, target: impl Into<ObjectRef>) -> Result<u64, StoreError> {
+    pub async fn hard_delete_object(
+        &self,
+        target: impl Into<ObjectRef>,
+    ) -> Result<u64, StoreError> {
         let target = target.into();
         let deleted = with_backend!(self, |pool, dialect| {
             sqlx::query(sql!(
@@ -479,14 +509,16 @@ impl RawTargetingOp {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn in_flight_sql_matches_the_state_machine() {
-        let listed: Vec<String> = OpState::IN_FLIGHT.iter().map(|s| format!("'{}'", s.as_str())).collect();
+        let listed: Vec<String> = OpState::IN_FLIGHT
+            .iter()
+            .map(|s| format!("'{}'", s.as_str()))
+            .collect();
         assert_eq!(in_flight_sql!(), format!("({})", listed.join(", ")));
     }
 }

@@ -24,7 +24,10 @@ pub(crate) enum RetryFailure {
 /// `attempt` must do the whole transaction, begin to commit: a failed attempt's transaction is rolled back
 /// when it is dropped, so every retry starts from a clean slate. Its `Ok(Err(_))` is a decision made inside
 /// the transaction (not found, illegal move) and is returned at once.
-pub(crate) async fn with_retry<T, E, F, Fut>(dialect: Dialect, mut attempt: F) -> Result<Result<T, E>, RetryFailure>
+pub(crate) async fn with_retry<T, E, F, Fut>(
+    dialect: Dialect,
+    mut attempt: F,
+) -> Result<Result<T, E>, RetryFailure>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<Result<T, E>, sqlx::Error>>,
@@ -37,7 +40,10 @@ where
             Ok(outcome) => return Ok(outcome),
             Err(error) if dialect.is_retryable(&error) => {
                 if attempts >= MAX_ATTEMPTS {
-                    return Err(RetryFailure::Contended { attempts, source: error });
+                    return Err(RetryFailure::Contended {
+                        attempts,
+                        source: error,
+                    });
                 }
                 tracing::debug!(attempts, %error, "transaction lost a race; retrying");
                 tokio::time::sleep(backoff).await;

@@ -51,7 +51,10 @@ impl Store {
     /// Applies migrations up to and including `version`, e.g. to build a legacy schema-1 database for an
     /// upgrade rehearsal.
     pub async fn migrate_to(&self, version: i64) -> Result<(), StoreError> {
-        with_backend!(self, |pool, dialect| dialect.migrator().run_to(version, pool).await)?;
+        with_backend!(self, |pool, dialect| dialect
+            .migrator()
+            .run_to(version, pool)
+            .await)?;
         Ok(())
     }
 
@@ -62,22 +65,33 @@ impl Store {
             let exists = sql!(
                 dialect,
                 match dialect {
-                    Dialect::Sqlite => "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
+                    Dialect::Sqlite =>
+                        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
                     Dialect::MySql =>
                         "SELECT 1 FROM information_schema.tables \
                          WHERE table_schema = DATABASE() AND table_name = '_sqlx_migrations'",
-                    Dialect::Postgres => "SELECT 1 WHERE to_regclass('_sqlx_migrations') IS NOT NULL",
+                    Dialect::Postgres =>
+                        "SELECT 1 WHERE to_regclass('_sqlx_migrations') IS NOT NULL",
                 }
             );
             let action = "reading the schema version";
-            let found = sqlx::query(exists).fetch_optional(pool).await.map_err(StoreError::query(action))?;
-            if found.is_none() {
-                return Ok(SchemaVersion { applied: None, latest });
-            }
-            let rows = sqlx::query(sql!(dialect, "SELECT version, success FROM _sqlx_migrations ORDER BY version"))
-                .fetch_all(pool)
+            let found = sqlx::query(exists)
+                .fetch_optional(pool)
                 .await
                 .map_err(StoreError::query(action))?;
+            if found.is_none() {
+                return Ok(SchemaVersion {
+                    applied: None,
+                    latest,
+                });
+            }
+            let rows = sqlx::query(sql!(
+                dialect,
+                "SELECT version, success FROM _sqlx_migrations ORDER BY version"
+            ))
+            .fetch_all(pool)
+            .await
+            .map_err(StoreError::query(action))?;
             let mut applied = None;
             for row in rows {
                 let version: i64 = row.try_get(0).map_err(StoreError::query(action))?;
@@ -90,7 +104,10 @@ impl Store {
             applied
         });
         match applied {
-            Some(found) if found > latest => Err(StoreError::SchemaTooNew { found, known: latest }),
+            Some(found) if found > latest => Err(StoreError::SchemaTooNew {
+                found,
+                known: latest,
+            }),
             applied => Ok(SchemaVersion { applied, latest }),
         }
     }
@@ -100,7 +117,10 @@ impl Store {
         let version = self.schema_version().await?;
         match version.applied {
             None => Err(StoreError::SchemaMissing),
-            Some(found) if found < version.latest => Err(StoreError::SchemaBehind { found, needed: version.latest }),
+            Some(found) if found < version.latest => Err(StoreError::SchemaBehind {
+                found,
+                needed: version.latest,
+            }),
             Some(_) => Ok(()),
         }
     }

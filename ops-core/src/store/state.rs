@@ -32,7 +32,12 @@ impl Store {
     /// The current state is read and locked in the same transaction as the write, so two concurrent moves
     /// cannot both pass the check. Returns the state the op left. Setting the current state again changes
     /// nothing and records nothing.
-    pub async fn transition(&self, op: OpId, to: OpState, message: Option<&str>) -> Result<OpState, StoreError> {
+    pub async fn transition(
+        &self,
+        op: OpId,
+        to: OpState,
+        message: Option<&str>,
+    ) -> Result<OpState, StoreError> {
         let op_uuid = op.to_string();
         let op_uuid = op_uuid.as_str();
         let outcome = with_backend!(self, |pool, dialect| {
@@ -117,7 +122,10 @@ impl Store {
         match outcome {
             Ok(result) => result,
             Err(RetryFailure::Contended { source, .. } | RetryFailure::Fatal(source)) => {
-                Err(StoreError::Query { action: action(), source })
+                Err(StoreError::Query {
+                    action: action(),
+                    source,
+                })
             }
         }
     }

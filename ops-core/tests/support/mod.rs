@@ -4,8 +4,8 @@
 #![allow(dead_code, unreachable_pub)]
 
 use ops_core::{
-    ClusterOperation, ContextSet, Family, InstanceId, InterfaceId, NetworkId, NodeId, OpTask, QueueTarget,
-    TargetSet,
+    ClusterOperation, ContextSet, Family, InstanceId, InterfaceId, NetworkId, NodeId, OpTask,
+    QueueTarget, TargetSet,
 };
 use serde::{Deserialize, Serialize};
 
@@ -174,11 +174,17 @@ impl ClusterOperation for CollidingOp {
 
 /// Enqueues a `net_op` on `network` at background priority.
 pub async fn enqueue_net_op(store: &ops_core::Store, network: NetworkId) -> ops_core::OpId {
-    ops_core::__private::enqueue(store, NetOp { network_uuid: network, node_uuid: None })
-        .priority(ops_core::Priority::Background)
-        .task(NetTask::NetworkDeploy)
-        .await
-        .expect("enqueue net_op")
+    ops_core::__private::enqueue(
+        store,
+        NetOp {
+            network_uuid: network,
+            node_uuid: None,
+        },
+    )
+    .priority(ops_core::Priority::Background)
+    .task(NetTask::NetworkDeploy)
+    .await
+    .expect("enqueue net_op")
 }
 
 /// An op over any mix of networks and instances, for the model test.

@@ -1,0 +1,106 @@
+//! Human-readable output: short sentences and aligned tables.
+
+use std::fmt::Write;
+use std::time::{Duration, UNIX_EPOCH};
+
+use ops_core::{HistoryPage, ObjectRef, OpRef, TargetingOp};
+
+pub(crate) fn migrated(before: Option<i64>, now: i64) -> String {
+    match before {
+        Some(before) if before == now => format!("schema already at version {now}"),
+        Some(before) => format!("schema upgraded from version {before} to {now}"),
+        None => format!("schema created at version {now}"),
+    }
+}
+
+pub(crate) fn latest(target: ObjectRef, latest: Option<&OpRef>) -> String {
+    match latest {
+        Some(op) => format!(
+            "{target}: last cluster operation {} {}",
+            op.op_type, op.op_uuid
+        ),
+        None => format!("{target}: no cluster operation has targeted it"),
+    }
+}
+
+pub(crate) fn pending(target: ObjectRef, ops: &[TargetingOp]) -> String {
+    if ops.is_empty() {
+        return format!("{target}: no operation in flight\n");
+    }
+    let noun = if ops.len() == 1 {
+        "operation"
+    } else {
+        "operations"
+    };
+    format!("{target}: {} {noun} in flight\n{}", ops.len(), table(ops))
+}
+
+pub(crate) fn history(target: ObjectRef, page: &HistoryPage) -> String {
+    if page.ops.is_empty() {
+        return format!("{target}: no operation has targeted it\n");
+    }
+    let mut out = format!(
+        "{target}: {} operations, newest first\n{}",
+        page.ops.len(),
+        table(&page.ops)
+    );
+    if let Some(before) = page.next_before {
+        let _ = writeln!(out, "more: --before {before}");
+    }
+    out
+}
+
+fn table(ops: &[TargetingOp]) -> String {
+    let rows: Vec<[String; 5]> = ops
+        .iter()
+        .map(|op| {
+            [
+                op.sequence_number.to_string(),
+                op.op_type.clone(),
+                op.op_uuid.to_string(),
+                op.state.map_or("(gone)".to_owned(), |s| s.to_string()),
+                timestamp(op.created_at),
+            ]
+        })
+        .collect();
+    let header = ["SEQ", "OP TYPE", "OP UUID", "STATE", "CREATED"].map(str::to_owned);
+    let mut widths = header.clone().map(|h| h.len());
+    for row in &rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.len());
+        }
+    }
+    let mut out = String::new();
+    for row in std::iter::once(&header).chain(&rows) {
+        let cells: Vec<String> = row
+            .iter()
+            .zip(widths)
+            .map(|(cell, width)| format!("{cell:<width$}"))
+            .collect();
+        let _ = writeln!(out, "{}", cells.join("  ").trim_end());
+    }
+    out
+}
+
+fn timestamp(unix_seconds: f64) -> String {
+    let time = UNIX_EPOCH + Duration::from_secs_f64(unix_seconds.max(0.0));
+    humantime::format_rfc3339_seconds(time).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_are_rfc3339_utc() {
+        assert_eq!(timestamp(0.0), "1970-01-01T00:00:00Z");
+        assert_eq!(timestamp(1_700_000_000.4), "2023-11-14T22:13:20Z");
+    }
+
+    #[test]
+    fn migrate_messages_say_what_changed() {
+        assert_eq!(migrated(None, 3), "schema created at version 3");
+        assert_eq!(migrated(Some(1), 3), "schema upgraded from version 1 to 3");
+        assert_eq!(migrated(Some(3), 3), "schema already at version 3");
+    }
+}

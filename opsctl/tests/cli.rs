@@ -1,0 +1,194 @@
+//! opsctl end to end on every backend: migrate, then read rows another program wrote straight into the
+//! tables; bad input gets one line, a meaningful exit code, and writes nothing.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use ops_testkit::{TestDb, backend_tests};
+use uuid::Uuid;
+
+/// Runs opsctl with `args` in `dir`, with no `OPS_DATABASE_URL` from the environment.
+fn opsctl_in(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_opsctl"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("OPS_DATABASE_URL")
+        .output()
+        .expect("run opsctl")
+}
+
+fn opsctl(db: &TestDb, args: &[&str]) -> Output {
+    let mut all = vec!["--database-url", db.url()];
+    all.extend_from_slice(args);
+    opsctl_in(&std::env::temp_dir(), &all)
+}
+
+fn stdout(output: &Output) -> String {
+    assert!(
+        output.status.success(),
+        "opsctl failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout.clone()).expect("utf-8 output")
+}
+
+/// Asserts a failure with exit `code` and exactly one line on stderr, which is returned.
+fn one_line_error(output: &Output, code: i32) -> String {
+    assert_eq!(
+        output.status.code(),
+        Some(code),
+        "stderr: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(output.stdout.is_empty());
+    let stderr = String::from_utf8(output.stderr.clone()).expect("utf-8 stderr");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.starts_with("error: "), "{stderr}");
+    stderr.trim_end().to_owned()
+}
+
+/// Writes an op's target and state rows as another program would: no header, no event.
+async fn write_op_rows(db: &TestDb, network: Uuid, op: Uuid, state: &str, created_at: f64) {
+    db.execute(&format!(
+        "INSERT INTO cluster_operation_targets (operation_uuid, operation_type, target_object_type, target_uuid, \
+         created_at) VALUES ('{op}', 'net_op', 'network', '{network}', {created_at}); \
+         INSERT INTO object_states (object_type, object_uuid, state_value, update_time) \
+         VALUES ('net_op', '{op}', '{state}', {created_at});"
+    ))
+    .await;
+}
+
+async fn total_rows(db: &TestDb) -> i64 {
+    let mut total = 0;
+    for table in [
+        "cluster_operations",
+        "object_states",
+        "work_queue",
+        "cluster_operation_targets",
+        "events",
+    ] {
+        total += db.count(table).await;
+    }
+    total
+}
+
+backend_tests! {
+    async fn pending_and_latest_read_rows_written_by_another_program(db: &TestDb) {
+        assert!(stdout(&opsctl(db, &["migrate"])).starts_with("schema created at version 3"));
+        let network = Uuid::new_v4();
+        let (earlier, later) = (Uuid::new_v4(), Uuid::new_v4());
+        write_op_rows(db, network, earlier, "queued", 1_700_000_000.0).await;
+        write_op_rows(db, network, later, "complete", 1_700_000_100.0).await;
+        let network = network.to_string();
+
+        let pending: serde_json::Value =
+            serde_json::from_str(&stdout(&opsctl(db, &["pending", "network", &network, "--json"]))).unwrap();
+        assert_eq!(pending["object_type"], "network");
+        assert_eq!(pending["uuid"], network);
+        let ops = pending["pending"].as_array().unwrap();
+        assert_eq!(ops.len(), 1);
+        assert_eq!(ops[0]["op_uuid"], earlier.to_string());
+        assert_eq!(ops[0]["op_type"], "net_op");
+        assert_eq!(ops[0]["state"], "queued");
+
+        let latest: serde_json::Value =
+            serde_json::from_str(&stdout(&opsctl(db, &["--json", "latest", "network", &network]))).unwrap();
+        assert_eq!(latest["last_cluster_operation"], serde_json::json!({"op_type": "net_op", "op_uuid": later.to_string()}));
+
+        let human = stdout(&opsctl(db, &["pending", "network", &network]));
+        assert!(human.starts_with(&format!("network {network}: 1 operation in flight\n")), "{human}");
+        assert!(human.contains(&format!("net_op   {earlier}  queued  2023-11-14T22:13:20Z")), "{human}");
+        let human = stdout(&opsctl(db, &["latest", "network", &network]));
+        assert_eq!(human, format!("network {network}: last cluster operation net_op {later}\n"));
+    }
+
+    async fn history_pages_newest_first(db: &TestDb) {
+        stdout(&opsctl(db, &["migrate"]));
+        let network = Uuid::new_v4();
+        let ops: Vec<Uuid> = (0..3).map(|_| Uuid::new_v4()).collect();
+        for (i, op) in ops.iter().enumerate() {
+            write_op_rows(db, network, *op, "complete", 1_700_000_000.0 + i as f64).await;
+        }
+        let network = network.to_string();
+        let page: serde_json::Value = serde_json::from_str(&stdout(&opsctl(
+            db,
+            &["history", "network", &network, "--limit", "2", "--json"],
+        )))
+        .unwrap();
+        let got: Vec<&str> = page["ops"].as_array().unwrap().iter().map(|op| op["op_uuid"].as_str().unwrap()).collect();
+        assert_eq!(got, [ops[2].to_string(), ops[1].to_string()]);
+        let before = page["next_before"].as_i64().unwrap().to_string();
+        let human = stdout(&opsctl(db, &["history", "network", &network, "--limit", "2", "--before", &before]));
+        assert!(human.starts_with(&format!("network {network}: 1 operations, newest first\n")), "{human}");
+        assert!(human.contains(&ops[0].to_string()));
+        assert!(!human.contains("more: --before"));
+    }
+
+    async fn bad_input_is_one_line_exit_2_and_writes_nothing(db: &TestDb) {
+        stdout(&opsctl(db, &["migrate"]));
+        let before = total_rows(db).await;
+        let uuid = Uuid::new_v4().to_string();
+        assert_eq!(
+            one_line_error(&opsctl(db, &["pending", "netwrk", &uuid]), 2),
+            "error: unknown object type `netwrk`; expected one of: instance, network, artifact, blob, interface, agentoperation"
+        );
+        assert_eq!(
+            one_line_error(&opsctl(db, &["latest", "network", "not-a-uuid"]), 2),
+            "error: invalid uuid `not-a-uuid`: invalid character: found `n` at 0"
+        );
+        assert!(one_line_error(&opsctl(db, &["history", "node", &uuid]), 2)
+            .starts_with("error: `node` objects are never cluster-operation targets"));
+        assert_eq!(one_line_error(&opsctl(db, &["history", "network", &uuid, "--limit", "0"]), 2), "error: --limit must be at least 1");
+        assert_eq!(total_rows(db).await, before);
+    }
+
+    async fn an_unmigrated_database_says_to_migrate(db: &TestDb) {
+        let _create = db.store().await;
+        let error = one_line_error(&opsctl(db, &["pending", "network", &Uuid::new_v4().to_string()]), 1);
+        assert_eq!(error, "error: the database has no ops schema; run `opsctl migrate` first");
+    }
+}
+
+#[test]
+fn the_default_sqlite_file_is_only_created_by_migrate() {
+    let dir = std::env::temp_dir().join(format!("opsctl-{}", Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let uuid = Uuid::new_v4().to_string();
+    let error = one_line_error(&opsctl_in(&dir, &["pending", "network", &uuid]), 1);
+    assert!(
+        error.starts_with("error: cannot connect to the sqlite database at `sqlite://ops.db`"),
+        "{error}"
+    );
+    assert!(!dir.join("ops.db").exists());
+    one_line_error(&opsctl_in(&dir, &["pending", "network", "nope"]), 2);
+    assert!(!dir.join("ops.db").exists());
+    assert_eq!(
+        stdout(&opsctl_in(&dir, &["migrate"])),
+        "schema created at version 3\n"
+    );
+    assert!(dir.join("ops.db").exists());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn an_unreachable_server_is_one_line_exit_1() {
+    let dir = std::env::temp_dir();
+    let output = opsctl_in(
+        &dir,
+        &[
+            "--database-url",
+            "postgres://ops:secret@127.0.0.1:1/ops",
+            "latest",
+            "network",
+            &Uuid::new_v4().to_string(),
+        ],
+    );
+    let error = one_line_error(&output, 1);
+    assert!(
+        error.starts_with(
+            "error: cannot connect to the postgres database at `postgres://ops:***@127.0.0.1:1/ops`"
+        ),
+        "{error}"
+    );
+    assert!(!error.contains("secret"));
+}
