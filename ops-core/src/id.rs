@@ -47,9 +47,9 @@ pub trait ObjectId: Copy + sealed::Sealed {
 )]
 pub trait Target: ObjectId {}
 
-/// Declares one typed id: newtype, conversions, serde as the dashed string, and its traits.
-macro_rules! typed_id {
-    ($(#[$doc:meta])* $name:ident, $object_type:ident $(, $target:ident)?) => {
+/// Declares a newtype over [`Uuid`]: constructors, conversions, parsing, and the dashed display form.
+macro_rules! uuid_newtype {
+    ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
         #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
         #[serde(transparent)]
@@ -72,18 +72,6 @@ macro_rules! typed_id {
             }
         }
 
-        impl sealed::Sealed for $name {}
-
-        impl ObjectId for $name {
-            const OBJECT_TYPE: ObjectType = ObjectType::$object_type;
-
-            fn uuid(&self) -> Uuid {
-                self.0
-            }
-        }
-
-        $(impl $target for $name {})?
-
         impl From<Uuid> for $name {
             fn from(uuid: Uuid) -> Self {
                 Self(uuid)
@@ -93,12 +81,6 @@ macro_rules! typed_id {
         impl From<$name> for Uuid {
             fn from(id: $name) -> Uuid {
                 id.0
-            }
-        }
-
-        impl From<$name> for ObjectRef {
-            fn from(id: $name) -> ObjectRef {
-                id.object_ref()
             }
         }
 
@@ -119,6 +101,31 @@ macro_rules! typed_id {
         impl fmt::Debug for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 write!(f, concat!(stringify!($name), "({})"), self.0.hyphenated())
+            }
+        }
+    };
+}
+
+/// Declares one typed object id: a [`uuid_newtype!`] that knows its [`ObjectType`], optionally a [`Target`].
+macro_rules! typed_id {
+    ($(#[$doc:meta])* $name:ident, $object_type:ident $(, $target:ident)?) => {
+        uuid_newtype!($(#[$doc])* $name);
+
+        impl sealed::Sealed for $name {}
+
+        impl ObjectId for $name {
+            const OBJECT_TYPE: ObjectType = ObjectType::$object_type;
+
+            fn uuid(&self) -> Uuid {
+                self.0
+            }
+        }
+
+        $(impl $target for $name {})?
+
+        impl From<$name> for ObjectRef {
+            fn from(id: $name) -> ObjectRef {
+                id.object_ref()
             }
         }
     };
@@ -153,56 +160,13 @@ typed_id!(
     NodeId, Node
 );
 
-/// The id of a cluster operation.
-///
-/// Its [`ObjectType`] is the operation's type (`net_op`, ...), which the id alone does not know, so it is
-/// not an [`ObjectId`].
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct OpId(Uuid);
-
-impl OpId {
-    /// Wraps an existing uuid.
-    pub const fn from_uuid(uuid: Uuid) -> Self {
-        Self(uuid)
-    }
-
-    /// A fresh random (v4) id.
-    pub fn new_v4() -> Self {
-        Self(Uuid::new_v4())
-    }
-
-    /// The raw uuid.
-    pub const fn as_uuid(&self) -> Uuid {
-        self.0
-    }
-}
-
-impl From<Uuid> for OpId {
-    fn from(uuid: Uuid) -> Self {
-        Self(uuid)
-    }
-}
-
-impl FromStr for OpId {
-    type Err = uuid::Error;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Uuid::parse_str(s).map(Self)
-    }
-}
-
-impl fmt::Display for OpId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&self.0.hyphenated(), f)
-    }
-}
-
-impl fmt::Debug for OpId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "OpId({})", self.0.hyphenated())
-    }
-}
+uuid_newtype!(
+    /// The id of a cluster operation.
+    ///
+    /// Its [`ObjectType`] is the operation's type (`net_op`, ...), which the id alone does not know, so it is
+    /// not an [`ObjectId`].
+    OpId
+);
 
 /// An untyped reference to an object: its type and uuid.
 ///

@@ -134,6 +134,15 @@ impl ObjectType {
         self.proto_id() >= 12 && self.proto_id() <= 25
     }
 
+    /// The names of [`ObjectType::TARGETS`], comma-separated: the "expected one of" of error messages.
+    pub fn target_names() -> String {
+        Self::TARGETS
+            .iter()
+            .map(|t| t.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     /// Whether a cluster operation may target objects of this type.
     pub fn is_target(self) -> bool {
         Self::TARGETS.contains(&self)

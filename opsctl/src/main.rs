@@ -123,18 +123,10 @@ fn parse_object(args: &ObjectArgs) -> Result<ObjectRef, CliError> {
         CliError::Input(format!(
             "unknown object type `{}`; expected one of: {}",
             args.object_type,
-            target_types()
+            ObjectType::target_names()
         ))
     })?;
     let uuid = uuid::Uuid::parse_str(&args.uuid)
         .map_err(|e| CliError::Input(format!("invalid uuid `{}`: {e}", args.uuid)))?;
     ObjectRef::target(object_type, uuid).map_err(|e| CliError::Input(e.to_string()))
-}
-
-fn target_types() -> String {
-    ObjectType::TARGETS
-        .iter()
-        .map(|t| t.as_str())
-        .collect::<Vec<_>>()
-        .join(", ")
 }
