@@ -6,7 +6,7 @@ use std::fmt;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::{NodeId, ObjectId, ObjectRef, OpId, Priority, Target};
+use crate::{NodeId, ObjectId, ObjectRef, ObjectType, OpId, Priority, Target};
 
 /// A typed cluster operation: a job that acts on target objects.
 ///
@@ -19,6 +19,11 @@ pub trait ClusterOperation: Serialize + DeserializeOwned + Send + Sync + 'static
     const OP_TYPE: &'static str;
     /// The schema version written into every enqueued op.
     const VERSION: u32;
+    /// Every `#[target]` field, in declaration order, with the kind of object it names: what an op's JSON
+    /// Schema records as `x-targets`.
+    const TARGET_FIELDS: &'static [(&'static str, ObjectType)];
+    /// Every `#[context]` field, in declaration order (`x-context`).
+    const CONTEXT_FIELDS: &'static [&'static str];
     /// The op's task enum.
     type Task: OpTask;
 

@@ -3,7 +3,6 @@
 
 mod support;
 
-use ops_core::__private::enqueue;
 use ops_core::{
     Dependency, EnqueueError, InstanceId, InterfaceId, NetworkId, NodeId, ObjectId, OpId, OpState,
     Priority,
@@ -36,7 +35,7 @@ backend_tests! {
     async fn a_three_target_op_writes_exactly_its_rows(db: &TestDb) {
         let store = db.migrated_store().await;
         let op = hot_plug();
-        let id = enqueue(&store, op.clone())
+        let id = op.clone().enqueue(&store)
             .priority(Priority::UserWaiting)
             .task(NodeInstNetIfaceTask::HotPlugInstanceInterface)
             .request_id("req-1")
@@ -82,7 +81,7 @@ backend_tests! {
         let store = db.migrated_store().await;
         let network = NetworkId::new_v4();
         let dep = OpId::new_v4();
-        let id = enqueue(&store, NetOp { network_uuid: network, node_uuid: None })
+        let id = NetOp { network_uuid: network, node_uuid: None }.enqueue(&store)
             .priority(Priority::Background)
             .tasks([NetTask::NetworkDeploy, NetTask::NetworkEnsureMesh])
             .depends_on(Dependency::on::<NetOp>(dep))
@@ -116,7 +115,7 @@ backend_tests! {
     async fn duplicate_targets_collapse_to_one_row(db: &TestDb) {
         let store = db.migrated_store().await;
         let (a, b) = (NetworkId::new_v4(), NetworkId::new_v4());
-        enqueue(&store, NetsOp { network_uuids: vec![a, b, a, a, b] })
+        NetsOp { network_uuids: vec![a, b, a, a, b] }.enqueue(&store)
             .priority(Priority::Background)
             .task(NetTask::NetworkEnsureMesh)
             .await
@@ -127,7 +126,7 @@ backend_tests! {
 
     async fn an_op_without_tasks_is_refused_and_writes_nothing(db: &TestDb) {
         let store = db.migrated_store().await;
-        let err = enqueue(&store, hot_plug()).priority(Priority::UserFacing).await.unwrap_err();
+        let err = hot_plug().enqueue(&store).priority(Priority::UserFacing).await.unwrap_err();
         assert!(matches!(err, EnqueueError::NoTasks), "{err}");
         assert_eq!(err.to_string(), "an operation needs at least one task");
         assert_eq!(row_counts(db).await, [0; 6]);
@@ -136,7 +135,7 @@ backend_tests! {
     async fn a_body_field_named_like_a_header_field_is_refused(db: &TestDb) {
         let store = db.migrated_store().await;
         let op = CollidingOp { network_uuid: NetworkId::new_v4(), priority: "high".into() };
-        let err = enqueue(&store, op).priority(Priority::UserFacing).task(NetTask::NetworkDeploy).await.unwrap_err();
+        let err = op.enqueue(&store).priority(Priority::UserFacing).task(NetTask::NetworkDeploy).await.unwrap_err();
         assert_eq!(
             err.to_string(),
             "the body of `colliding_op` has a field `priority`, which the operation header owns"
@@ -147,7 +146,7 @@ backend_tests! {
     async fn a_reused_op_id_is_a_duplicate_and_writes_nothing_more(db: &TestDb) {
         let store = db.migrated_store().await;
         let id = OpId::new_v4();
-        let first = enqueue(&store, hot_plug())
+        let first = hot_plug().enqueue(&store)
             .uuid(id)
             .priority(Priority::UserFacing)
             .task(NodeInstNetIfaceTask::AttachInstanceInterface)
@@ -155,7 +154,7 @@ backend_tests! {
             .unwrap();
         assert_eq!(first, id);
         let before = row_counts(db).await;
-        let err = enqueue(&store, hot_plug())
+        let err = hot_plug().enqueue(&store)
             .uuid(id)
             .priority(Priority::UserFacing)
             .task(NodeInstNetIfaceTask::AttachInstanceInterface)
@@ -188,7 +187,7 @@ backend_tests! {
         })
         .await;
         let op = hot_plug();
-        let err = enqueue(&store, op.clone())
+        let err = op.clone().enqueue(&store)
             .priority(Priority::UserWaiting)
             .task(NodeInstNetIfaceTask::HotPlugInstanceInterface)
             .await
@@ -207,7 +206,7 @@ backend_tests! {
             .map(|_| {
                 let (store, op) = (store.clone(), shared.clone());
                 tokio::spawn(async move {
-                    enqueue(&store, op)
+                    op.enqueue(&store)
                         .priority(Priority::UserFacing)
                         .task(NodeInstNetIfaceTask::AttachInstanceInterface)
                         .await

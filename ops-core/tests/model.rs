@@ -5,7 +5,6 @@ mod support;
 
 use std::collections::BTreeSet;
 
-use ops_core::__private::enqueue;
 use ops_core::{
     InstanceId, NetworkId, ObjectId, ObjectRef, OpId, OpRef, OpState, Priority, Store, StoreError,
 };
@@ -87,7 +86,8 @@ async fn run_case(store: &Store, actions: Vec<Action>) -> Result<(), TestCaseErr
                         .map(|&i| objects[i].uuid.into())
                         .collect(),
                 };
-                let id = enqueue(store, op)
+                let id = op
+                    .enqueue(store)
                     .priority(Priority::Background)
                     .task(NetTask::NetworkDeploy)
                     .await;

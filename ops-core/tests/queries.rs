@@ -4,7 +4,6 @@ mod support;
 
 use std::collections::BTreeSet;
 
-use ops_core::__private::enqueue;
 use ops_core::{InstanceId, NetworkId, ObjectId, ObjectRef, OpState, Priority, StoreError};
 use ops_testkit::backend_tests;
 use support::{NetTask, NetsOp, enqueue_net_op};
@@ -100,7 +99,7 @@ backend_tests! {
     async fn filter_pending_handles_more_targets_than_one_statement_binds(db: &TestDb) {
         let store = db.migrated_store().await;
         let networks: Vec<NetworkId> = (0..40).map(|_| NetworkId::new_v4()).collect();
-        enqueue(&store, NetsOp { network_uuids: networks.clone() })
+        NetsOp { network_uuids: networks.clone() }.enqueue(&store)
             .priority(Priority::Background)
             .task(NetTask::NetworkEnsureMesh)
             .await
@@ -123,7 +122,7 @@ backend_tests! {
             tokio::time::sleep(std::time::Duration::from_millis(5)).await;
         }
         enqueue_net_op(&store, network).await;
-        enqueue(&store, NetsOp { network_uuids: vec![network] })
+        NetsOp { network_uuids: vec![network] }.enqueue(&store)
             .priority(Priority::Background)
             .task(NetTask::NetworkEnsureMesh)
             .await

@@ -1,0 +1,280 @@
+//! Parsing `#[operation(...)]` on the struct and `#[target]` / `#[context]` on its fields.
+//!
+//! Every malformed, unknown or repeated key is recorded in the [`Ctxt`] and parsing goes on, so one compile
+//! reports every bad attribute of the item.
+
+use proc_macro2::Span;
+use syn::spanned::Spanned;
+use syn::{Attribute, Ident, LitInt, LitStr, Path};
+
+use crate::ctxt::Ctxt;
+
+/// The keys `#[operation(...)]` accepts, in the order the help lines show them.
+pub(crate) const OPERATION_KEYS: &str = "name, version, tasks, queue, family, untargeted";
+
+/// The full form, for `help:` lines.
+pub(crate) const OPERATION_EXAMPLE: &str =
+    "#[operation(name = \"node_inst_op\", version = 1, tasks = NodeInstTask, queue = node)]";
+
+/// Where an op's work is queued: `queue = node | any | network_node`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Queue {
+    Node,
+    Any,
+    NetworkNode,
+}
+
+/// The queue family: `family = clusteroperation | network`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Family {
+    ClusterOperation,
+    Network,
+}
+
+/// A parsed value and the tokens it came from, so later checks can point at them.
+pub(crate) struct WithSpan<T> {
+    pub(crate) value: T,
+    pub(crate) span: Span,
+}
+
+/// What `#[operation(...)]` said; `None` for keys it did not give.
+#[derive(Default)]
+pub(crate) struct OperationAttrs {
+    pub(crate) name: Option<WithSpan<String>>,
+    pub(crate) version: Option<WithSpan<u32>>,
+    pub(crate) tasks: Option<Path>,
+    pub(crate) queue: Option<WithSpan<Queue>>,
+    pub(crate) family: Option<WithSpan<Family>>,
+    pub(crate) untargeted: Option<Span>,
+    /// The first `#[operation]` attribute, for errors about missing keys.
+    pub(crate) attribute: Option<Span>,
+}
+
+fn duplicate(cx: &Ctxt, path: &Path, key: &str) {
+    cx.error(
+        path,
+        format!("duplicate `#[operation]` key `{key}`"),
+        format!("give `{key}` once: {OPERATION_EXAMPLE}"),
+    );
+}
+
+impl OperationAttrs {
+    /// Parses every `#[operation(...)]` of the item; other attributes are left alone.
+    pub(crate) fn from_attrs(cx: &Ctxt, attrs: &[Attribute]) -> Self {
+        let mut parsed = OperationAttrs::default();
+        for attr in attrs
+            .iter()
+            .filter(|attr| attr.path().is_ident("operation"))
+        {
+            parsed.attribute.get_or_insert(attr.span());
+            if let syn::Meta::Path(path) = &attr.meta {
+                cx.error(
+                    path,
+                    "`#[operation]` needs its keys in parentheses",
+                    format!("write {OPERATION_EXAMPLE}"),
+                );
+                continue;
+            }
+            let result = attr.parse_nested_meta(|meta| {
+                let key = meta.path.get_ident().map(Ident::to_string).unwrap_or_default();
+                match key.as_str() {
+                    // name = "node_inst_op"
+                    "name" => {
+                        let lit: LitStr = parse_value(&meta, "name = \"node_inst_op\"")?;
+                        if parsed.name.is_some() {
+                            duplicate(cx, &meta.path, "name");
+                        }
+                        parsed.name = Some(WithSpan { value: lit.value(), span: lit.span() });
+                    }
+                    // version = 3
+                    "version" => {
+                        let lit: LitInt = parse_value(&meta, "version = 1")?;
+                        let value = match lit.base10_parse::<u32>() {
+                            Ok(value) if value >= 1 => value,
+                            _ => {
+                                cx.error(&lit, "`version` must be a whole number from 1 up", "write `version = 1`");
+                                1
+                            }
+                        };
+                        if parsed.version.is_some() {
+                            duplicate(cx, &meta.path, "version");
+                        }
+                        parsed.version = Some(WithSpan { value, span: lit.span() });
+                    }
+                    // tasks = NodeInstTask
+                    "tasks" => {
+                        let path: Path = parse_value(&meta, "tasks = NodeInstTask")?;
+                        if parsed.tasks.is_some() {
+                            duplicate(cx, &meta.path, "tasks");
+                        }
+                        parsed.tasks = Some(path);
+                    }
+                    // queue = node | any | network_node
+                    "queue" => {
+                        let ident: Ident = parse_value(&meta, "queue = node")?;
+                        let queue = match ident.to_string().as_str() {
+                            "node" => Some(Queue::Node),
+                            "any" => Some(Queue::Any),
+                            "network_node" => Some(Queue::NetworkNode),
+                            other => {
+                                cx.error(
+                                    &ident,
+                                    format!("unknown queue `{other}`; expected one of: node, any, network_node"),
+                                    "write `queue = node` (the node in `node_uuid`), `queue = any` or `queue = network_node`",
+                                );
+                                None
+                            }
+                        };
+                        if parsed.queue.is_some() {
+                            duplicate(cx, &meta.path, "queue");
+                        }
+                        if let Some(value) = queue {
+                            parsed.queue = Some(WithSpan { value, span: ident.span() });
+                        }
+                    }
+                    // family = clusteroperation | network
+                    "family" => {
+                        let ident: Ident = parse_value(&meta, "family = network")?;
+                        let family = match ident.to_string().as_str() {
+                            "clusteroperation" => Some(Family::ClusterOperation),
+                            "network" => Some(Family::Network),
+                            other => {
+                                cx.error(
+                                    &ident,
+                                    format!("unknown family `{other}`; expected one of: clusteroperation, network"),
+                                    "write `family = network`, or leave it out for `clusteroperation`",
+                                );
+                                None
+                            }
+                        };
+                        if parsed.family.is_some() {
+                            duplicate(cx, &meta.path, "family");
+                        }
+                        if let Some(value) = family {
+                            parsed.family = Some(WithSpan { value, span: ident.span() });
+                        }
+                    }
+                    // untargeted
+                    "untargeted" => {
+                        if !meta.input.is_empty() && !meta.input.peek(syn::Token![,]) {
+                            cx.error(&meta.path, "`untargeted` takes no value", "write `#[operation(untargeted, ...)]`");
+                            skip_value(&meta)?;
+                        }
+                        if parsed.untargeted.is_some() {
+                            duplicate(cx, &meta.path, "untargeted");
+                        }
+                        parsed.untargeted = Some(meta.path.span());
+                    }
+                    _ => {
+                        let shown = quote::ToTokens::to_token_stream(&meta.path).to_string().replace(' ', "");
+                        cx.error(
+                            &meta.path,
+                            format!("unknown `#[operation]` key `{shown}`; accepted keys: {OPERATION_KEYS}"),
+                            format!("write {OPERATION_EXAMPLE}"),
+                        );
+                        skip_value(&meta)?;
+                    }
+                }
+                Ok(())
+            });
+            if let Err(error) = result {
+                cx.syn_error(error);
+            }
+        }
+        parsed
+    }
+}
+
+/// Parses `= value`, with an error that shows the expected form.
+fn parse_value<T: syn::parse::Parse>(
+    meta: &syn::meta::ParseNestedMeta<'_>,
+    form: &str,
+) -> syn::Result<T> {
+    let key = meta
+        .path
+        .get_ident()
+        .map(Ident::to_string)
+        .unwrap_or_default();
+    let value = meta.value().map_err(|e| {
+        syn::Error::new(
+            e.span(),
+            format!(
+                "malformed `#[operation]` key `{key}`: expected a value\n\nhelp: write `{form}`"
+            ),
+        )
+    })?;
+    value.parse::<T>().map_err(|e| {
+        syn::Error::new(
+            e.span(),
+            format!("malformed `#[operation]` key `{key}`: {e}\n\nhelp: write `{form}`"),
+        )
+    })
+}
+
+/// Consumes whatever follows an unknown or malformed key, so parsing can go on to the next key.
+fn skip_value(meta: &syn::meta::ParseNestedMeta<'_>) -> syn::Result<()> {
+    if meta.input.peek(syn::Token![=]) {
+        meta.value()?.parse::<proc_macro2::TokenTree>()?;
+        while !meta.input.is_empty() && !meta.input.peek(syn::Token![,]) {
+            meta.input.parse::<proc_macro2::TokenTree>()?;
+        }
+    } else if meta.input.peek(syn::token::Paren) {
+        let _ignored: proc_macro2::TokenTree = meta.input.parse()?;
+    }
+    Ok(())
+}
+
+/// What a field is to its operation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Role {
+    /// `#[target]`: an object the op acts on.
+    Target,
+    /// `#[context]`: where or how the op runs (the node, an address, ...).
+    Context,
+    /// Neither: plain data, which must not be an object id.
+    Plain,
+}
+
+/// Reads `#[target]` / `#[context]` on one field. A conflict is recorded and read as `Context`, which no
+/// later check looks into, so it is reported once.
+pub(crate) fn field_role(cx: &Ctxt, attrs: &[Attribute]) -> Role {
+    let mut target: Option<&Attribute> = None;
+    let mut context: Option<&Attribute> = None;
+    for attr in attrs {
+        let (slot, name) = if attr.path().is_ident("target") {
+            (&mut target, "target")
+        } else if attr.path().is_ident("context") {
+            (&mut context, "context")
+        } else {
+            continue;
+        };
+        if !matches!(attr.meta, syn::Meta::Path(_)) {
+            cx.error(
+                attr,
+                format!("`#[{name}]` takes no arguments"),
+                format!("write `#[{name}]` alone on the field"),
+            );
+        }
+        if slot.is_some() {
+            cx.error(
+                attr,
+                format!("duplicate `#[{name}]` attribute"),
+                format!("write `#[{name}]` once"),
+            );
+        }
+        *slot = Some(attr);
+    }
+    match (target, context) {
+        (Some(_), Some(second)) => {
+            cx.error(
+                second,
+                "conflicting attributes: a field is either `#[target]` or `#[context]`, not both",
+                "keep `#[target]` if the operation acts on this object, `#[context]` if it only says where it runs",
+            );
+            Role::Context
+        }
+        (Some(_), None) => Role::Target,
+        (None, Some(_)) => Role::Context,
+        (None, None) => Role::Plain,
+    }
+}
