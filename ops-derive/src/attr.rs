@@ -47,14 +47,18 @@ pub(crate) struct OperationAttrs {
     pub(crate) family: Option<WithSpan<Family>>,
     pub(crate) untargeted: Option<Span>,
     /// The first `#[operation]` attribute, for errors about missing keys.
-    pub(crate) attribute: Option<Span>,
+    pub(crate) attribute: Option<Attribute>,
+    /// Every key written, valid or not: a key given with a bad value is not also "missing".
+    pub(crate) keys_given: Vec<String>,
+    /// `#[operation]` without parentheses was found (and reported).
+    pub(crate) bare: bool,
 }
 
 fn duplicate(cx: &Ctxt, path: &Path, key: &str) {
     cx.error(
         path,
         format!("duplicate `#[operation]` key `{key}`"),
-        format!("give `{key}` once: {OPERATION_EXAMPLE}"),
+        format!("give `{key}` once: `{OPERATION_EXAMPLE}`"),
     );
 }
 
@@ -66,21 +70,25 @@ impl OperationAttrs {
             .iter()
             .filter(|attr| attr.path().is_ident("operation"))
         {
-            parsed.attribute.get_or_insert(attr.span());
+            if parsed.attribute.is_none() {
+                parsed.attribute = Some(attr.clone());
+            }
             if let syn::Meta::Path(path) = &attr.meta {
                 cx.error(
                     path,
                     "`#[operation]` needs its keys in parentheses",
-                    format!("write {OPERATION_EXAMPLE}"),
+                    format!("write `{OPERATION_EXAMPLE}`"),
                 );
+                parsed.bare = true;
                 continue;
             }
             let result = attr.parse_nested_meta(|meta| {
                 let key = meta.path.get_ident().map(Ident::to_string).unwrap_or_default();
+                parsed.keys_given.push(key.clone());
                 match key.as_str() {
                     // name = "node_inst_op"
                     "name" => {
-                        let lit: LitStr = parse_value(&meta, "name = \"node_inst_op\"")?;
+                        let Some(lit) = parse_value::<LitStr>(cx, &meta, "name = \"node_inst_op\"")? else { return Ok(()) };
                         if parsed.name.is_some() {
                             duplicate(cx, &meta.path, "name");
                         }
@@ -88,7 +96,7 @@ impl OperationAttrs {
                     }
                     // version = 3
                     "version" => {
-                        let lit: LitInt = parse_value(&meta, "version = 1")?;
+                        let Some(lit) = parse_value::<LitInt>(cx, &meta, "version = 1")? else { return Ok(()) };
                         let value = match lit.base10_parse::<u32>() {
                             Ok(value) if value >= 1 => value,
                             _ => {
@@ -103,7 +111,7 @@ impl OperationAttrs {
                     }
                     // tasks = NodeInstTask
                     "tasks" => {
-                        let path: Path = parse_value(&meta, "tasks = NodeInstTask")?;
+                        let Some(path) = parse_value::<Path>(cx, &meta, "tasks = NodeInstTask")? else { return Ok(()) };
                         if parsed.tasks.is_some() {
                             duplicate(cx, &meta.path, "tasks");
                         }
@@ -111,7 +119,7 @@ impl OperationAttrs {
                     }
                     // queue = node | any | network_node
                     "queue" => {
-                        let ident: Ident = parse_value(&meta, "queue = node")?;
+                        let Some(ident) = parse_value::<Ident>(cx, &meta, "queue = node")? else { return Ok(()) };
                         let queue = match ident.to_string().as_str() {
                             "node" => Some(Queue::Node),
                             "any" => Some(Queue::Any),
@@ -134,7 +142,7 @@ impl OperationAttrs {
                     }
                     // family = clusteroperation | network
                     "family" => {
-                        let ident: Ident = parse_value(&meta, "family = network")?;
+                        let Some(ident) = parse_value::<Ident>(cx, &meta, "family = network")? else { return Ok(()) };
                         let family = match ident.to_string().as_str() {
                             "clusteroperation" => Some(Family::ClusterOperation),
                             "network" => Some(Family::Network),
@@ -170,7 +178,7 @@ impl OperationAttrs {
                         cx.error(
                             &meta.path,
                             format!("unknown `#[operation]` key `{shown}`; accepted keys: {OPERATION_KEYS}"),
-                            format!("write {OPERATION_EXAMPLE}"),
+                            format!("write `{OPERATION_EXAMPLE}`"),
                         );
                         skip_value(&meta)?;
                     }
@@ -185,30 +193,44 @@ impl OperationAttrs {
     }
 }
 
-/// Parses `= value`, with an error that shows the expected form.
+/// Parses `= value`. A malformed value is recorded, with the expected form, and skipped: `None`, and
+/// parsing goes on with the next key.
 fn parse_value<T: syn::parse::Parse>(
+    cx: &Ctxt,
     meta: &syn::meta::ParseNestedMeta<'_>,
     form: &str,
-) -> syn::Result<T> {
+) -> syn::Result<Option<T>> {
     let key = meta
         .path
         .get_ident()
         .map(Ident::to_string)
         .unwrap_or_default();
-    let value = meta.value().map_err(|e| {
-        syn::Error::new(
-            e.span(),
-            format!(
-                "malformed `#[operation]` key `{key}`: expected a value\n\nhelp: write `{form}`"
-            ),
-        )
-    })?;
-    value.parse::<T>().map_err(|e| {
-        syn::Error::new(
-            e.span(),
-            format!("malformed `#[operation]` key `{key}`: {e}\n\nhelp: write `{form}`"),
-        )
-    })
+    if !meta.input.peek(syn::Token![=]) {
+        cx.error(
+            &meta.path,
+            format!("malformed `#[operation]` key `{key}`: expected `= value`"),
+            format!("write `{form}`"),
+        );
+        skip_value(meta)?;
+        return Ok(None);
+    }
+    let value = meta.value()?;
+    let fork = value.fork();
+    match fork.parse::<T>() {
+        Ok(_) => value.parse::<T>().map(Some),
+        Err(error) => {
+            let bad: proc_macro2::TokenTree = value.parse()?;
+            cx.error(
+                &bad,
+                format!("malformed `#[operation]` key `{key}`: {error}"),
+                format!("write `{form}`"),
+            );
+            while !meta.input.is_empty() && !meta.input.peek(syn::Token![,]) {
+                meta.input.parse::<proc_macro2::TokenTree>()?;
+            }
+            Ok(None)
+        }
+    }
 }
 
 /// Consumes whatever follows an unknown or malformed key, so parsing can go on to the next key.
@@ -233,10 +255,11 @@ pub(crate) enum Role {
     Context,
     /// Neither: plain data, which must not be an object id.
     Plain,
+    /// Both, which was reported; no later check looks at it, so it is reported once.
+    Conflict,
 }
 
-/// Reads `#[target]` / `#[context]` on one field. A conflict is recorded and read as `Context`, which no
-/// later check looks into, so it is reported once.
+/// Reads `#[target]` / `#[context]` on one field; both at once is recorded as an error.
 pub(crate) fn field_role(cx: &Ctxt, attrs: &[Attribute]) -> Role {
     let mut target: Option<&Attribute> = None;
     let mut context: Option<&Attribute> = None;
@@ -271,7 +294,7 @@ pub(crate) fn field_role(cx: &Ctxt, attrs: &[Attribute]) -> Role {
                 "conflicting attributes: a field is either `#[target]` or `#[context]`, not both",
                 "keep `#[target]` if the operation acts on this object, `#[context]` if it only says where it runs",
             );
-            Role::Context
+            Role::Conflict
         }
         (Some(_), None) => Role::Target,
         (None, Some(_)) => Role::Context,

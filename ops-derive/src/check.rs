@@ -39,34 +39,32 @@ pub(crate) fn check(cx: &Ctxt, cont: &Container<'_>) {
 /// `name`, `tasks` and `queue` have no default: an op must say what it is, what it does and where it runs.
 fn check_required_keys(cx: &Ctxt, cont: &Container<'_>) {
     let attrs = &cont.attrs;
-    let Some(attribute) = attrs.attribute else {
+    let Some(attribute) = &attrs.attribute else {
         cx.error(
             cont.ident,
             "missing `#[operation(...)]`: an operation needs at least `name`, `tasks` and `queue`",
-            format!("add {OPERATION_EXAMPLE}"),
+            format!("add `{OPERATION_EXAMPLE}`"),
         );
         return;
     };
-    let missing: Vec<&str> = [
-        ("name", attrs.name.is_none()),
-        ("tasks", attrs.tasks.is_none()),
-        ("queue", attrs.queue.is_none()),
-    ]
-    .into_iter()
-    .filter_map(|(key, missing)| missing.then_some(key))
-    .collect();
-    if !missing.is_empty() {
-        let keys = missing
-            .iter()
-            .map(|k| format!("`{k}`"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let error = syn::Error::new(
-            attribute,
-            format!("`#[operation]` is missing {keys}\n\nhelp: write {OPERATION_EXAMPLE}"),
-        );
-        cx.syn_error(error);
+    if attrs.bare {
+        return;
     }
+    let missing: Vec<String> = ["name", "tasks", "queue"]
+        .into_iter()
+        .filter(|key| !attrs.keys_given.iter().any(|given| given == key))
+        .map(|key| format!("`{key}`"))
+        .collect();
+    let keys = match missing.as_slice() {
+        [] => return,
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    };
+    cx.error(
+        attribute,
+        format!("`#[operation]` is missing {keys}"),
+        format!("write `{OPERATION_EXAMPLE}`"),
+    );
 }
 
 /// Operation names are the ObjectType values of Shaken Fist: snake_case, ending in `_op`.
@@ -82,15 +80,23 @@ fn check_name(cx: &Ctxt, cont: &Container<'_>) {
         let error = syn::Error::new(
             name.span,
             format!(
-                "operation name `{value}` must be snake_case and end in `_op`\n\nhelp: write e.g. `name = \"node_inst_op\"`"
+                "operation name `{value}` must be snake_case and end in `_op`\nhelp: write e.g. `name = \"node_inst_op\"`"
             ),
         );
         cx.syn_error(error);
     }
 }
 
-/// An op with no `#[target]` would never guard anything: it must say `untargeted` on purpose.
+/// An op with no `#[target]` would never guard anything: it must say `untargeted` on purpose. A field with
+/// both attributes, or an id field reported as a forgotten target, may be the missing target: that error
+/// already says what to do.
 fn check_targets_declared(cx: &Ctxt, cont: &Container<'_>) {
+    let maybe_target = |field: &&Field<'_>| {
+        field.role == Role::Conflict || (field.role == Role::Plain && plainly_an_id(field.ty))
+    };
+    if cont.fields.iter().any(|field| maybe_target(&field)) {
+        return;
+    }
     let has_targets = cont.targets().next().is_some();
     match (has_targets, cont.attrs.untargeted) {
         (false, None) => cx.error(
@@ -101,7 +107,7 @@ fn check_targets_declared(cx: &Ctxt, cont: &Container<'_>) {
         ),
         (true, Some(span)) => cx.syn_error(syn::Error::new(
             span,
-            "`untargeted` conflicts with the `#[target]` fields of this operation\n\nhelp: remove `untargeted`",
+            "`untargeted` conflicts with the `#[target]` fields of this operation\nhelp: remove `untargeted`",
         )),
         _ => {}
     }
@@ -118,7 +124,7 @@ fn check_queue_node(cx: &Ctxt, cont: &Container<'_>) {
     if !cont.fields.iter().any(|field| field.ident == "node_uuid") {
         cx.syn_error(syn::Error::new(
             queue.span,
-            "`queue = node` needs a `node_uuid` field to name the node\n\nhelp: add `#[context] node_uuid: NodeId`, \
+            "`queue = node` needs a `node_uuid` field to name the node\nhelp: add `#[context] node_uuid: NodeId`, \
              or choose `queue = any` or `queue = network_node`",
         ));
     }

@@ -21,7 +21,7 @@ impl Ctxt {
     pub(crate) fn error<T: ToTokens>(&self, tokens: T, message: impl Display, help: impl Display) {
         self.push(syn::Error::new_spanned(
             tokens,
-            format!("{message}\n\nhelp: {help}"),
+            format!("{message}\nhelp: {help}"),
         ));
     }
 

@@ -60,14 +60,14 @@ fn expand(cont: &Container<'_>) -> TokenStream {
     });
     // A field without #[target] or #[context] must not hold an object id: `kind()` resolves to the id branch
     // when it does, and `assert_plain_field` then fails with the forgotten-target message, spanned on the
-    // field's type. Fields the syntactic check already reported are skipped to avoid a second error.
+    // field's name. Fields the syntactic check already reported are skipped to avoid a second error.
     let assert_plain = cont
         .fields
         .iter()
         .filter(|field| field.role == crate::attr::Role::Plain && !check::plainly_an_id(field.ty))
         .map(|field| {
             let ty = field.ty;
-            quote_spanned!(ty.span()=>
+            quote_spanned!(field.ident.span()=>
                 ::ops_core::__private::assert_plain_field((&&::ops_core::__private::Probe::<#ty>::new()).kind());
             )
         });

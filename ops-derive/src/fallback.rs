@@ -8,8 +8,11 @@ use crate::ast::Container;
 use crate::expand::enqueue_method;
 
 pub(crate) fn fallback(cont: &Container<'_>) -> TokenStream {
-    // A generic item cannot get a meaningful impl; its own error is all the user needs.
-    if !cont.original.generics.params.is_empty() {
+    // A generic item cannot get a meaningful impl, and a union cannot be (de)serialised, which the trait
+    // requires: their own error is all the user needs.
+    if !cont.original.generics.params.is_empty()
+        || matches!(cont.original.data, syn::Data::Union(_))
+    {
         return TokenStream::new();
     }
     let ident = cont.ident;

@@ -1,0 +1,109 @@
+//! Every accepted field form, and what the derive makes of it.
+
+use std::collections::BTreeSet;
+use std::net::IpAddr;
+
+use ops_core::{
+    AgentOperationId, ArtifactId, BlobId, ClusterOperation, Family, InstanceId, InterfaceId, NetworkId, NodeId,
+    ObjectId, ObjectType, OpTask, QueueTarget,
+};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+enum Task {
+    Run,
+}
+
+impl OpTask for Task {
+    fn name(self) -> &'static str {
+        "run"
+    }
+}
+
+/// Aliases and wrappers are fine once annotated: the annotated twins of the forgotten-target cases.
+type Guest = InstanceId;
+type Net = NetworkId;
+type Hypervisor = NodeId;
+
+/// Plain data that is no object id needs no attribute.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct Snapshot {
+    disk: String,
+    thin: bool,
+}
+
+#[derive(Serialize, Deserialize, ClusterOperation)]
+#[operation(name = "everything_op", version = 7, tasks = Task, queue = node, family = network)]
+struct EverythingOp {
+    #[context]
+    node_uuid: Hypervisor,
+    #[target]
+    guest: Guest,
+    #[target]
+    network: Option<Net>,
+    #[target]
+    missing_network: Option<NetworkId>,
+    #[target]
+    artifacts: Vec<ArtifactId>,
+    #[target]
+    blobs: BTreeSet<BlobId>,
+    #[target]
+    interface: Box<InterfaceId>,
+    #[target]
+    more_networks: Option<Vec<Net>>,
+    #[target]
+    agent_operation: AgentOperationId,
+    #[context]
+    ip: IpAddr,
+    #[context]
+    peers: Vec<NodeId>,
+    snapshots: Vec<Snapshot>,
+    namespace: String,
+}
+
+fn main() {
+    let node = NodeId::new_v4();
+    let peer = NodeId::new_v4();
+    let net = NetworkId::new_v4();
+    let artifact = ArtifactId::new_v4();
+    let op = EverythingOp {
+        node_uuid: node,
+        guest: InstanceId::new_v4(),
+        network: Some(net),
+        missing_network: None,
+        artifacts: vec![artifact, artifact],
+        blobs: [BlobId::new_v4(), BlobId::new_v4()].into_iter().collect(),
+        interface: Box::new(InterfaceId::new_v4()),
+        more_networks: Some(vec![net, NetworkId::new_v4()]),
+        agent_operation: AgentOperationId::new_v4(),
+        ip: "10.0.0.1".parse().unwrap(),
+        peers: vec![peer],
+        snapshots: vec![Snapshot { disk: "vda".into(), thin: true }],
+        namespace: "system".into(),
+    };
+    // guest, net, artifact (twice: once), 2 blobs, interface, one more network, agent operation.
+    assert_eq!(op.targets().len(), 8);
+    assert!(op.targets().contains(&net.object_ref()));
+    assert!(op.targets().iter().all(|t| t.object_type != ObjectType::Node));
+    let context: Vec<_> = op.context().iter().copied().collect();
+    assert_eq!(context.len(), 2);
+    assert!(context.contains(&node.object_ref()) && context.contains(&peer.object_ref()));
+    assert_eq!(op.queue_target(), QueueTarget::Node(node));
+    assert_eq!(EverythingOp::family(), Family::Network);
+    assert_eq!(EverythingOp::OP_TYPE, "everything_op");
+    assert_eq!(EverythingOp::VERSION, 7);
+    assert_eq!(
+        EverythingOp::TARGET_FIELDS,
+        &[
+            ("guest", ObjectType::Instance),
+            ("network", ObjectType::Network),
+            ("missing_network", ObjectType::Network),
+            ("artifacts", ObjectType::Artifact),
+            ("blobs", ObjectType::Blob),
+            ("interface", ObjectType::Interface),
+            ("more_networks", ObjectType::Network),
+            ("agent_operation", ObjectType::AgentOperation),
+        ]
+    );
+    assert_eq!(EverythingOp::CONTEXT_FIELDS, &["node_uuid", "ip", "peers"]);
+}

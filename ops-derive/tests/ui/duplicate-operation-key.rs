@@ -1,0 +1,26 @@
+use ops_core::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Task {
+    Run,
+}
+
+impl OpTask for Task {
+    fn name(self) -> &'static str {
+        "run"
+    }
+}
+
+#[derive(Serialize, Deserialize, ClusterOperation)]
+#[operation(name = "node_inst_op", tasks = Task, queue = any)]
+#[operation(queue = node)]
+struct NodeInstOp {
+    #[context]
+    node_uuid: NodeId,
+    #[target]
+    instance_uuid: InstanceId,
+}
+
+fn main() {}

@@ -1,0 +1,26 @@
+use ops_core::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Task {
+    Run,
+}
+
+impl OpTask for Task {
+    fn name(self) -> &'static str {
+        "run"
+    }
+}
+
+type Net = NetworkId;
+
+#[derive(Serialize, Deserialize, ClusterOperation)]
+#[operation(name = "net_op", tasks = Task, queue = network_node)]
+struct NetOp {
+    #[target]
+    instance_uuid: InstanceId,
+    network: Option<Net>,
+}
+
+fn main() {}
