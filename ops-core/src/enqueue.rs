@@ -18,12 +18,39 @@ pub struct NoPriority;
 
 /// A pending enqueue of one op. Set its priority and tasks, then `.await` it.
 ///
-/// ```ignore
+/// ```no_run
+/// use ops_core::{ClusterOperation, InstanceId, NodeId, OpTask, Priority, Store};
+/// use serde::{Deserialize, Serialize};
+///
+/// #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// #[serde(rename_all = "snake_case")]
+/// enum NodeInstTask {
+///     HealthCheckKvmProcess,
+/// }
+///
+/// impl OpTask for NodeInstTask {
+///     fn name(self) -> &'static str {
+///         "health_check_kvm_process"
+///     }
+/// }
+///
+/// #[derive(Serialize, Deserialize, ClusterOperation)]
+/// #[operation(name = "node_inst_op", tasks = NodeInstTask, queue = node)]
+/// struct NodeInstOp {
+///     #[context]
+///     node_uuid: NodeId,
+///     #[target]
+///     instance_uuid: InstanceId,
+/// }
+///
+/// # async fn run(store: Store, node_uuid: NodeId, instance_uuid: InstanceId) -> Result<(), ops_core::EnqueueError> {
 /// let id = NodeInstOp { node_uuid, instance_uuid }
 ///     .enqueue(&store)
 ///     .priority(Priority::UserFacing)
 ///     .task(NodeInstTask::HealthCheckKvmProcess)
 ///     .await?;
+/// # Ok(())
+/// # }
 /// ```
 ///
 /// Awaiting writes the op header, its `queued` state, its work-queue row, one target row per declared

@@ -2,8 +2,16 @@
 //!
 //! Use it through ops-core, which re-exports it beside the trait (`use ops_core::ClusterOperation;`):
 //!
-//! ```ignore
-//! #[derive(ClusterOperation, Serialize, Deserialize)]
+//! ```
+//! use ops_core::{ClusterOperation, InstanceId, InterfaceId, NetworkId, NodeId, OpTask};
+//! use serde::{Deserialize, Serialize};
+//!
+//! # #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+//! # pub enum NodeInstNetIfaceTask { HotPlugInstanceInterface }
+//! # impl OpTask for NodeInstNetIfaceTask {
+//! #     fn name(self) -> &'static str { "hot_plug_instance_interface" }
+//! # }
+//! #[derive(Serialize, Deserialize, ClusterOperation)]
 //! #[operation(name = "node_inst_net_iface_op", version = 1, tasks = NodeInstNetIfaceTask, queue = node)]
 //! pub struct NodeInstNetIfaceOp {
 //!     #[context] pub node_uuid: NodeId,
@@ -11,11 +19,21 @@
 //!     #[target] pub network_uuid: NetworkId,
 //!     #[target] pub interface_uuid: InterfaceId,
 //! }
+//!
+//! let op = NodeInstNetIfaceOp {
+//!     node_uuid: NodeId::new_v4(),
+//!     instance_uuid: InstanceId::new_v4(),
+//!     network_uuid: NetworkId::new_v4(),
+//!     interface_uuid: InterfaceId::new_v4(),
+//! };
+//! assert_eq!(op.targets().len(), 3);
 //! ```
 //!
-//! The crate is split as serde_derive and thiserror are: [`attr`] parses the attributes, [`ast`] builds the
-//! model, [`check`] validates the whole item, [`expand`] generates code, and [`fallback`] is what goes out
-//! beside the errors. Every error of an item is collected in a [`ctxt::Ctxt`] and reported in one compile.
+//! See `docs/developer_guide/adding-an-operation.md` for every attribute and every compile error.
+//!
+//! The crate is split as serde_derive and thiserror are: `attr` parses the attributes, `ast` builds the
+//! model, `check` validates the whole item, `expand` generates code, and `fallback` is what goes out
+//! beside the errors. Every error of an item is collected in a `Ctxt` and reported in one compile.
 
 mod ast;
 mod attr;
