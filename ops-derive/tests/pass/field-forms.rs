@@ -24,6 +24,8 @@ impl OpTask for Task {
 type Guest = InstanceId;
 type Net = NetworkId;
 type Hypervisor = NodeId;
+type Blob = BlobId;
+type Artifact = ArtifactId;
 
 /// Plain data that is no object id needs no attribute.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -53,6 +55,10 @@ struct EverythingOp {
     more_networks: Option<Vec<Net>>,
     #[target]
     agent_operation: AgentOperationId,
+    #[target]
+    aliased_blobs: Vec<Blob>,
+    #[target]
+    boxed_artifact: Box<Artifact>,
     #[context]
     ip: IpAddr,
     #[context]
@@ -76,12 +82,14 @@ fn main() {
         interface: Box::new(InterfaceId::new_v4()),
         more_networks: Some(vec![net, NetworkId::new_v4()]),
         agent_operation: AgentOperationId::new_v4(),
+        aliased_blobs: vec![],
+        boxed_artifact: Box::new(artifact),
         ip: "10.0.0.1".parse().unwrap(),
         peers: vec![peer],
         snapshots: vec![Snapshot { disk: "vda".into(), thin: true }],
         namespace: "system".into(),
     };
-    // guest, net, artifact (twice: once), 2 blobs, interface, one more network, agent operation.
+    // guest, net, artifact (three times: once), 2 blobs, interface, one more network, agent operation.
     assert_eq!(op.targets().len(), 8);
     assert!(op.targets().contains(&net.object_ref()));
     assert!(op.targets().iter().all(|t| t.object_type != ObjectType::Node));
@@ -103,6 +111,8 @@ fn main() {
             ("interface", ObjectType::Interface),
             ("more_networks", ObjectType::Network),
             ("agent_operation", ObjectType::AgentOperation),
+            ("aliased_blobs", ObjectType::Blob),
+            ("boxed_artifact", ObjectType::Artifact),
         ]
     );
     assert_eq!(EverythingOp::CONTEXT_FIELDS, &["node_uuid", "ip", "peers"]);
