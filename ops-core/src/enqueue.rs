@@ -11,6 +11,9 @@ use crate::{
     ClusterOperation, Dependency, EnqueueError, Header, OpId, OpTask, Priority, Store, queue_name,
 };
 
+/// The longest `request_id` the store keeps (`cluster_operations.request_id` is `VARCHAR(255)`).
+pub const MAX_REQUEST_ID: usize = 255;
+
 /// Marks an [`Enqueue`] whose priority is not chosen yet. It cannot be awaited: every op needs a priority
 /// and there is deliberately no default.
 #[derive(Clone, Copy, Debug)]
@@ -141,6 +144,14 @@ impl<'s, Op: ClusterOperation> Enqueue<'s, Op, Priority> {
     fn prepare(self) -> Result<(&'s Store, NewOp), EnqueueError> {
         if self.tasks.is_empty() {
             return Err(EnqueueError::NoTasks);
+        }
+        if let Some(request_id) = &self.request_id
+            && request_id.chars().count() > MAX_REQUEST_ID
+        {
+            return Err(EnqueueError::RequestIdTooLong {
+                length: request_id.chars().count(),
+                max: MAX_REQUEST_ID,
+            });
         }
         let op_type = Op::OP_TYPE;
         let header = Header {

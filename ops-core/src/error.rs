@@ -112,6 +112,14 @@ pub enum EnqueueError {
     /// An op must have something to do.
     #[error("an operation needs at least one task")]
     NoTasks,
+    /// The request id is longer than the store keeps.
+    #[error("a request id of {length} characters is longer than the maximum of {max}")]
+    RequestIdTooLong {
+        /// The characters given.
+        length: usize,
+        /// The characters allowed.
+        max: usize,
+    },
     /// The op's body serialised to something other than a JSON object.
     #[error("the body of `{op_type}` must serialise to a JSON object")]
     BodyNotObject {

@@ -103,6 +103,21 @@ macro_rules! uuid_newtype {
                 write!(f, concat!(stringify!($name), "({})"), self.0.hyphenated())
             }
         }
+
+        /// A dashed uuid string, inlined so every schema reads `{"type": "string", "format": "uuid"}`.
+        impl schemars::JsonSchema for $name {
+            fn inline_schema() -> bool {
+                true
+            }
+
+            fn schema_name() -> std::borrow::Cow<'static, str> {
+                stringify!($name).into()
+            }
+
+            fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                schemars::json_schema!({"type": "string", "format": "uuid"})
+            }
+        }
     };
 }
 
@@ -290,6 +305,13 @@ mod tests {
             "`node` objects are never cluster-operation targets; expected one of: \
              instance, network, artifact, blob, interface, agentoperation"
         );
+    }
+
+    #[test]
+    fn ids_have_the_uuid_json_schema() {
+        let schema = schemars::schema_for!(NetworkId);
+        assert_eq!(schema.get("type"), Some(&serde_json::json!("string")));
+        assert_eq!(schema.get("format"), Some(&serde_json::json!("uuid")));
     }
 
     #[test]

@@ -24,7 +24,7 @@ mod priority;
 mod state;
 pub mod store;
 
-pub use enqueue::{Enqueue, NoPriority};
+pub use enqueue::{Enqueue, MAX_REQUEST_ID, NoPriority};
 pub use error::{EnqueueError, StoreError};
 pub use id::{
     AgentOperationId, ArtifactId, BlobId, InstanceId, InterfaceId, NetworkId, NodeId,
@@ -32,15 +32,16 @@ pub use id::{
 };
 pub use object_type::{ObjectType, UnknownObjectType};
 pub use operation::{
-    ClusterOperation, ContextSet, Dependency, Family, Header, OpTask, QueueTarget, TargetSet,
-    queue_name,
+    ClusterOperation, ContextSet, Dependency, Envelope, Family, HEADER_KEYS, Header, OpTask,
+    QueueTarget, TargetSet, queue_name,
 };
 /// The derive shares the trait's name, as serde's do: `use ops_core::ClusterOperation;` brings both.
 pub use ops_derive::ClusterOperation;
 pub use priority::{Priority, UnknownPriority};
 pub use state::{IllegalTransition, OpState, UnknownState};
 pub use store::{
-    Dialect, HistoryPage, OpRef, SchemaVersion, Store, StoreOptions, TargetingOp, TerminalOp,
+    Dialect, EventRecord, HistoryPage, OpRecord, OpRef, SchemaVersion, Store, StoreOptions,
+    TargetRow, TargetingOp, TerminalOp,
 };
 
 #[doc(hidden)]

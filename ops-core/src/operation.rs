@@ -165,7 +165,7 @@ pub fn queue_name(target: QueueTarget, family: Family, priority: Priority) -> St
 }
 
 /// A reference from one op to another in `depends_on` or `runs_after`.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Dependency {
     /// The other op's type, e.g. `net_op`.
@@ -185,8 +185,8 @@ impl Dependency {
 }
 
 /// The header every enqueued op carries (DOMAIN.md §3 "Common shape"), supplied by the enqueue builder.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(bound(deserialize = "T: OpTask"))]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(bound(deserialize = "T: OpTask"), deny_unknown_fields)]
 pub struct Header<T> {
     /// The op's id.
     pub uuid: OpId,
@@ -198,9 +198,11 @@ pub struct Header<T> {
     pub tasks: Vec<T>,
     /// Hard dependencies; `null` on the wire reads as empty.
     #[serde(deserialize_with = "null_as_empty")]
+    #[schemars(with = "Option<Vec<Dependency>>")]
     pub depends_on: Vec<Dependency>,
     /// Ordering-only dependencies; `null` on the wire reads as empty.
     #[serde(deserialize_with = "null_as_empty")]
+    #[schemars(with = "Option<Vec<Dependency>>")]
     pub runs_after: Vec<Dependency>,
     /// The op's schema version.
     pub version: u32,
@@ -210,8 +212,63 @@ fn null_as_empty<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<Depen
     Ok(Option::<Vec<Dependency>>::deserialize(deserializer)?.unwrap_or_default())
 }
 
+/// An op in its wire form: the [`Header`] and the op's own fields in one flat JSON object, as Shaken Fist
+/// stores and sends it (`cluster_operations.metadata_json`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Envelope<Op: ClusterOperation> {
+    /// The common header.
+    pub header: Header<Op::Task>,
+    /// The op's own fields.
+    pub body: Op,
+}
+
+impl<Op: ClusterOperation> Envelope<Op> {
+    /// The wire form: header and body keys in one object. Fails if the body is not an object or uses a
+    /// header key.
+    pub fn to_wire(&self) -> Result<serde_json::Map<String, serde_json::Value>, serde_json::Error> {
+        use serde::ser::Error as _;
+        let serde_json::Value::Object(mut wire) = serde_json::to_value(&self.header)? else {
+            return Err(serde_json::Error::custom(
+                "the operation header must serialise to an object",
+            ));
+        };
+        let serde_json::Value::Object(body) = serde_json::to_value(&self.body)? else {
+            return Err(serde_json::Error::custom(format!(
+                "the body of `{}` must serialise to an object",
+                Op::OP_TYPE
+            )));
+        };
+        for (key, value) in body {
+            if HEADER_KEYS.contains(&key.as_str()) {
+                return Err(serde_json::Error::custom(format!(
+                    "the body of `{}` has a field `{key}`, which the operation header owns",
+                    Op::OP_TYPE
+                )));
+            }
+            wire.insert(key, value);
+        }
+        Ok(wire)
+    }
+
+    /// Reads the wire form: the header keys make the header, every other key belongs to the body.
+    pub fn from_wire(
+        mut wire: serde_json::Map<String, serde_json::Value>,
+    ) -> Result<Self, serde_json::Error> {
+        let mut header = serde_json::Map::new();
+        for key in HEADER_KEYS {
+            if let Some(value) = wire.remove(key) {
+                header.insert(key.to_owned(), value);
+            }
+        }
+        Ok(Envelope {
+            header: serde_json::from_value(serde_json::Value::Object(header))?,
+            body: serde_json::from_value(serde_json::Value::Object(wire))?,
+        })
+    }
+}
+
 /// The key names of [`Header`]; an op body may not use them.
-pub(crate) const HEADER_KEYS: [&str; 7] = [
+pub const HEADER_KEYS: [&str; 7] = [
     "uuid",
     "priority",
     "request_id",

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 ///
 /// There is no `Default`: every caller chooses, as in Shaken Fist, because a wrong default silently starves
 /// user-facing work behind background sweeps.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Priority {
     /// A user is blocked waiting on this op (10).

@@ -42,6 +42,42 @@ pub(crate) enum Command {
         #[arg(long)]
         before: Option<i64>,
     },
+    /// Enqueue an operation: its fields as JSON from a file (or `-` for standard input), its header from flags.
+    ///
+    /// The input is checked by deserialising it into the operation's typed struct; on any error nothing is
+    /// written.
+    Enqueue {
+        /// The operation type, e.g. node_inst_op.
+        op_type: String,
+        /// A JSON file with the operation's own fields, or `-` to read standard input.
+        input: String,
+        /// user_waiting, user_facing, user_facing_high_io, background or background_high_io.
+        #[arg(long)]
+        priority: String,
+        /// A task of the operation type; repeat for several, in order.
+        #[arg(long = "task", required = true)]
+        tasks: Vec<String>,
+        /// A hard dependency, as OP_TYPE:UUID; repeatable.
+        #[arg(long = "depends-on")]
+        depends_on: Vec<String>,
+        /// An ordering-only dependency, as OP_TYPE:UUID; repeatable.
+        #[arg(long = "runs-after")]
+        runs_after: Vec<String>,
+        /// The API request that caused it.
+        #[arg(long)]
+        request_id: Option<String>,
+    },
+    /// Show everything stored about one operation: header, fields, state, targets, events.
+    Show {
+        /// The operation's uuid.
+        op_uuid: String,
+    },
+    /// Write the JSON Schema of every operation's wire form, and index.json, into a directory.
+    Schema {
+        /// The directory to write into (created if missing).
+        #[arg(long, default_value = "schemas")]
+        out: std::path::PathBuf,
+    },
 }
 
 /// An object, named by its type and uuid.

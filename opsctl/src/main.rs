@@ -9,7 +9,11 @@ mod render;
 use std::process::ExitCode;
 
 use clap::Parser;
-use ops_core::{ObjectRef, ObjectType, Store, StoreError, StoreOptions};
+use ops_core::{
+    Dependency, EnqueueError, ObjectRef, ObjectType, OpId, Priority, Store, StoreError,
+    StoreOptions,
+};
+use ops_schemas::{EnqueueRequest, RequestError};
 use serde_json::json;
 
 use cli::{Cli, Command, ObjectArgs};
@@ -23,6 +27,9 @@ enum CliError {
     /// The database failed or refused: exit 1.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Something else outside the user's input failed (a file could not be written): exit 1.
+    #[error("{0}")]
+    Failed(String),
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -34,7 +41,7 @@ async fn main() -> ExitCode {
             eprintln!("error: {error}");
             match error {
                 CliError::Input(_) => ExitCode::from(2),
-                CliError::Store(_) => ExitCode::from(1),
+                CliError::Store(_) | CliError::Failed(_) => ExitCode::from(1),
             }
         }
     }
@@ -106,6 +113,83 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                 print!("{}", render::history(target, &page));
             }
         }
+        Command::Enqueue {
+            op_type,
+            input,
+            priority,
+            tasks,
+            depends_on,
+            runs_after,
+            request_id,
+        } => {
+            let kind = ops_schemas::lookup(&op_type).map_err(|e| CliError::Input(e.to_string()))?;
+            let body = read_json(&input)?;
+            let op = kind
+                .parse(body)
+                .map_err(|e| CliError::Input(e.to_string()))?;
+            let priority: Priority = priority
+                .parse()
+                .map_err(|e: ops_core::UnknownPriority| CliError::Input(e.to_string()))?;
+            let request = EnqueueRequest {
+                priority,
+                tasks,
+                depends_on: depends_on
+                    .iter()
+                    .map(|d| parse_dependency("--depends-on", d))
+                    .collect::<Result<_, _>>()?,
+                runs_after: runs_after
+                    .iter()
+                    .map(|d| parse_dependency("--runs-after", d))
+                    .collect::<Result<_, _>>()?,
+                request_id,
+            };
+            let queue = op.queue_name(priority);
+            let targets: Vec<ObjectRef> = op.targets().iter().copied().collect();
+            let store = open(&cli.database_url).await?;
+            let op_uuid = op
+                .enqueue(&store, request)
+                .await
+                .map_err(|error| match error {
+                    RequestError::UnknownTask { .. } => CliError::Input(error.to_string()),
+                    RequestError::Enqueue(
+                        EnqueueError::Database(source) | EnqueueError::Contended { source, .. },
+                    ) => CliError::Failed(format!("enqueue failed: {source}")),
+                    RequestError::Enqueue(other) => CliError::Input(other.to_string()),
+                })?;
+            if cli.json {
+                println!(
+                    "{}",
+                    json!({"op_uuid": op_uuid, "op_type": kind.name, "queue": queue, "targets": targets})
+                );
+            } else {
+                println!("{op_uuid}");
+            }
+        }
+        Command::Show { op_uuid } => {
+            let op: OpId = op_uuid
+                .parse()
+                .map_err(|e| CliError::Input(format!("invalid uuid `{op_uuid}`: {e}")))?;
+            let store = open(&cli.database_url).await?;
+            let record = store
+                .op_record(op)
+                .await?
+                .ok_or(CliError::Store(StoreError::OpNotFound(op)))?;
+            if cli.json {
+                println!("{}", serde_json::to_string(&record).unwrap_or_default());
+            } else {
+                print!("{}", render::op_record(&record));
+            }
+        }
+        Command::Schema { out } => {
+            let written = ops_schemas::schema::write_all(&out).map_err(|e| {
+                CliError::Failed(format!("cannot write schemas to `{}`: {e}", out.display()))
+            })?;
+            if cli.json {
+                println!("{}", json!({"out": out, "files": written}));
+            } else {
+                println!("wrote {} schema files to {}", written.len(), out.display());
+            }
+        }
     }
     Ok(())
 }
@@ -115,6 +199,38 @@ async fn open(url: &str) -> Result<Store, CliError> {
     let store = Store::connect(url).await?;
     store.require_current_schema().await?;
     Ok(store)
+}
+
+/// Reads the JSON input of `enqueue` from a file or standard input; a malformed document names where.
+fn read_json(input: &str) -> Result<serde_json::Value, CliError> {
+    let (name, text) = if input == "-" {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+            .map_err(|e| CliError::Input(format!("cannot read standard input: {e}")))?;
+        ("standard input".to_owned(), text)
+    } else {
+        let text = std::fs::read_to_string(input)
+            .map_err(|e| CliError::Input(format!("cannot read `{input}`: {e}")))?;
+        (format!("`{input}`"), text)
+    };
+    serde_json::from_str(&text)
+        .map_err(|e| CliError::Input(format!("malformed JSON in {name}: {e}")))
+}
+
+/// `OP_TYPE:UUID`, with a known op type.
+fn parse_dependency(flag: &str, value: &str) -> Result<Dependency, CliError> {
+    let bad = |why: String| CliError::Input(format!("{flag} `{value}`: {why}"));
+    let (op_type, uuid) = value
+        .split_once(':')
+        .ok_or_else(|| bad("expected OP_TYPE:UUID".to_owned()))?;
+    let kind = ops_schemas::lookup(op_type).map_err(|e| bad(e.to_string()))?;
+    let op_uuid = uuid
+        .parse()
+        .map_err(|e| bad(format!("invalid uuid: {e}")))?;
+    Ok(Dependency {
+        op_type: kind.name.to_owned(),
+        op_uuid,
+    })
 }
 
 /// Checks the object arguments before anything touches the database.

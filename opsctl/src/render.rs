@@ -3,7 +3,7 @@
 use std::fmt::Write;
 use std::time::{Duration, UNIX_EPOCH};
 
-use ops_core::{HistoryPage, ObjectRef, OpRef, TargetingOp};
+use ops_core::{HistoryPage, ObjectRef, OpRecord, OpRef, TargetingOp};
 
 pub(crate) fn migrated(before: Option<i64>, now: i64) -> String {
     match before {
@@ -46,6 +46,59 @@ pub(crate) fn history(target: ObjectRef, page: &HistoryPage) -> String {
     );
     if let Some(before) = page.next_before {
         let _ = writeln!(out, "more: --before {before}");
+    }
+    out
+}
+
+pub(crate) fn op_record(op: &OpRecord) -> String {
+    let mut out = String::new();
+    let state = op
+        .state
+        .map_or("(no state row)".to_owned(), |s| s.to_string());
+    let _ = writeln!(
+        out,
+        "{} {} (version {})",
+        op.op_type, op.op_uuid, op.version
+    );
+    let _ = writeln!(
+        out,
+        "state:    {state}{}",
+        op.state_message
+            .as_deref()
+            .map(|m| format!(" ({m})"))
+            .unwrap_or_default()
+    );
+    let _ = writeln!(out, "priority: {}", op.priority);
+    let _ = writeln!(out, "queue:    {}", op.queue_name);
+    let _ = writeln!(out, "created:  {}", timestamp(op.created_at));
+    if let Some(request_id) = &op.request_id {
+        let _ = writeln!(out, "request:  {request_id}");
+    }
+    let _ = writeln!(out, "targets:");
+    for target in &op.targets {
+        let _ = writeln!(
+            out,
+            "  {:<6} {} {}",
+            target.sequence_number, target.object_type, target.uuid
+        );
+    }
+    if op.targets.is_empty() {
+        let _ = writeln!(out, "  (none)");
+    }
+    let _ = writeln!(out, "events:");
+    for event in &op.events {
+        let _ = writeln!(
+            out,
+            "  {}  {:<6} {}",
+            timestamp(event.timestamp),
+            event.event_type,
+            event.message
+        );
+    }
+    let _ = writeln!(out, "wire form:");
+    let wire = serde_json::to_string_pretty(&op.wire).unwrap_or_default();
+    for line in wire.lines() {
+        let _ = writeln!(out, "  {line}");
     }
     out
 }

@@ -7,6 +7,7 @@
 
 pub(crate) mod dialect;
 mod enqueue;
+mod op_record;
 mod queries;
 mod retry;
 mod schema;
@@ -21,6 +22,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 
 pub use dialect::Dialect;
 pub(crate) use enqueue::NewOp;
+pub use op_record::{EventRecord, OpRecord, TargetRow};
 pub use queries::{DEFAULT_HISTORY_LIMIT, HistoryPage, OpRef, TargetingOp, TerminalOp};
 pub use schema::SchemaVersion;
 

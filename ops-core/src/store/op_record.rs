@@ -1,0 +1,180 @@
+//! [`Store::op_record`]: everything stored about one op, for `opsctl show` and API views.
+
+use serde::Serialize;
+use serde_json::Value;
+use sqlx::Row;
+
+use super::dialect::sql;
+use super::state::parse_state;
+use super::{Store, with_backend};
+use crate::{OpId, OpState, StoreError};
+
+/// One op as stored: header columns, wire form, state, targets and audit events.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct OpRecord {
+    /// The op's id.
+    pub op_uuid: OpId,
+    /// Its type.
+    pub op_type: String,
+    /// Its schema version.
+    pub version: i64,
+    /// When it was enqueued (unix seconds).
+    pub created_at: f64,
+    /// Its priority name.
+    pub priority: String,
+    /// Its work queue.
+    pub queue_name: String,
+    /// The causing request.
+    pub request_id: Option<String>,
+    /// The wire form: header and body in one object.
+    pub wire: Value,
+    /// Its state; `None` when the state row is gone.
+    pub state: Option<OpState>,
+    /// The message of its last state change.
+    pub state_message: Option<String>,
+    /// Its target rows, in sequence order.
+    pub targets: Vec<TargetRow>,
+    /// The audit and state events linked to it, oldest first.
+    pub events: Vec<EventRecord>,
+}
+
+/// One `cluster_operation_targets` row of an op.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TargetRow {
+    /// Its place in the global order.
+    pub sequence_number: i64,
+    /// The target's object type.
+    pub object_type: String,
+    /// The target's uuid.
+    pub uuid: String,
+}
+
+/// One event linked to an op.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct EventRecord {
+    /// `audit`, `mutate`, ...
+    pub event_type: String,
+    /// When (unix seconds).
+    pub timestamp: f64,
+    /// What happened.
+    pub message: String,
+    /// Structured detail.
+    pub extra: Value,
+}
+
+impl Store {
+    /// Everything stored about `op`, or `None` when no header has that id.
+    pub async fn op_record(&self, op: OpId) -> Result<Option<OpRecord>, StoreError> {
+        let id = op.to_string();
+        let id = id.as_str();
+        let (header, targets, events) = with_backend!(self, |pool, dialect| async {
+            let header = sqlx::query(sql!(
+                dialect,
+                "SELECT o.operation_type, o.version, o.created_at, o.priority, o.queue_name, o.request_id, \
+                 o.metadata_json, s.state_value, s.message FROM cluster_operations o LEFT JOIN object_states s \
+                 ON s.object_type = o.operation_type AND s.object_uuid = o.uuid WHERE o.uuid = ?"
+            ))
+            .bind(id)
+            .fetch_optional(pool)
+            .await?;
+            let Some(header) = header else { return Ok(None) };
+            let header = (
+                header.try_get::<String, _>(0)?,
+                header.try_get::<i64, _>(1)?,
+                header.try_get::<f64, _>(2)?,
+                header.try_get::<String, _>(3)?,
+                header.try_get::<String, _>(4)?,
+                header.try_get::<Option<String>, _>(5)?,
+                header.try_get::<String, _>(6)?,
+                header.try_get::<Option<String>, _>(7)?,
+                header.try_get::<Option<String>, _>(8)?,
+            );
+            let targets = sqlx::query(sql!(
+                dialect,
+                "SELECT sequence_number, target_object_type, target_uuid FROM cluster_operation_targets \
+                 WHERE operation_uuid = ? ORDER BY sequence_number"
+            ))
+            .bind(id)
+            .fetch_all(pool)
+            .await?
+            .iter()
+            .map(|row| Ok(TargetRow { sequence_number: row.try_get(0)?, object_type: row.try_get(1)?, uuid: row.try_get(2)? }))
+            .collect::<Result<Vec<_>, sqlx::Error>>()?;
+            let events = sqlx::query(sql!(
+                dialect,
+                "SELECT e.event_type, e.timestamp, e.message, e.extra FROM events e \
+                 JOIN event_objects l ON l.event_uuid = e.event_uuid \
+                 WHERE l.object_type = ? AND l.object_uuid = ? ORDER BY e.timestamp, e.event_uuid"
+            ))
+            .bind(header.0.as_str())
+            .bind(id)
+            .fetch_all(pool)
+            .await?
+            .iter()
+            .map(|row| {
+                Ok((
+                    row.try_get::<String, _>(0)?,
+                    row.try_get::<f64, _>(1)?,
+                    row.try_get::<String, _>(2)?,
+                    row.try_get::<Option<String>, _>(3)?,
+                ))
+            })
+            .collect::<Result<Vec<_>, sqlx::Error>>()?;
+            Ok::<_, sqlx::Error>(Some((header, targets, events)))
+        }
+        .await)
+        .map_err(StoreError::query(format!("reading cluster operation {op}")))?
+        .map_or((None, Vec::new(), Vec::new()), |(h, t, e)| (Some(h), t, e));
+        let Some((
+            op_type,
+            version,
+            created_at,
+            priority,
+            queue_name,
+            request_id,
+            wire,
+            state,
+            state_message,
+        )) = header
+        else {
+            return Ok(None);
+        };
+        let json = |table: &'static str, column: &'static str, text: &str| {
+            serde_json::from_str(text).map_err(|_| StoreError::CorruptRow {
+                table,
+                column,
+                value: text.to_owned(),
+            })
+        };
+        let events = events
+            .into_iter()
+            .map(|(event_type, timestamp, message, extra)| {
+                let extra = extra
+                    .as_deref()
+                    .map(|text| json("events", "extra", text))
+                    .transpose()?
+                    .unwrap_or(Value::Null);
+                Ok(EventRecord {
+                    event_type,
+                    timestamp,
+                    message,
+                    extra,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        Ok(Some(OpRecord {
+            op_uuid: op,
+            op_type,
+            version,
+            created_at,
+            priority,
+            queue_name,
+            request_id,
+            wire: json("cluster_operations", "metadata_json", &wire)?,
+            state: state.as_deref().map(parse_state).transpose()?,
+            state_message,
+            targets,
+            events,
+        }))
+    }
+}
