@@ -58,6 +58,34 @@ async fn write_op_rows(db: &TestDb, network: Uuid, op: Uuid, state: &str, create
     .await;
 }
 
+/// Writes `contents` to a fresh temporary file and returns its path.
+fn temp_json(contents: &str) -> std::path::PathBuf {
+    let path = std::env::temp_dir().join(format!("opsctl-input-{}.json", Uuid::new_v4().simple()));
+    std::fs::write(&path, contents).expect("write input file");
+    path
+}
+
+/// Runs `opsctl enqueue` with `input` on standard input.
+fn enqueue_stdin(db: &TestDb, args: &[&str], input: &str) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_opsctl"))
+        .args(["--database-url", db.url(), "enqueue"])
+        .args(args)
+        .env_remove("OPS_DATABASE_URL")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run opsctl");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.as_bytes())
+        .expect("write stdin");
+    child.wait_with_output().expect("opsctl output")
+}
+
 async fn total_rows(db: &TestDb) -> i64 {
     let mut total = 0;
     for table in [
@@ -140,6 +168,90 @@ backend_tests! {
             .starts_with("error: `node` objects are never cluster-operation targets"));
         assert_eq!(one_line_error(&opsctl(db, &["history", "network", &uuid, "--limit", "0"]), 2), "error: --limit must be at least 1");
         assert_eq!(total_rows(db).await, before);
+    }
+
+    async fn enqueue_then_show(db: &TestDb) {
+        stdout(&opsctl(db, &["migrate"]));
+        let (node, instance) = (Uuid::new_v4(), Uuid::new_v4());
+        let input = temp_json(&format!(r#"{{"node_uuid": "{node}", "instance_uuid": "{instance}"}}"#));
+        let input = input.to_str().unwrap();
+        let id = stdout(&opsctl(
+            db,
+            &["enqueue", "node_inst_op", input, "--priority", "background", "--task", "health_check_kvm_process"],
+        ));
+        let id = id.trim();
+        assert!(Uuid::parse_str(id).is_ok(), "{id}");
+
+        let shown: serde_json::Value = serde_json::from_str(&stdout(&opsctl(db, &["show", id, "--json"]))).unwrap();
+        assert_eq!(shown["op_type"], "node_inst_op");
+        assert_eq!(shown["state"], "queued");
+        assert_eq!(shown["queue_name"], format!("{node}-clusteroperation-background"));
+        assert_eq!(shown["targets"].as_array().unwrap().len(), 1);
+        assert_eq!(shown["targets"][0]["object_type"], "instance");
+        assert_eq!(shown["targets"][0]["uuid"], instance.to_string());
+        assert_eq!(shown["wire"]["tasks"], serde_json::json!(["health_check_kvm_process"]));
+        assert_eq!(shown["wire"]["node_uuid"], node.to_string());
+        assert_eq!(shown["events"][0]["message"], "node_inst_op operation created with tasks health_check_kvm_process");
+        let human = stdout(&opsctl(db, &["show", id]));
+        assert!(human.starts_with(&format!("node_inst_op {id} (version 1)\nstate:    queued\n")), "{human}");
+
+        // From standard input, several tasks, a dependency, JSON output.
+        let network = Uuid::new_v4();
+        let output = enqueue_stdin(
+            db,
+            &["net_op", "-", "--priority", "user_facing", "--task", "network_deploy", "--task", "network_ensure_mesh",
+              "--depends-on", &format!("node_inst_op:{id}"), "--request-id", "req-9", "--json"],
+            &format!(r#"{{"network_uuid": "{network}"}}"#),
+        );
+        let enqueued: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+        assert_eq!(enqueued["queue"], "networknode-clusteroperation-user_facing");
+        assert_eq!(enqueued["targets"], serde_json::json!([{"object_type": "network", "uuid": network.to_string()}]));
+        let net_op = enqueued["op_uuid"].as_str().unwrap();
+        let shown: serde_json::Value = serde_json::from_str(&stdout(&opsctl(db, &["show", net_op, "--json"]))).unwrap();
+        assert_eq!(shown["wire"]["depends_on"], serde_json::json!([{"op_type": "node_inst_op", "op_uuid": id}]));
+        assert_eq!(shown["request_id"], "req-9");
+        let pending: serde_json::Value =
+            serde_json::from_str(&stdout(&opsctl(db, &["pending", "network", &network.to_string(), "--json"]))).unwrap();
+        assert_eq!(pending["pending"][0]["op_uuid"], net_op);
+    }
+
+    async fn enqueue_bad_input_is_one_line_exit_2_and_writes_nothing(db: &TestDb) {
+        stdout(&opsctl(db, &["migrate"]));
+        let good = format!(r#"{{"node_uuid": "{}", "instance_uuid": "{}"}}"#, Uuid::new_v4(), Uuid::new_v4());
+        let long = "n".repeat(300);
+        let cases: Vec<(&str, String, Vec<&str>, &str)> = vec![
+            ("node_inst_op", "{\"node_uuid\": ".to_owned(), vec![], "error: malformed JSON in standard input: EOF while parsing a value at line 1 column 14"),
+            ("node_inst_opp", good.clone(), vec![], "error: unknown operation type `node_inst_opp`; known types: artifact_fetch_op, imgcache_op,"),
+            ("node_inst_op", r#"{"node_uuid": "not-a-uuid", "instance_uuid": "5a3bd8c4-1e1f-4c55-9d3b-7d0f1c2b8a11"}"#.to_owned(), vec![], "error: invalid `node_inst_op` body at `node_uuid`: UUID parsing failed"),
+            ("node_inst_op", good.replacen('}', r#", "colour": "blue"}"#, 1), vec![], "error: invalid `node_inst_op` body at `colour`: unknown field `colour`"),
+            ("node_inst_op", r#"{"node_uuid": 7, "instance_uuid": "5a3bd8c4-1e1f-4c55-9d3b-7d0f1c2b8a11"}"#.to_owned(), vec![], "error: invalid `node_inst_op` body at `node_uuid`: invalid type: integer `7`"),
+            ("artifact_fetch_op", format!(r#"{{"namespace": "{long}", "url": "https://example.org/a.qcow2"}}"#), vec!["--task", "image_fetch"], "error: invalid `artifact_fetch_op` body at `namespace`: a string of 300 characters is longer than the maximum of 255"),
+            ("node_inst_op", good.clone(), vec!["--task", "image_fetch"], "error: unknown task `image_fetch` for `node_inst_op`; its tasks: collect_billing_statistics, health_check_kvm_process, instance_delete"),
+            ("node_inst_op", good.clone(), vec!["--priority", "urgent"], "error: unknown priority `urgent`; expected one of:"),
+            ("node_inst_op", good.clone(), vec!["--depends-on", "node_inst_op:nope"], "error: --depends-on `node_inst_op:nope`: invalid uuid:"),
+            ("node_inst_op", good.clone(), vec!["--request-id", &long], "error: a request id of 300 characters is longer than the maximum of 255"),
+        ];
+        let before = total_rows(db).await;
+        for (op_type, input, extra, expected) in cases {
+            let mut args = vec![op_type, "-"];
+            if !extra.contains(&"--priority") {
+                args.extend(["--priority", "background"]);
+            }
+            if !extra.contains(&"--task") {
+                args.extend(["--task", "instance_delete"]);
+            }
+            args.extend(extra.iter().copied());
+            let error = one_line_error(&enqueue_stdin(db, &args, &input), 2);
+            assert!(error.starts_with(expected), "expected `{expected}`, got `{error}`");
+            assert_eq!(total_rows(db).await, before, "`{error}` wrote rows");
+        }
+    }
+
+    async fn show_of_an_unknown_op_is_exit_1(db: &TestDb) {
+        stdout(&opsctl(db, &["migrate"]));
+        let id = Uuid::new_v4().to_string();
+        assert_eq!(one_line_error(&opsctl(db, &["show", &id]), 1), format!("error: cluster operation {id} not found"));
+        one_line_error(&opsctl(db, &["show", "nope"]), 2);
     }
 
     async fn an_unmigrated_database_says_to_migrate(db: &TestDb) {
