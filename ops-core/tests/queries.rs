@@ -183,6 +183,26 @@ backend_tests! {
         assert!(matches!(store.hard_delete_op(op).await, Err(StoreError::OpNotFound(_))));
     }
 
+    async fn op_record_shows_header_wire_state_targets_and_events(db: &TestDb) {
+        let store = db.migrated_store().await;
+        let network = NetworkId::new_v4();
+        let op = enqueue_net_op(&store, network).await;
+        store.transition(op, OpState::Executing, Some("worker-1")).await.unwrap();
+        let record = store.op_record(op).await.unwrap().unwrap();
+        assert_eq!((record.op_type.as_str(), record.version), ("net_op", 3));
+        assert_eq!(record.state, Some(OpState::Executing));
+        assert_eq!(record.state_message.as_deref(), Some("worker-1"));
+        assert_eq!(record.queue_name, "networknode-clusteroperation-background");
+        assert_eq!(record.wire["network_uuid"], network.to_string());
+        assert_eq!(record.wire["uuid"], op.to_string());
+        assert_eq!(record.targets.len(), 1);
+        assert_eq!((record.targets[0].object_type.as_str(), record.targets[0].uuid.clone()), ("network", network.to_string()));
+        let events: Vec<(&str, &str)> = record.events.iter().map(|e| (e.event_type.as_str(), e.message.as_str())).collect();
+        assert_eq!(events, [("audit", "net_op operation created with tasks network_deploy"), ("mutate", "set attribute")]);
+        assert_eq!(record.events[1].extra["value"], "executing");
+        assert_eq!(store.op_record(ops_core::OpId::new_v4()).await.unwrap(), None);
+    }
+
     async fn hard_delete_object_removes_only_its_target_rows(db: &TestDb) {
         let store = db.migrated_store().await;
         let (gone, kept) = (NetworkId::new_v4(), NetworkId::new_v4());

@@ -62,12 +62,27 @@ pub struct EventRecord {
     pub extra: Value,
 }
 
+/// An op's columns as the driver decodes them, before the JSON and state strings are checked.
+struct RawRecord {
+    op_type: String,
+    version: i64,
+    created_at: f64,
+    priority: String,
+    queue_name: String,
+    request_id: Option<String>,
+    wire: String,
+    state: Option<String>,
+    state_message: Option<String>,
+    targets: Vec<TargetRow>,
+    events: Vec<(String, f64, String, Option<String>)>,
+}
+
 impl Store {
     /// Everything stored about `op`, or `None` when no header has that id.
     pub async fn op_record(&self, op: OpId) -> Result<Option<OpRecord>, StoreError> {
         let id = op.to_string();
         let id = id.as_str();
-        let (header, targets, events) = with_backend!(self, |pool, dialect| async {
+        let raw = with_backend!(self, |pool, dialect| async {
             let header = sqlx::query(sql!(
                 dialect,
                 "SELECT o.operation_type, o.version, o.created_at, o.priority, o.queue_name, o.request_id, \
@@ -78,17 +93,7 @@ impl Store {
             .fetch_optional(pool)
             .await?;
             let Some(header) = header else { return Ok(None) };
-            let header = (
-                header.try_get::<String, _>(0)?,
-                header.try_get::<i64, _>(1)?,
-                header.try_get::<f64, _>(2)?,
-                header.try_get::<String, _>(3)?,
-                header.try_get::<String, _>(4)?,
-                header.try_get::<Option<String>, _>(5)?,
-                header.try_get::<String, _>(6)?,
-                header.try_get::<Option<String>, _>(7)?,
-                header.try_get::<Option<String>, _>(8)?,
-            );
+            let op_type: String = header.try_get(0)?;
             let targets = sqlx::query(sql!(
                 dialect,
                 "SELECT sequence_number, target_object_type, target_uuid FROM cluster_operation_targets \
@@ -98,7 +103,9 @@ impl Store {
             .fetch_all(pool)
             .await?
             .iter()
-            .map(|row| Ok(TargetRow { sequence_number: row.try_get(0)?, object_type: row.try_get(1)?, uuid: row.try_get(2)? }))
+            .map(|row| {
+                Ok(TargetRow { sequence_number: row.try_get(0)?, object_type: row.try_get(1)?, uuid: row.try_get(2)? })
+            })
             .collect::<Result<Vec<_>, sqlx::Error>>()?;
             let events = sqlx::query(sql!(
                 dialect,
@@ -106,39 +113,30 @@ impl Store {
                  JOIN event_objects l ON l.event_uuid = e.event_uuid \
                  WHERE l.object_type = ? AND l.object_uuid = ? ORDER BY e.timestamp, e.event_uuid"
             ))
-            .bind(header.0.as_str())
+            .bind(op_type.as_str())
             .bind(id)
             .fetch_all(pool)
             .await?
             .iter()
-            .map(|row| {
-                Ok((
-                    row.try_get::<String, _>(0)?,
-                    row.try_get::<f64, _>(1)?,
-                    row.try_get::<String, _>(2)?,
-                    row.try_get::<Option<String>, _>(3)?,
-                ))
-            })
+            .map(|row| Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?, row.try_get(3)?)))
             .collect::<Result<Vec<_>, sqlx::Error>>()?;
-            Ok::<_, sqlx::Error>(Some((header, targets, events)))
+            Ok::<_, sqlx::Error>(Some(RawRecord {
+                op_type,
+                version: header.try_get(1)?,
+                created_at: header.try_get(2)?,
+                priority: header.try_get(3)?,
+                queue_name: header.try_get(4)?,
+                request_id: header.try_get(5)?,
+                wire: header.try_get(6)?,
+                state: header.try_get(7)?,
+                state_message: header.try_get(8)?,
+                targets,
+                events,
+            }))
         }
         .await)
-        .map_err(StoreError::query(format!("reading cluster operation {op}")))?
-        .map_or((None, Vec::new(), Vec::new()), |(h, t, e)| (Some(h), t, e));
-        let Some((
-            op_type,
-            version,
-            created_at,
-            priority,
-            queue_name,
-            request_id,
-            wire,
-            state,
-            state_message,
-        )) = header
-        else {
-            return Ok(None);
-        };
+        .map_err(StoreError::query(format!("reading cluster operation {op}")))?;
+        let Some(raw) = raw else { return Ok(None) };
         let json = |table: &'static str, column: &'static str, text: &str| {
             serde_json::from_str(text).map_err(|_| StoreError::CorruptRow {
                 table,
@@ -146,34 +144,34 @@ impl Store {
                 value: text.to_owned(),
             })
         };
-        let events = events
+        let events = raw
+            .events
             .into_iter()
             .map(|(event_type, timestamp, message, extra)| {
                 let extra = extra
                     .as_deref()
                     .map(|text| json("events", "extra", text))
-                    .transpose()?
-                    .unwrap_or(Value::Null);
+                    .transpose()?;
                 Ok(EventRecord {
                     event_type,
                     timestamp,
                     message,
-                    extra,
+                    extra: extra.unwrap_or(Value::Null),
                 })
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
         Ok(Some(OpRecord {
             op_uuid: op,
-            op_type,
-            version,
-            created_at,
-            priority,
-            queue_name,
-            request_id,
-            wire: json("cluster_operations", "metadata_json", &wire)?,
-            state: state.as_deref().map(parse_state).transpose()?,
-            state_message,
-            targets,
+            op_type: raw.op_type,
+            version: raw.version,
+            created_at: raw.created_at,
+            priority: raw.priority,
+            queue_name: raw.queue_name,
+            request_id: raw.request_id,
+            wire: json("cluster_operations", "metadata_json", &raw.wire)?,
+            state: raw.state.as_deref().map(parse_state).transpose()?,
+            state_message: raw.state_message,
+            targets: raw.targets,
             events,
         }))
     }
