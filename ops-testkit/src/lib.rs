@@ -18,6 +18,33 @@ pub const MYSQL_URL_VAR: &str = "OPS_TEST_MYSQL_URL";
 /// The environment variable naming the PostgreSQL server for tests.
 pub const POSTGRES_URL_VAR: &str = "OPS_TEST_POSTGRES_URL";
 
+/// Runs `$body` with `$conn` a fresh connection of the right driver to the test database; the body is
+/// compiled once per driver.
+macro_rules! with_connection {
+    ($db:expr, |$conn:ident| $body:expr) => {
+        match $db.backend {
+            Backend::Sqlite => {
+                let mut $conn = sqlx::SqliteConnection::connect(&$db.url)
+                    .await
+                    .expect("open sqlite");
+                $body
+            }
+            Backend::MariaDb => {
+                let mut $conn = sqlx::MySqlConnection::connect(&$db.url)
+                    .await
+                    .expect("open mariadb");
+                $body
+            }
+            Backend::Postgres => {
+                let mut $conn = sqlx::PgConnection::connect(&$db.url)
+                    .await
+                    .expect("open postgres");
+                $body
+            }
+        }
+    };
+}
+
 /// One of the three backends a test runs on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
@@ -136,103 +163,32 @@ impl TestDb {
     /// write rows "as another program would" or install failure-injecting triggers.
     pub async fn execute(&self, sql: &str) {
         let sql = AssertSqlSafe(sql.to_owned());
-        match self.backend {
-            Backend::Sqlite => {
-                let mut conn = sqlx::SqliteConnection::connect(&self.url)
-                    .await
-                    .expect("open sqlite");
-                sqlx::raw_sql(sql)
-                    .execute(&mut conn)
-                    .await
-                    .expect("execute sql");
-            }
-            Backend::MariaDb => {
-                let mut conn = sqlx::MySqlConnection::connect(&self.url)
-                    .await
-                    .expect("open mariadb");
-                sqlx::raw_sql(sql)
-                    .execute(&mut conn)
-                    .await
-                    .expect("execute sql");
-            }
-            Backend::Postgres => {
-                let mut conn = sqlx::PgConnection::connect(&self.url)
-                    .await
-                    .expect("open postgres");
-                sqlx::raw_sql(sql)
-                    .execute(&mut conn)
-                    .await
-                    .expect("execute sql");
-            }
-        }
+        with_connection!(self, |conn| {
+            sqlx::raw_sql(sql)
+                .execute(&mut conn)
+                .await
+                .expect("execute sql");
+        })
     }
 
     /// The number of rows `SELECT COUNT(*) FROM {from}` finds, e.g. `count("work_queue")`.
     pub async fn count(&self, from: &str) -> i64 {
         let sql = AssertSqlSafe(format!("SELECT COUNT(*) FROM {from}"));
-        match self.backend {
-            Backend::Sqlite => {
-                let mut conn = sqlx::SqliteConnection::connect(&self.url)
-                    .await
-                    .expect("open sqlite");
-                sqlx::query_scalar(sql)
-                    .fetch_one(&mut conn)
-                    .await
-                    .expect("count rows")
-            }
-            Backend::MariaDb => {
-                let mut conn = sqlx::MySqlConnection::connect(&self.url)
-                    .await
-                    .expect("open mariadb");
-                sqlx::query_scalar(sql)
-                    .fetch_one(&mut conn)
-                    .await
-                    .expect("count rows")
-            }
-            Backend::Postgres => {
-                let mut conn = sqlx::PgConnection::connect(&self.url)
-                    .await
-                    .expect("open postgres");
-                sqlx::query_scalar(sql)
-                    .fetch_one(&mut conn)
-                    .await
-                    .expect("count rows")
-            }
-        }
+        with_connection!(self, |conn| sqlx::query_scalar(sql)
+            .fetch_one(&mut conn)
+            .await
+            .expect("count rows"))
     }
 
     /// The first column of every row of a query, as text (`NULL` as `None`).
     pub async fn strings(&self, query: &str) -> Vec<Option<String>> {
         let sql = AssertSqlSafe(query.to_owned());
-        match self.backend {
-            Backend::Sqlite => {
-                let mut conn = sqlx::SqliteConnection::connect(&self.url)
-                    .await
-                    .expect("open sqlite");
-                let rows = sqlx::query(sql).fetch_all(&mut conn).await.expect("query");
-                rows.iter()
-                    .map(|row| row.try_get(0).expect("text column"))
-                    .collect()
-            }
-            Backend::MariaDb => {
-                let mut conn = sqlx::MySqlConnection::connect(&self.url)
-                    .await
-                    .expect("open mariadb");
-                let rows = sqlx::query(sql).fetch_all(&mut conn).await.expect("query");
-                rows.iter()
-                    .map(|row| row.try_get(0).expect("text column"))
-                    .collect()
-            }
-            Backend::Postgres => {
-                let mut conn = sqlx::PgConnection::connect(&self.url)
-                    .await
-                    .expect("open postgres");
-                let rows = sqlx::query(sql).fetch_all(&mut conn).await.expect("query");
-                rows.iter()
-                    .map(|row| row.try_get(0).expect("text column"))
-                    .collect()
-            }
-        }
+        with_connection!(self, |conn| {
+            let rows = sqlx::query(sql).fetch_all(&mut conn).await.expect("query");
+            rows.iter()
+                .map(|row| row.try_get(0).expect("text column"))
+                .collect()
+        })
     }
 
     /// Removes the database now (dropping does the same, less politely).
