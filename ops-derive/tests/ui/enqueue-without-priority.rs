@@ -1,18 +1,11 @@
 //! Every op needs a priority and there is no default: an enqueue without one cannot be awaited.
 
-use ops_core::{ClusterOperation, InstanceId, OpTask};
+use ops_core::{ClusterOperation, InstanceId};
 use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-enum Task {
-    Run,
-}
-
-impl OpTask for Task {
-    fn name(self) -> &'static str {
-        "run"
-    }
-}
+#[path = "support/task.rs"]
+mod task;
+use task::Task;
 
 #[derive(Serialize, Deserialize, ClusterOperation)]
 #[operation(name = "node_inst_op", tasks = Task, queue = any)]

@@ -1,17 +1,9 @@
 use ops_core::*;
 use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-enum Task {
-    Run,
-}
-
-impl OpTask for Task {
-    fn name(self) -> &'static str {
-        "run"
-    }
-}
+#[path = "support/task.rs"]
+mod task;
+use task::Task;
 
 #[derive(Serialize, Deserialize, ClusterOperation)]
 #[operation(name = "net_op", tasks = Task, queue = any)]

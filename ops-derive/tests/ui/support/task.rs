@@ -1,0 +1,15 @@
+//! The task enum the UI cases share, so each case shows only the rule it breaks.
+
+use ops_core::OpTask;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Task {
+    Run,
+}
+
+impl OpTask for Task {
+    fn name(self) -> &'static str {
+        "run"
+    }
+}
