@@ -5,20 +5,13 @@ use std::net::IpAddr;
 
 use ops_core::{
     AgentOperationId, ArtifactId, BlobId, ClusterOperation, Family, InstanceId, InterfaceId, NetworkId, NodeId,
-    ObjectId, ObjectType, OpTask, QueueTarget,
+    ObjectId, ObjectType, QueueTarget,
 };
 use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-enum Task {
-    Run,
-}
-
-impl OpTask for Task {
-    fn name(self) -> &'static str {
-        "run"
-    }
-}
+#[path = "../support/task.rs"]
+mod task;
+use task::Task;
 
 /// Aliases and wrappers are fine once annotated: the annotated twins of the forgotten-target cases.
 type Guest = InstanceId;

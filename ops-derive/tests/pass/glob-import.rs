@@ -3,16 +3,9 @@
 use ops_core::*;
 use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Task {
-    Run,
-}
-
-impl OpTask for Task {
-    fn name(self) -> &'static str {
-        "run"
-    }
-}
+#[path = "../support/task.rs"]
+mod task;
+use task::Task;
 
 #[derive(Serialize, Deserialize, ClusterOperation)]
 #[operation(name = "node_blob_op", tasks = Task, queue = node)]

@@ -1,18 +1,11 @@
 //! Every queue and family form; `queue = node` with an optional node falls back to any node.
 
-use ops_core::{ClusterOperation, Family, InstanceId, NetworkId, NodeId, OpTask, QueueTarget};
+use ops_core::{ClusterOperation, Family, InstanceId, NetworkId, NodeId, QueueTarget};
 use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-enum Task {
-    Run,
-}
-
-impl OpTask for Task {
-    fn name(self) -> &'static str {
-        "run"
-    }
-}
+#[path = "../support/task.rs"]
+mod task;
+use task::Task;
 
 #[derive(Serialize, Deserialize, ClusterOperation)]
 #[operation(name = "artifact_fetch_op", tasks = Task, queue = node)]

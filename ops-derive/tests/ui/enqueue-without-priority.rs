@@ -3,7 +3,7 @@
 use ops_core::{ClusterOperation, InstanceId};
 use serde::{Deserialize, Serialize};
 
-#[path = "support/task.rs"]
+#[path = "../support/task.rs"]
 mod task;
 use task::Task;
 

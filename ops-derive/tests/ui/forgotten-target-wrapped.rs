@@ -1,7 +1,7 @@
 use ops_core::*;
 use serde::{Deserialize, Serialize};
 
-#[path = "support/task.rs"]
+#[path = "../support/task.rs"]
 mod task;
 use task::Task;
 

@@ -1,4 +1,4 @@
-//! The task enum the UI cases share, so each case shows only the rule it breaks.
+//! The task enum the trybuild cases share, so each case shows only what it is about.
 
 use ops_core::OpTask;
 use serde::{Deserialize, Serialize};
