@@ -99,9 +99,15 @@ pub enum StoreError {
 }
 
 impl StoreError {
-    pub(crate) fn query(action: impl Into<String>) -> impl FnOnce(sqlx::Error) -> StoreError {
-        let action = action.into();
-        move |source| StoreError::Query { action, source }
+    /// Wraps a driver error with what the store was doing; `action` runs only on failure, so describing it
+    /// costs nothing on the success path.
+    pub(crate) fn query<S: Into<String>>(
+        action: impl FnOnce() -> S,
+    ) -> impl FnOnce(sqlx::Error) -> StoreError {
+        move |source| StoreError::Query {
+            action: action().into(),
+            source,
+        }
     }
 }
 

@@ -125,6 +125,14 @@ backend_tests! {
         );
     }
 
+    async fn stores_that_require_the_newest_schema_refuse_an_older_one_at_connect(db: &TestDb) {
+        db.store().await.migrate_to(2).await.unwrap();
+        let options = || StoreOptions::new(db.url()).require_current_schema(true);
+        assert!(matches!(options().connect().await, Err(StoreError::SchemaBehind { found: 2, needed: 3 })));
+        StoreOptions::new(db.url()).connect().await.unwrap().migrate().await.unwrap();
+        options().connect().await.unwrap();
+    }
+
     async fn a_schema_newer_than_this_build_is_refused(db: &TestDb) {
         db.migrated_store().await;
         insert_migration_row(db, 99, true).await;

@@ -196,9 +196,10 @@ async fn run(cli: Cli) -> Result<(), CliError> {
 
 /// Opens an existing, fully migrated store; never creates a database.
 async fn open(url: &str) -> Result<Store, CliError> {
-    let store = Store::connect(url).await?;
-    store.require_current_schema().await?;
-    Ok(store)
+    Ok(StoreOptions::new(url)
+        .require_current_schema(true)
+        .connect()
+        .await?)
 }
 
 /// Reads the JSON input of `enqueue` from a file or standard input; a malformed document names where.

@@ -35,7 +35,11 @@ impl Store {
     /// that the only way to record a target is through a [`ClusterOperation`](crate::ClusterOperation).
     pub(crate) async fn enqueue_new_op(&self, op: &NewOp) -> Result<OpId, EnqueueError> {
         let created_at = now();
-        let metadata_json = Value::Object(op.metadata.clone()).to_string();
+        let metadata_json =
+            serde_json::to_string(&op.metadata).map_err(|source| EnqueueError::Serialize {
+                op_type: op.op_type,
+                source,
+            })?;
         let payload = json!({"operation_type": op.op_type, "operation_uuid": op.uuid}).to_string();
         let op_uuid = op.uuid.to_string();
         let column = |key: &str| {

@@ -76,6 +76,7 @@ pub struct StoreOptions {
     acquire_timeout: Duration,
     busy_timeout: Duration,
     fqdn: Option<String>,
+    require_current_schema: bool,
 }
 
 impl StoreOptions {
@@ -88,6 +89,7 @@ impl StoreOptions {
             acquire_timeout: Duration::from_secs(10),
             busy_timeout: Duration::from_secs(5),
             fqdn: None,
+            require_current_schema: false,
         }
     }
 
@@ -116,9 +118,17 @@ impl StoreOptions {
         self
     }
 
-    /// Opens the pool and checks that the schema is not newer than this build knows.
+    /// Refuse, when connecting, a database that is not at this build's newest schema (missing or behind), as
+    /// every reader and writer needs; off by default so that a store can be opened to migrate.
+    pub fn require_current_schema(mut self, require: bool) -> Self {
+        self.require_current_schema = require;
+        self
+    }
+
+    /// Opens the pool and checks that the schema is not newer than this build knows (and, with
+    /// [`StoreOptions::require_current_schema`], that it is exactly the newest).
     ///
-    /// A database with no schema yet is accepted, so that [`Store::migrate`] can create it.
+    /// By default a database with no schema yet is accepted, so that [`Store::migrate`] can create it.
     pub async fn connect(self) -> Result<Store, StoreError> {
         let redacted = redact_password(&self.url);
         let invalid = |reason: String| StoreError::InvalidUrl {
@@ -213,7 +223,10 @@ impl StoreOptions {
             pool,
             fqdn: self.fqdn.unwrap_or_else(host_name),
         };
-        store.schema_version().await?;
+        let version = store.schema_version().await?;
+        if self.require_current_schema {
+            version.require_current()?;
+        }
         Ok(store)
     }
 }

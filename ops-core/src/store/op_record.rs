@@ -135,7 +135,7 @@ impl Store {
             }))
         }
         .await)
-        .map_err(StoreError::query(format!("reading cluster operation {op}")))?;
+        .map_err(StoreError::query(|| format!("reading cluster operation {op}")))?;
         let Some(raw) = raw else { return Ok(None) };
         let json = |table: &'static str, column: &'static str, text: &str| {
             serde_json::from_str(text).map_err(|_| StoreError::CorruptRow {

@@ -127,7 +127,7 @@ impl Store {
                 .fetch_optional(pool)
                 .await
         })
-        .map_err(StoreError::query(format!("checking for pending operations on {target}")))?;
+        .map_err(StoreError::query(|| format!("checking for pending operations on {target}")))?;
         Ok(found.is_some())
     }
 
@@ -224,7 +224,7 @@ impl Store {
             }
             .await
         })
-        .map_err(StoreError::query(format!("listing pending operations on {target}")))?;
+        .map_err(StoreError::query(|| format!("listing pending operations on {target}")))?;
         rows.into_iter().map(RawTargetingOp::parse).collect()
     }
 
@@ -256,7 +256,7 @@ impl Store {
             rows.iter().map(|row| Ok(targeting_row!(row))).collect::<Result<Vec<_>, sqlx::Error>>()
         }
         .await)
-        .map_err(StoreError::query(format!("reading the operation history of {target}")))?;
+        .map_err(StoreError::query(|| format!("reading the operation history of {target}")))?;
         let mut ops = rows
             .into_iter()
             .map(RawTargetingOp::parse)
@@ -324,7 +324,7 @@ impl Store {
                 Ok::<_, sqlx::Error>(found)
             }
             .await)
-            .map_err(StoreError::query(format!("filtering {} {object_type} objects for pending operations", uuids.len())))?;
+            .map_err(StoreError::query(|| format!("filtering {} {object_type} objects for pending operations", uuids.len())))?;
             for uuid in found {
                 pending.insert(ObjectRef {
                     object_type: *object_type,
@@ -367,7 +367,7 @@ impl Store {
                 .collect::<Result<Vec<_>, sqlx::Error>>()
         }
         .await)
-        .map_err(StoreError::query(format!("reading recent terminal operations on {target}")))?;
+        .map_err(StoreError::query(|| format!("reading recent terminal operations on {target}")))?;
         rows.into_iter()
             .map(|(op_uuid, state, update_time)| {
                 Ok(TerminalOp {
@@ -466,7 +466,7 @@ impl Store {
             .await
             .map(|done| done.rows_affected())
         })
-        .map_err(StoreError::query(format!("deleting the target rows of {target}")))?;
+        .map_err(StoreError::query(|| format!("deleting the target rows of {target}")))?;
         Ok(deleted)
     }
 }

@@ -24,6 +24,18 @@ impl SchemaVersion {
     pub fn is_current(&self) -> bool {
         self.applied == Some(self.latest)
     }
+
+    /// `Ok` at the newest schema; otherwise the error that says to migrate.
+    pub fn require_current(&self) -> Result<(), StoreError> {
+        match self.applied {
+            None => Err(StoreError::SchemaMissing),
+            Some(found) if found < self.latest => Err(StoreError::SchemaBehind {
+                found,
+                needed: self.latest,
+            }),
+            Some(_) => Ok(()),
+        }
+    }
 }
 
 impl Dialect {
@@ -74,7 +86,7 @@ impl Store {
                         "SELECT 1 WHERE to_regclass('_sqlx_migrations') IS NOT NULL",
                 }
             );
-            let action = "reading the schema version";
+            let action = || "reading the schema version";
             let found = sqlx::query(exists)
                 .fetch_optional(pool)
                 .await

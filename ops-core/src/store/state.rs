@@ -12,7 +12,6 @@ use crate::{OpId, OpState, StoreError};
 impl Store {
     /// The current state of an op; `None` when it has no state row (hard-deleted, or never existed).
     pub async fn op_state(&self, op: OpId) -> Result<Option<OpState>, StoreError> {
-        let action = format!("reading the state of cluster operation {op}");
         let value: Option<Option<String>> = with_backend!(self, |pool, dialect| {
             sqlx::query_scalar(sql!(
                 dialect,
@@ -23,7 +22,9 @@ impl Store {
             .fetch_optional(pool)
             .await
         })
-        .map_err(StoreError::query(action))?;
+        .map_err(StoreError::query(|| {
+            format!("reading the state of cluster operation {op}")
+        }))?;
         value.flatten().map(|state| parse_state(&state)).transpose()
     }
 
