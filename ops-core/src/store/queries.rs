@@ -3,8 +3,7 @@
 //! "In flight" is `object_states.state_value IN ('queued', 'preflight', 'executing')`, joined on the op's
 //! uuid alone; everything else, including a missing state row, is terminal. The in-flight queries start
 //! from the few in-flight state rows and probe `uq_cot_op_target` for each, so their cost does not grow
-//! with an object's history. SQLite (`CROSS JOIN`) and MariaDB (`STRAIGHT_JOIN`) are told that join order;
-//! PostgreSQL's planner picks it from statistics.
+//! with an object's history (`from_in_flight!` writes that join once for each dialect).
 
 use std::collections::BTreeSet;
 
@@ -22,6 +21,53 @@ use crate::{ObjectRef, ObjectType, OpId, OpState, StoreError};
 macro_rules! in_flight_sql {
     () => {
         "('queued', 'preflight', 'executing')"
+    };
+}
+
+/// `FROM` the in-flight state rows `s`, joined to their target rows `t`, in that order: SQLite keeps the
+/// order of a `CROSS JOIN`, MariaDB of a `STRAIGHT_JOIN`; PostgreSQL's planner chooses from statistics.
+/// Ends inside the `WHERE`, so a query goes on with ` AND ...`.
+macro_rules! from_in_flight {
+    (sqlite) => {
+        concat!(
+            "FROM object_states s CROSS JOIN cluster_operation_targets t ",
+            "WHERE t.operation_uuid = s.object_uuid AND s.state_value IN ",
+            in_flight_sql!()
+        )
+    };
+    (mysql) => {
+        concat!(
+            "FROM object_states s STRAIGHT_JOIN cluster_operation_targets t ON t.operation_uuid = s.object_uuid ",
+            "WHERE s.state_value IN ",
+            in_flight_sql!()
+        )
+    };
+    (postgres) => {
+        concat!(
+            "FROM object_states s JOIN cluster_operation_targets t ON t.operation_uuid = s.object_uuid ",
+            "WHERE s.state_value IN ",
+            in_flight_sql!()
+        )
+    };
+}
+
+/// `$select`, `from_in_flight!` for the dialect, then `$rest`: one in-flight query, rendered per dialect.
+macro_rules! in_flight_query {
+    ($dialect:expr, $select:literal, $rest:literal) => {
+        match $dialect {
+            Dialect::Sqlite => sql!(
+                $dialect,
+                concat!($select, " ", from_in_flight!(sqlite), " ", $rest)
+            ),
+            Dialect::MySql => sql!(
+                $dialect,
+                concat!($select, " ", from_in_flight!(mysql), " ", $rest)
+            ),
+            Dialect::Postgres => sql!(
+                $dialect,
+                concat!($select, " ", from_in_flight!(postgres), " ", $rest)
+            ),
+        }
     };
 }
 
@@ -92,42 +138,20 @@ impl Store {
     pub async fn has_pending(&self, target: impl Into<ObjectRef>) -> Result<bool, StoreError> {
         let target = target.into();
         let found: Option<i64> = with_backend!(self, |pool, dialect| {
-            let query = match dialect {
-                Dialect::Sqlite => sql!(
-                    dialect,
-                    concat!(
-                        "SELECT t.sequence_number FROM object_states s CROSS JOIN cluster_operation_targets t ",
-                        "WHERE t.operation_uuid = s.object_uuid AND s.state_value IN ",
-                        in_flight_sql!(),
-                        " AND t.target_object_type = ? AND t.target_uuid = ? LIMIT 1"
-                    )
-                ),
-                Dialect::MySql => sql!(
-                    dialect,
-                    concat!(
-                        "SELECT STRAIGHT_JOIN t.sequence_number FROM object_states s JOIN cluster_operation_targets t ",
-                        "ON t.operation_uuid = s.object_uuid WHERE s.state_value IN ",
-                        in_flight_sql!(),
-                        " AND t.target_object_type = ? AND t.target_uuid = ? LIMIT 1"
-                    )
-                ),
-                Dialect::Postgres => sql!(
-                    dialect,
-                    concat!(
-                        "SELECT t.sequence_number FROM object_states s JOIN cluster_operation_targets t ",
-                        "ON t.operation_uuid = s.object_uuid WHERE s.state_value IN ",
-                        in_flight_sql!(),
-                        " AND t.target_object_type = ? AND t.target_uuid = ? LIMIT 1"
-                    )
-                ),
-            };
+            let query = in_flight_query!(
+                dialect,
+                "SELECT t.sequence_number",
+                "AND t.target_object_type = ? AND t.target_uuid = ? LIMIT 1"
+            );
             sqlx::query_scalar(query)
                 .bind(target.object_type.as_str())
                 .bind(uuid_text(target.uuid))
                 .fetch_optional(pool)
                 .await
         })
-        .map_err(StoreError::query(|| format!("checking for pending operations on {target}")))?;
+        .map_err(StoreError::query(|| {
+            format!("checking for pending operations on {target}")
+        }))?;
         Ok(found.is_some())
     }
 
@@ -182,38 +206,11 @@ impl Store {
     ) -> Result<Vec<TargetingOp>, StoreError> {
         let target = target.into();
         let rows = with_backend!(self, |pool, dialect| {
-            let query = match dialect {
-                Dialect::Sqlite => sql!(
-                    dialect,
-                    concat!(
-                        "SELECT t.sequence_number, t.operation_type, t.operation_uuid, s.state_value, t.created_at ",
-                        "FROM object_states s CROSS JOIN cluster_operation_targets t ",
-                        "WHERE t.operation_uuid = s.object_uuid AND s.state_value IN ",
-                        in_flight_sql!(),
-                        " AND t.target_object_type = ? AND t.target_uuid = ? ORDER BY t.sequence_number"
-                    )
-                ),
-                Dialect::MySql => sql!(
-                    dialect,
-                    concat!(
-                        "SELECT STRAIGHT_JOIN t.sequence_number, t.operation_type, t.operation_uuid, s.state_value, ",
-                        "t.created_at FROM object_states s JOIN cluster_operation_targets t ",
-                        "ON t.operation_uuid = s.object_uuid WHERE s.state_value IN ",
-                        in_flight_sql!(),
-                        " AND t.target_object_type = ? AND t.target_uuid = ? ORDER BY t.sequence_number"
-                    )
-                ),
-                Dialect::Postgres => sql!(
-                    dialect,
-                    concat!(
-                        "SELECT t.sequence_number, t.operation_type, t.operation_uuid, s.state_value, t.created_at ",
-                        "FROM object_states s JOIN cluster_operation_targets t ",
-                        "ON t.operation_uuid = s.object_uuid WHERE s.state_value IN ",
-                        in_flight_sql!(),
-                        " AND t.target_object_type = ? AND t.target_uuid = ? ORDER BY t.sequence_number"
-                    )
-                ),
-            };
+            let query = in_flight_query!(
+                dialect,
+                "SELECT t.sequence_number, t.operation_type, t.operation_uuid, s.state_value, t.created_at",
+                "AND t.target_object_type = ? AND t.target_uuid = ? ORDER BY t.sequence_number"
+            );
             async {
                 let rows = sqlx::query(query)
                     .bind(target.object_type.as_str())
@@ -291,28 +288,20 @@ impl Store {
                 let mut found = Vec::new();
                 for chunk in uuids.chunks(dialect.max_params() - 1) {
                     let mut query = sqlx::QueryBuilder::new(match dialect {
-                        Dialect::Sqlite => concat!(
-                            "SELECT DISTINCT t.target_uuid FROM object_states s CROSS JOIN cluster_operation_targets t ",
-                            "WHERE t.operation_uuid = s.object_uuid AND s.state_value IN ",
-                            in_flight_sql!(),
-                            " AND t.target_object_type = "
-                        ),
-                        Dialect::MySql => concat!(
-                            "SELECT DISTINCT STRAIGHT_JOIN t.target_uuid FROM object_states s ",
-                            "JOIN cluster_operation_targets t ON t.operation_uuid = s.object_uuid ",
-                            "WHERE s.state_value IN ",
-                            in_flight_sql!(),
-                            " AND t.target_object_type = "
-                        ),
-                        Dialect::Postgres => concat!(
-                            "SELECT DISTINCT t.target_uuid FROM object_states s ",
-                            "JOIN cluster_operation_targets t ON t.operation_uuid = s.object_uuid ",
-                            "WHERE s.state_value IN ",
-                            in_flight_sql!(),
-                            " AND t.target_object_type = "
-                        ),
+                        Dialect::Sqlite => {
+                            concat!("SELECT DISTINCT t.target_uuid ", from_in_flight!(sqlite))
+                        }
+                        Dialect::MySql => {
+                            concat!("SELECT DISTINCT t.target_uuid ", from_in_flight!(mysql))
+                        }
+                        Dialect::Postgres => {
+                            concat!("SELECT DISTINCT t.target_uuid ", from_in_flight!(postgres))
+                        }
                     });
-                    query.push_bind(object_type.as_str()).push(" AND t.target_uuid IN (");
+                    query
+                        .push(" AND t.target_object_type = ")
+                        .push_bind(object_type.as_str());
+                    query.push(" AND t.target_uuid IN (");
                     let mut list = query.separated(", ");
                     for uuid in chunk {
                         list.push_bind(uuid.as_str());
@@ -324,7 +313,12 @@ impl Store {
                 Ok::<_, sqlx::Error>(found)
             }
             .await)
-            .map_err(StoreError::query(|| format!("filtering {} {object_type} objects for pending operations", uuids.len())))?;
+            .map_err(StoreError::query(|| {
+                format!(
+                    "filtering {} {object_type} objects for pending operations",
+                    uuids.len()
+                )
+            }))?;
             for uuid in found {
                 pending.insert(ObjectRef {
                     object_type: *object_type,
