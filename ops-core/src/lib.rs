@@ -7,10 +7,42 @@
 //! replaces Shaken Fist's single `last_cluster_operation` pointer and the two races it caused.
 //!
 //! - The model: typed ids ([`InstanceId`], [`NetworkId`], ...) with the sealed [`Target`] trait,
-//!   [`ObjectType`], [`Priority`], [`OpState`] and its legal transitions, the [`ClusterOperation`] trait.
+//!   [`ObjectType`], [`Priority`], [`OpState`] and its legal transitions, the [`ClusterOperation`] trait
+//!   and its derive, `#[derive(ClusterOperation)]` with `#[target]` / `#[context]` on the fields: a field
+//!   that holds an object id with neither attribute does not compile.
 //! - The store: [`Store::connect`] picks the backend from the URL, [`Store::migrate`] applies the embedded
 //!   migrations, and the queries answer `has_pending`, `latest`, `pending`, `history`, `filter_pending`.
 //! - Enqueueing: an op's generated `enqueue` builder ([`Enqueue`]) is the only way to write target rows.
+//!
+//! ```no_run
+//! use ops_core::{ClusterOperation, NetworkId, NodeId, OpTask, Priority, Store};
+//! use serde::{Deserialize, Serialize};
+//!
+//! # #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+//! # enum NodeNetTask { NetworkApplyCreateHypervisor }
+//! # impl OpTask for NodeNetTask { fn name(self) -> &'static str { "network_apply_create_hypervisor" } }
+//! #[derive(Serialize, Deserialize, ClusterOperation)]
+//! #[operation(name = "node_net_op", tasks = NodeNetTask, queue = node, family = network)]
+//! struct NodeNetOp {
+//!     #[context]
+//!     node_uuid: NodeId,
+//!     #[target]
+//!     network_uuid: NetworkId,
+//! }
+//!
+//! # async fn run(node_uuid: NodeId, network_uuid: NetworkId) -> Result<(), Box<dyn std::error::Error>> {
+//! let store = Store::connect("sqlite://ops.db").await?;
+//! store.require_current_schema().await?;
+//! NodeNetOp { node_uuid, network_uuid }
+//!     .enqueue(&store)
+//!     .priority(Priority::Background)
+//!     .task(NodeNetTask::NetworkApplyCreateHypervisor)
+//!     .await?;
+//! // Until that op ends, whatever finishes meanwhile, the network is busy:
+//! assert!(store.has_pending(network_uuid).await?);
+//! # Ok(())
+//! # }
+//! ```
 
 // Lets `::ops_core::...` paths, as generated code writes them, resolve inside this crate too.
 extern crate self as ops_core;
