@@ -3,7 +3,7 @@
 //! The store holds one native sqlx pool per backend behind one type, rather than sqlx's `Any` driver: the
 //! native drivers give exact error codes (deadlock, serialization failure, `SQLITE_BUSY`) for the enqueue
 //! retry, `BEGIN IMMEDIATE` on SQLite, and full type support, while every query is still written once and
-//! compiled for each backend by [`with_backend!`].
+//! compiled for each backend by `with_backend!`.
 
 pub(crate) mod dialect;
 mod enqueue;
