@@ -112,6 +112,13 @@ backend_tests! {
         assert_eq!(payload, serde_json::json!({"operation_type": "net_op", "operation_uuid": id.to_string()}));
     }
 
+    async fn audit_events_carry_the_configured_host_name(db: &TestDb) {
+        db.migrated_store().await;
+        let store = ops_core::StoreOptions::new(db.url()).fqdn("node-7.example.org").connect().await.unwrap();
+        hot_plug().enqueue(&store).priority(Priority::Background).task(NodeInstNetIfaceTask::AttachInstanceInterface).await.unwrap();
+        assert_eq!(db.strings("SELECT fqdn FROM events").await, [Some("node-7.example.org".to_owned())]);
+    }
+
     async fn duplicate_targets_collapse_to_one_row(db: &TestDb) {
         let store = db.migrated_store().await;
         let (a, b) = (NetworkId::new_v4(), NetworkId::new_v4());
@@ -224,4 +231,28 @@ backend_tests! {
         let latest = store.latest(shared.instance_uuid.object_ref()).await.unwrap().unwrap();
         assert!(ids.contains(&latest.op_uuid));
     }
+}
+
+#[test]
+fn the_wire_form_refuses_a_body_key_the_header_owns() {
+    let op = CollidingOp {
+        network_uuid: NetworkId::new_v4(),
+        priority: "high".into(),
+    };
+    let header = ops_core::Header {
+        uuid: OpId::new_v4(),
+        priority: Priority::Background,
+        request_id: None,
+        tasks: vec![NetTask::NetworkDeploy],
+        depends_on: vec![],
+        runs_after: vec![],
+        version: 1,
+    };
+    let err = ops_core::Envelope { header, body: op }
+        .to_wire()
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "the body of `colliding_op` has a field `priority`, which the operation header owns"
+    );
 }

@@ -283,6 +283,34 @@ fn the_default_sqlite_file_is_only_created_by_migrate() {
 }
 
 #[test]
+fn schema_writes_exactly_the_committed_files() {
+    let out = std::env::temp_dir().join(format!("opsctl-schemas-{}", Uuid::new_v4().simple()));
+    let out_arg = out.to_str().unwrap().to_owned();
+    assert_eq!(
+        stdout(&opsctl_in(
+            &std::env::temp_dir(),
+            &["schema", "--out", &out_arg]
+        )),
+        format!("wrote 15 schema files to {out_arg}\n")
+    );
+    let committed = Path::new(env!("CARGO_MANIFEST_DIR")).join("../schemas");
+    let mut names: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names.len(), 15);
+    for name in names {
+        assert_eq!(
+            std::fs::read_to_string(out.join(&name)).unwrap(),
+            std::fs::read_to_string(committed.join(&name)).unwrap(),
+            "{name}"
+        );
+    }
+    std::fs::remove_dir_all(&out).unwrap();
+}
+
+#[test]
 fn an_unreachable_server_is_one_line_exit_1() {
     let dir = std::env::temp_dir();
     let output = opsctl_in(
