@@ -3,9 +3,7 @@
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 
-use serde_json::Value;
-
-use crate::operation::HEADER_KEYS;
+use crate::Envelope;
 use crate::store::NewOp;
 use crate::{
     ClusterOperation, Dependency, EnqueueError, Header, OpId, OpTask, Priority, Store, queue_name,
@@ -153,41 +151,31 @@ impl<'s, Op: ClusterOperation> Enqueue<'s, Op, Priority> {
                 max: MAX_REQUEST_ID,
             });
         }
-        let op_type = Op::OP_TYPE;
-        let header = Header {
-            uuid: self.uuid.unwrap_or_else(OpId::new_v4),
-            priority: self.priority,
-            request_id: self.request_id,
-            tasks: self.tasks,
-            depends_on: self.depends_on,
-            runs_after: self.runs_after,
-            version: Op::VERSION,
+        let envelope = Envelope {
+            header: Header {
+                uuid: self.uuid.unwrap_or_else(OpId::new_v4),
+                priority: self.priority,
+                request_id: self.request_id,
+                tasks: self.tasks,
+                depends_on: self.depends_on,
+                runs_after: self.runs_after,
+                version: Op::VERSION,
+            },
+            body: self.op,
         };
-        let serialize = |source| EnqueueError::Serialize { op_type, source };
-        let Value::Object(body) = serde_json::to_value(&self.op).map_err(serialize)? else {
-            return Err(EnqueueError::BodyNotObject { op_type });
-        };
-        if let Some(field) = body.keys().find(|key| HEADER_KEYS.contains(&key.as_str())) {
-            return Err(EnqueueError::ReservedField {
-                op_type,
-                field: field.clone(),
-            });
-        }
-        let Value::Object(mut metadata) = serde_json::to_value(&header).map_err(serialize)? else {
-            unreachable!("a struct serialises to a JSON object")
-        };
-        metadata.extend(body);
+        let metadata = envelope.to_wire()?;
+        let Envelope { header, body: op } = envelope;
         let new_op = NewOp {
             uuid: header.uuid,
-            op_type,
+            op_type: Op::OP_TYPE,
             version: Op::VERSION,
             priority: header.priority,
             request_id: header.request_id,
             task_names: header.tasks.iter().map(|task| task.name()).collect(),
-            queue_name: queue_name(self.op.queue_target(), Op::family(), header.priority),
+            queue_name: queue_name(op.queue_target(), Op::family(), header.priority),
             metadata,
-            targets: self.op.targets(),
-            context: self.op.context(),
+            targets: op.targets(),
+            context: op.context(),
         };
         Ok((self.store, new_op))
     }

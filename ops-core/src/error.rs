@@ -126,29 +126,9 @@ pub enum EnqueueError {
         /// The characters allowed.
         max: usize,
     },
-    /// The op's body serialised to something other than a JSON object.
-    #[error("the body of `{op_type}` must serialise to a JSON object")]
-    BodyNotObject {
-        /// The op's type.
-        op_type: &'static str,
-    },
-    /// The op's body uses a key the header owns.
-    #[error("the body of `{op_type}` has a field `{field}`, which the operation header owns")]
-    ReservedField {
-        /// The op's type.
-        op_type: &'static str,
-        /// The colliding key.
-        field: String,
-    },
-    /// The op's body could not be serialised.
-    #[error("cannot serialise the body of `{op_type}`: {source}")]
-    Serialize {
-        /// The op's type.
-        op_type: &'static str,
-        /// serde_json's error.
-        #[source]
-        source: serde_json::Error,
-    },
+    /// The op cannot be put in its wire form.
+    #[error(transparent)]
+    Wire(#[from] WireError),
     /// An op with this id exists already.
     #[error("cluster operation {0} already exists")]
     Duplicate(OpId),
@@ -164,4 +144,35 @@ pub enum EnqueueError {
     /// Any other database failure.
     #[error("database error while enqueuing: {0}")]
     Database(#[source] sqlx::Error),
+}
+
+/// An op that cannot be put in its wire form: header and body in one JSON object.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum WireError {
+    /// The header or the body serialised to something other than a JSON object.
+    #[error("the {part} of `{op_type}` must serialise to a JSON object")]
+    NotAnObject {
+        /// The op's type.
+        op_type: &'static str,
+        /// `header` or `body`.
+        part: &'static str,
+    },
+    /// The body uses a key the header owns.
+    #[error("the body of `{op_type}` has a field `{field}`, which the operation header owns")]
+    ReservedField {
+        /// The op's type.
+        op_type: &'static str,
+        /// The colliding key.
+        field: String,
+    },
+    /// serde_json could not serialise it.
+    #[error("cannot serialise `{op_type}`: {source}")]
+    Serialize {
+        /// The op's type.
+        op_type: &'static str,
+        /// serde_json's error.
+        #[source]
+        source: serde_json::Error,
+    },
 }

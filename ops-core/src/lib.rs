@@ -57,7 +57,7 @@ mod state;
 pub mod store;
 
 pub use enqueue::{Enqueue, MAX_REQUEST_ID, NoPriority};
-pub use error::{EnqueueError, StoreError};
+pub use error::{EnqueueError, StoreError, WireError};
 pub use id::{
     AgentOperationId, ArtifactId, BlobId, InstanceId, InterfaceId, NetworkId, NodeId,
     NotATargetType, ObjectId, ObjectRef, OpId, Target,

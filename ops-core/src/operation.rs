@@ -6,7 +6,7 @@ use std::fmt;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::{NodeId, ObjectId, ObjectRef, ObjectType, OpId, Priority, Target};
+use crate::{NodeId, ObjectId, ObjectRef, ObjectType, OpId, Priority, Target, WireError};
 
 /// A typed cluster operation: a job that acts on target objects.
 ///
@@ -223,27 +223,16 @@ pub struct Envelope<Op: ClusterOperation> {
 }
 
 impl<Op: ClusterOperation> Envelope<Op> {
-    /// The wire form: header and body keys in one object. Fails if the body is not an object or uses a
-    /// header key.
-    pub fn to_wire(&self) -> Result<serde_json::Map<String, serde_json::Value>, serde_json::Error> {
-        use serde::ser::Error as _;
-        let serde_json::Value::Object(mut wire) = serde_json::to_value(&self.header)? else {
-            return Err(serde_json::Error::custom(
-                "the operation header must serialise to an object",
-            ));
-        };
-        let serde_json::Value::Object(body) = serde_json::to_value(&self.body)? else {
-            return Err(serde_json::Error::custom(format!(
-                "the body of `{}` must serialise to an object",
-                Op::OP_TYPE
-            )));
-        };
-        for (key, value) in body {
+    /// The wire form: header and body keys in one object. Fails if either is not an object or the body uses
+    /// a header key.
+    pub fn to_wire(&self) -> Result<serde_json::Map<String, serde_json::Value>, WireError> {
+        let mut wire = json_object(Op::OP_TYPE, "header", &self.header)?;
+        for (key, value) in json_object(Op::OP_TYPE, "body", &self.body)? {
             if HEADER_KEYS.contains(&key.as_str()) {
-                return Err(serde_json::Error::custom(format!(
-                    "the body of `{}` has a field `{key}`, which the operation header owns",
-                    Op::OP_TYPE
-                )));
+                return Err(WireError::ReservedField {
+                    op_type: Op::OP_TYPE,
+                    field: key,
+                });
             }
             wire.insert(key, value);
         }
@@ -264,6 +253,18 @@ impl<Op: ClusterOperation> Envelope<Op> {
             header: serde_json::from_value(serde_json::Value::Object(header))?,
             body: serde_json::from_value(serde_json::Value::Object(wire))?,
         })
+    }
+}
+
+fn json_object<T: Serialize>(
+    op_type: &'static str,
+    part: &'static str,
+    value: &T,
+) -> Result<serde_json::Map<String, serde_json::Value>, WireError> {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::Object(map)) => Ok(map),
+        Ok(_) => Err(WireError::NotAnObject { op_type, part }),
+        Err(source) => Err(WireError::Serialize { op_type, source }),
     }
 }
 

@@ -36,7 +36,7 @@ impl Store {
     pub(crate) async fn enqueue_new_op(&self, op: &NewOp) -> Result<OpId, EnqueueError> {
         let created_at = now();
         let metadata_json =
-            serde_json::to_string(&op.metadata).map_err(|source| EnqueueError::Serialize {
+            serde_json::to_string(&op.metadata).map_err(|source| crate::WireError::Serialize {
                 op_type: op.op_type,
                 source,
             })?;
