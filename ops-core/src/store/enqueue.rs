@@ -42,12 +42,7 @@ impl Store {
             })?;
         let payload = json!({"operation_type": op.op_type, "operation_uuid": op.uuid}).to_string();
         let op_uuid = op.uuid.to_string();
-        let column = |key: &str| {
-            op.metadata
-                .get(key)
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-        };
+        let column = |key: &str| op.metadata.get(key).and_then(Value::as_str);
         let (node_uuid, instance_uuid, network_uuid) = (
             column("node_uuid"),
             column("instance_uuid"),
@@ -58,11 +53,6 @@ impl Store {
         // Every attempt borrows these; `async move` below copies the references, not the values.
         let (op_uuid, metadata_json, payload) =
             (op_uuid.as_str(), metadata_json.as_str(), payload.as_str());
-        let (node_uuid, instance_uuid, network_uuid) = (
-            node_uuid.as_deref(),
-            instance_uuid.as_deref(),
-            network_uuid.as_deref(),
-        );
         let (event, targets) = (&event, targets.as_slice());
 
         let outcome = with_backend!(self, |pool, dialect| {
