@@ -54,12 +54,49 @@ pub(crate) struct OperationAttrs {
     pub(crate) bare: bool,
 }
 
-fn duplicate(cx: &Ctxt, path: &Path, key: &str) {
-    cx.error(
-        path,
-        format!("duplicate `#[operation]` key `{key}`"),
-        format!("give `{key}` once: `{OPERATION_EXAMPLE}`"),
-    );
+/// Stores a key's value; a key given twice is recorded at its second occurrence (serde's `Attr::set`). A
+/// `None` value (already reported as malformed) still counts as given.
+fn set<T>(cx: &Ctxt, path: &Path, key: &str, slot: &mut Option<T>, value: Option<T>) {
+    if slot.is_some() {
+        cx.error(
+            path,
+            format!("duplicate `#[operation]` key `{key}`"),
+            format!("give `{key}` once: `{OPERATION_EXAMPLE}`"),
+        );
+    }
+    if value.is_some() {
+        *slot = value;
+    }
+}
+
+/// One of `choices` by name; any other word is recorded, listing the choices, and gives `None`.
+fn keyword<T: Copy>(
+    cx: &Ctxt,
+    ident: &Ident,
+    key: &str,
+    choices: &[(&str, T)],
+    help: &str,
+) -> Option<WithSpan<T>> {
+    let word = ident.to_string();
+    match choices.iter().find(|(name, _)| *name == word) {
+        Some((_, value)) => Some(WithSpan {
+            value: *value,
+            span: ident.span(),
+        }),
+        None => {
+            let names = choices
+                .iter()
+                .map(|(name, _)| *name)
+                .collect::<Vec<_>>()
+                .join(", ");
+            cx.error(
+                ident,
+                format!("unknown {key} `{word}`; expected one of: {names}"),
+                help,
+            );
+            None
+        }
+    }
 }
 
 impl OperationAttrs {
@@ -89,10 +126,8 @@ impl OperationAttrs {
                     // name = "node_inst_op"
                     "name" => {
                         let Some(lit) = parse_value::<LitStr>(cx, &meta, "name = \"node_inst_op\"")? else { return Ok(()) };
-                        if parsed.name.is_some() {
-                            duplicate(cx, &meta.path, "name");
-                        }
-                        parsed.name = Some(WithSpan { value: lit.value(), span: lit.span() });
+                        let name = WithSpan { value: lit.value(), span: lit.span() };
+                        set(cx, &meta.path, "name", &mut parsed.name, Some(name));
                     }
                     // version = 3
                     "version" => {
@@ -104,63 +139,36 @@ impl OperationAttrs {
                                 1
                             }
                         };
-                        if parsed.version.is_some() {
-                            duplicate(cx, &meta.path, "version");
-                        }
-                        parsed.version = Some(WithSpan { value, span: lit.span() });
+                        set(cx, &meta.path, "version", &mut parsed.version, Some(WithSpan { value, span: lit.span() }));
                     }
                     // tasks = NodeInstTask
                     "tasks" => {
                         let Some(path) = parse_value::<Path>(cx, &meta, "tasks = NodeInstTask")? else { return Ok(()) };
-                        if parsed.tasks.is_some() {
-                            duplicate(cx, &meta.path, "tasks");
-                        }
-                        parsed.tasks = Some(path);
+                        set(cx, &meta.path, "tasks", &mut parsed.tasks, Some(path));
                     }
                     // queue = node | any | network_node
                     "queue" => {
                         let Some(ident) = parse_value::<Ident>(cx, &meta, "queue = node")? else { return Ok(()) };
-                        let queue = match ident.to_string().as_str() {
-                            "node" => Some(Queue::Node),
-                            "any" => Some(Queue::Any),
-                            "network_node" => Some(Queue::NetworkNode),
-                            other => {
-                                cx.error(
-                                    &ident,
-                                    format!("unknown queue `{other}`; expected one of: node, any, network_node"),
-                                    "write `queue = node` (the node in `node_uuid`), `queue = any` or `queue = network_node`",
-                                );
-                                None
-                            }
-                        };
-                        if parsed.queue.is_some() {
-                            duplicate(cx, &meta.path, "queue");
-                        }
-                        if let Some(value) = queue {
-                            parsed.queue = Some(WithSpan { value, span: ident.span() });
-                        }
+                        let queue = keyword(
+                            cx,
+                            &ident,
+                            "queue",
+                            &[("node", Queue::Node), ("any", Queue::Any), ("network_node", Queue::NetworkNode)],
+                            "write `queue = node` (the node in `node_uuid`), `queue = any` or `queue = network_node`",
+                        );
+                        set(cx, &meta.path, "queue", &mut parsed.queue, queue);
                     }
                     // family = clusteroperation | network
                     "family" => {
                         let Some(ident) = parse_value::<Ident>(cx, &meta, "family = network")? else { return Ok(()) };
-                        let family = match ident.to_string().as_str() {
-                            "clusteroperation" => Some(Family::ClusterOperation),
-                            "network" => Some(Family::Network),
-                            other => {
-                                cx.error(
-                                    &ident,
-                                    format!("unknown family `{other}`; expected one of: clusteroperation, network"),
-                                    "write `family = network`, or leave it out for `clusteroperation`",
-                                );
-                                None
-                            }
-                        };
-                        if parsed.family.is_some() {
-                            duplicate(cx, &meta.path, "family");
-                        }
-                        if let Some(value) = family {
-                            parsed.family = Some(WithSpan { value, span: ident.span() });
-                        }
+                        let family = keyword(
+                            cx,
+                            &ident,
+                            "family",
+                            &[("clusteroperation", Family::ClusterOperation), ("network", Family::Network)],
+                            "write `family = network`, or leave it out for `clusteroperation`",
+                        );
+                        set(cx, &meta.path, "family", &mut parsed.family, family);
                     }
                     // untargeted
                     "untargeted" => {
@@ -168,10 +176,7 @@ impl OperationAttrs {
                             cx.error(&meta.path, "`untargeted` takes no value", "write `#[operation(untargeted, ...)]`");
                             skip_value(&meta)?;
                         }
-                        if parsed.untargeted.is_some() {
-                            duplicate(cx, &meta.path, "untargeted");
-                        }
-                        parsed.untargeted = Some(meta.path.span());
+                        set(cx, &meta.path, "untargeted", &mut parsed.untargeted, Some(meta.path.span()));
                     }
                     _ => {
                         let shown = quote::ToTokens::to_token_stream(&meta.path).to_string().replace(' ', "");
