@@ -49,7 +49,7 @@ pub trait Target: ObjectId {}
 
 /// Declares a newtype over [`Uuid`]: constructors, conversions, parsing, and the dashed display form.
 macro_rules! uuid_newtype {
-    ($(#[$doc:meta])* $name:ident) => {
+    ($(#[$doc:meta])* $name:ident $(, $object_type:ident)?) => {
         $(#[$doc])*
         #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
         #[serde(transparent)]
@@ -104,7 +104,9 @@ macro_rules! uuid_newtype {
             }
         }
 
-        /// A dashed uuid string, inlined so every schema reads `{"type": "string", "format": "uuid"}`.
+        /// A dashed uuid string, inlined so every schema reads `{"type": "string", "format": "uuid"}`; a typed
+        /// object id adds `"x-object-type"` (`"network"`, ...), so API consumers and tools reading the schema
+        /// know which kind of object each uuid names.
         impl schemars::JsonSchema for $name {
             fn inline_schema() -> bool {
                 true
@@ -115,7 +117,10 @@ macro_rules! uuid_newtype {
             }
 
             fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-                schemars::json_schema!({"type": "string", "format": "uuid"})
+                #[allow(unused_mut)]
+                let mut schema = schemars::json_schema!({"type": "string", "format": "uuid"});
+                $(schema.insert("x-object-type".to_owned(), ObjectType::$object_type.as_str().into());)?
+                schema
             }
         }
     };
@@ -124,7 +129,7 @@ macro_rules! uuid_newtype {
 /// Declares one typed object id: a [`uuid_newtype!`] that knows its [`ObjectType`], optionally a [`Target`].
 macro_rules! typed_id {
     ($(#[$doc:meta])* $name:ident, $object_type:ident $(, $target:ident)?) => {
-        uuid_newtype!($(#[$doc])* $name);
+        uuid_newtype!($(#[$doc])* $name, $object_type);
 
         impl sealed::Sealed for $name {}
 

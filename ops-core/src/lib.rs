@@ -51,6 +51,7 @@ mod enqueue;
 mod error;
 mod id;
 mod object_type;
+mod op_data;
 mod operation;
 mod priority;
 mod state;
@@ -63,12 +64,15 @@ pub use id::{
     NotATargetType, ObjectId, ObjectRef, OpId, Target,
 };
 pub use object_type::{ObjectType, UnknownObjectType};
+pub use op_data::OpData;
 pub use operation::{
     ClusterOperation, ContextSet, Dependency, Envelope, Family, HEADER_KEYS, Header, OpTask,
     QueueTarget, TargetSet, queue_name,
 };
 /// The derive shares the trait's name, as serde's do: `use ops_core::ClusterOperation;` brings both.
 pub use ops_derive::ClusterOperation;
+/// `#[derive(OpData)]` for a type used inside an operation: its id fields must say `#[context]`.
+pub use ops_derive::OpData;
 pub use priority::{Priority, UnknownPriority};
 pub use state::{IllegalTransition, OpState, UnknownState};
 pub use store::{

@@ -1,11 +1,12 @@
-//! The derive's model of the input: a named-field struct, its `#[operation]` keys and its fields' roles.
+//! The derives' model of their input: an operation (a named-field struct with `#[operation]` keys), or a
+//! nested data type (any struct or enum), and the role of every field.
 
-use syn::{Data, DeriveInput, Fields, Ident, Type, Visibility};
+use syn::{Data, DeriveInput, Fields, Generics, Ident, Member, Type, Visibility};
 
 use crate::attr::{self, OperationAttrs, Role};
 use crate::ctxt::Ctxt;
 
-/// The struct being derived.
+/// The operation struct being derived.
 pub(crate) struct Container<'a> {
     pub(crate) ident: &'a Ident,
     pub(crate) vis: &'a Visibility,
@@ -15,11 +16,38 @@ pub(crate) struct Container<'a> {
     pub(crate) original: &'a DeriveInput,
 }
 
-/// One named field.
+/// One field of an operation or of a nested type.
 pub(crate) struct Field<'a> {
-    pub(crate) ident: &'a Ident,
+    /// `self.#member`: the field's name, or its index in a tuple struct or variant.
+    pub(crate) member: Member,
     pub(crate) ty: &'a Type,
     pub(crate) role: Role,
+}
+
+impl Field<'_> {
+    /// The name errors show: the field's name, or its index.
+    pub(crate) fn name(&self) -> String {
+        match &self.member {
+            Member::Named(ident) => ident.to_string(),
+            Member::Unnamed(index) => index.index.to_string(),
+        }
+    }
+}
+
+/// Reads the fields of a struct or variant, whatever their shape.
+fn fields<'a>(cx: &Ctxt, fields: &'a Fields) -> Vec<Field<'a>> {
+    fields
+        .iter()
+        .enumerate()
+        .map(|(index, field)| Field {
+            member: match &field.ident {
+                Some(ident) => Member::Named(ident.clone()),
+                None => Member::Unnamed(index.into()),
+            },
+            ty: &field.ty,
+            role: attr::field_role(cx, &field.attrs),
+        })
+        .collect()
 }
 
 const SHAPE_HELP: &str = "declare the operation as `struct NodeInstOp { #[context] node_uuid: NodeId, \
@@ -32,18 +60,7 @@ impl<'a> Container<'a> {
         let attrs = OperationAttrs::from_attrs(cx, &input.attrs);
         let fields = match &input.data {
             Data::Struct(data) => match &data.fields {
-                Fields::Named(named) => named
-                    .named
-                    .iter()
-                    .filter_map(|field| {
-                        let role = attr::field_role(cx, &field.attrs);
-                        field.ident.as_ref().map(|ident| Field {
-                            ident,
-                            ty: &field.ty,
-                            role,
-                        })
-                    })
-                    .collect(),
+                Fields::Named(_) => fields(cx, &data.fields),
                 Fields::Unnamed(_) | Fields::Unit => {
                     cx.error(
                         &input.ident,
@@ -91,15 +108,70 @@ impl<'a> Container<'a> {
         matches!(&self.original.data, Data::Struct(data) if matches!(data.fields, Fields::Named(_)))
     }
 
-    pub(crate) fn targets(&self) -> impl Iterator<Item = &Field<'a>> {
-        self.fields
-            .iter()
-            .filter(|field| field.role == Role::Target)
+    pub(crate) fn field(&self, name: &str) -> Option<&Field<'a>> {
+        self.fields.iter().find(|field| field.name() == name)
     }
 
-    pub(crate) fn contexts(&self) -> impl Iterator<Item = &Field<'a>> {
-        self.fields
-            .iter()
-            .filter(|field| field.role == Role::Context)
+    pub(crate) fn with_role(&self, role: Role) -> impl Iterator<Item = &Field<'a>> {
+        self.fields.iter().filter(move |field| field.role == role)
+    }
+}
+
+/// A type used inside an operation, derived with `#[derive(OpData)]`.
+pub(crate) struct DataItem<'a> {
+    pub(crate) ident: &'a Ident,
+    pub(crate) generics: &'a Generics,
+    pub(crate) shape: Shape<'a>,
+}
+
+/// A struct's fields, or an enum's variants; a union is reported and read as no fields at all.
+pub(crate) enum Shape<'a> {
+    Struct(Vec<Field<'a>>),
+    Enum(Vec<Variant<'a>>),
+    Union,
+}
+
+/// One variant of an enum.
+pub(crate) struct Variant<'a> {
+    pub(crate) ident: &'a Ident,
+    pub(crate) fields: Vec<Field<'a>>,
+}
+
+impl<'a> DataItem<'a> {
+    pub(crate) fn from_ast(cx: &Ctxt, input: &'a DeriveInput) -> DataItem<'a> {
+        let shape = match &input.data {
+            Data::Struct(data) => Shape::Struct(fields(cx, &data.fields)),
+            Data::Enum(data) => Shape::Enum(
+                data.variants
+                    .iter()
+                    .map(|variant| Variant {
+                        ident: &variant.ident,
+                        fields: fields(cx, &variant.fields),
+                    })
+                    .collect(),
+            ),
+            Data::Union(data) => {
+                cx.error(
+                    data.union_token,
+                    "`#[derive(OpData)]` needs a struct or an enum, not a union",
+                    "a union's active field is unknown, so its ids cannot be walked; use an enum",
+                );
+                Shape::Union
+            }
+        };
+        DataItem {
+            ident: &input.ident,
+            generics: &input.generics,
+            shape,
+        }
+    }
+
+    /// Every field of every variant.
+    pub(crate) fn fields(&self) -> Box<dyn Iterator<Item = &Field<'a>> + '_> {
+        match &self.shape {
+            Shape::Struct(fields) => Box::new(fields.iter()),
+            Shape::Enum(variants) => Box::new(variants.iter().flat_map(|variant| &variant.fields)),
+            Shape::Union => Box::new(std::iter::empty()),
+        }
     }
 }

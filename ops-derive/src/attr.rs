@@ -256,24 +256,31 @@ fn skip_value(meta: &syn::meta::ParseNestedMeta<'_>) -> syn::Result<()> {
 pub(crate) enum Role {
     /// `#[target]`: an object the op acts on.
     Target,
-    /// `#[context]`: where or how the op runs (the node, an address, ...).
+    /// `#[context]`: where or with what the op runs (the node, an address, ...).
     Context,
-    /// Neither: plain data, which must not be an object id.
+    /// Neither: plain data, which the compiler must prove holds no object id (`OpData`).
+    Unannotated,
+    /// `#[plain]`: plain data by the user's word, for a foreign type the compiler cannot check.
     Plain,
-    /// Both, which was reported; no later check looks at it, so it is reported once.
+    /// More than one of the above, which was reported; no later check looks at it, so it is reported once.
     Conflict,
 }
 
-/// Reads `#[target]` / `#[context]` on one field; both at once is recorded as an error.
+/// The field attributes, in the order conflicts are reported.
+const FIELD_ATTRIBUTES: [(&str, Role); 3] = [
+    ("target", Role::Target),
+    ("context", Role::Context),
+    ("plain", Role::Plain),
+];
+
+/// Reads `#[target]` / `#[context]` / `#[plain]` on one field; more than one is recorded as an error.
 pub(crate) fn field_role(cx: &Ctxt, attrs: &[Attribute]) -> Role {
-    let mut target: Option<&Attribute> = None;
-    let mut context: Option<&Attribute> = None;
+    let mut found: Vec<(&Attribute, Role)> = Vec::new();
     for attr in attrs {
-        let (slot, name) = if attr.path().is_ident("target") {
-            (&mut target, "target")
-        } else if attr.path().is_ident("context") {
-            (&mut context, "context")
-        } else {
+        let Some(&(name, role)) = FIELD_ATTRIBUTES
+            .iter()
+            .find(|(name, _)| attr.path().is_ident(name))
+        else {
             continue;
         };
         if !matches!(attr.meta, syn::Meta::Path(_)) {
@@ -283,26 +290,36 @@ pub(crate) fn field_role(cx: &Ctxt, attrs: &[Attribute]) -> Role {
                 format!("write `#[{name}]` alone on the field"),
             );
         }
-        if slot.is_some() {
+        if found.iter().any(|(_, seen)| *seen == role) {
             cx.error(
                 attr,
                 format!("duplicate `#[{name}]` attribute"),
                 format!("write `#[{name}]` once"),
             );
+            continue;
         }
-        *slot = Some(attr);
+        found.push((attr, role));
     }
-    match (target, context) {
-        (Some(_), Some(second)) => {
-            cx.error(
-                second,
-                "conflicting attributes: a field is either `#[target]` or `#[context]`, not both",
-                "keep `#[target]` if the operation acts on this object, `#[context]` if it only says where it runs",
-            );
+    match found.as_slice() {
+        [] => Role::Unannotated,
+        [(_, role)] => *role,
+        [.., (second, _)] => {
+            let roles: Vec<Role> = found.iter().map(|(_, role)| *role).collect();
+            if roles.contains(&Role::Plain) {
+                cx.error(
+                    second,
+                    "conflicting attributes: `#[plain]` says the field holds no object id, so it cannot also be \
+                     `#[target]` or `#[context]`",
+                    "keep `#[target]` or `#[context]` if the field holds object ids, `#[plain]` only if it holds none",
+                );
+            } else {
+                cx.error(
+                    second,
+                    "conflicting attributes: a field is either `#[target]` or `#[context]`, not both",
+                    "keep `#[target]` if the operation acts on this object, `#[context]` if it only says where it runs",
+                );
+            }
             Role::Conflict
         }
-        (Some(_), None) => Role::Target,
-        (None, Some(_)) => Role::Context,
-        (None, None) => Role::Plain,
     }
 }

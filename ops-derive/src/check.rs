@@ -1,10 +1,12 @@
 //! Rules that need the whole item: required keys, the name rule, declared targets, the queue's node, and
-//! the syntactic half of the forgotten-target check (the type-level half is generated code).
+//! the syntactic half of the field checks. The type-level half is generated code: a bound per field, which
+//! also sees through aliases and user types; the syntactic half gives the common mistakes a message that
+//! names the field.
 
 use quote::ToTokens;
 use syn::{GenericArgument, PathArguments, Type};
 
-use crate::ast::{Container, Field};
+use crate::ast::{Container, DataItem, Field};
 use crate::attr::{OPERATION_EXAMPLE, Queue, Role};
 use crate::ctxt::Ctxt;
 
@@ -18,8 +20,27 @@ const TARGET_IDS: [&str; 6] = [
     "AgentOperationId",
 ];
 
-/// Wrappers the checks look through: `Option<Vec<NetworkId>>` holds network ids.
-const WRAPPERS: [&str; 4] = ["Option", "Vec", "BTreeSet", "Box"];
+/// Single-element wrappers the plain-type check looks through: `#[target] Option<Vec<String>>` is a string.
+const WRAPPERS: [&str; 11] = [
+    "Option",
+    "Vec",
+    "VecDeque",
+    "LinkedList",
+    "BinaryHeap",
+    "BTreeSet",
+    "HashSet",
+    "Box",
+    "Arc",
+    "Rc",
+    "Cow",
+];
+
+/// Where a field sits: on the operation itself, or inside a type the operation holds.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Place {
+    Operation,
+    Nested,
+}
 
 /// Types that are obviously not typed ids; anything else is left to the type-level check.
 const PLAIN_TYPES: [&str; 8] = ["String", "str", "Uuid", "u32", "u64", "i32", "i64", "bool"];
@@ -31,8 +52,15 @@ pub(crate) fn check(cx: &Ctxt, cont: &Container<'_>) {
         check_targets_declared(cx, cont);
         check_queue_node(cx, cont);
         for field in &cont.fields {
-            check_field_type(cx, field);
+            check_field_type(cx, field, Place::Operation);
         }
+    }
+}
+
+/// The rules for a type derived with `#[derive(OpData)]`: the same field rules, where ids are context.
+pub(crate) fn check_data(cx: &Ctxt, item: &DataItem<'_>) {
+    for field in item.fields() {
+        check_field_type(cx, field, Place::Nested);
     }
 }
 
@@ -92,12 +120,13 @@ fn check_name(cx: &Ctxt, cont: &Container<'_>) {
 /// already says what to do.
 fn check_targets_declared(cx: &Ctxt, cont: &Container<'_>) {
     let maybe_target = |field: &&Field<'_>| {
-        field.role == Role::Conflict || (field.role == Role::Plain && plainly_an_id(field.ty))
+        field.role == Role::Conflict
+            || (field.role == Role::Unannotated && !named_ids(field.ty).is_empty())
     };
     if cont.fields.iter().any(|field| maybe_target(&field)) {
         return;
     }
-    let has_targets = cont.targets().next().is_some();
+    let has_targets = cont.with_role(Role::Target).next().is_some();
     match (has_targets, cont.attrs.untargeted) {
         (false, None) => cx.error(
             cont.ident,
@@ -121,7 +150,7 @@ fn check_queue_node(cx: &Ctxt, cont: &Container<'_>) {
     if queue.value != Queue::Node {
         return;
     }
-    if !cont.fields.iter().any(|field| field.ident == "node_uuid") {
+    if cont.field("node_uuid").is_none() {
         cx.syn_error(syn::Error::new(
             queue.span,
             "`queue = node` needs a `node_uuid` field to name the node\nhelp: add `#[context] node_uuid: NodeId`, \
@@ -131,11 +160,20 @@ fn check_queue_node(cx: &Ctxt, cont: &Container<'_>) {
 }
 
 /// The syntactic checks of a field's type: the common mistakes get a message that names the field.
-fn check_field_type(cx: &Ctxt, field: &Field<'_>) {
+fn check_field_type(cx: &Ctxt, field: &Field<'_>, place: Place) {
+    let ids = named_ids(field.ty);
     let inner = innermost(field.ty);
-    let name = field.ident;
+    let name = field.name();
     match field.role {
-        Role::Target if inner.as_deref() == Some("NodeId") => cx.error(
+        // #[target] inside a type the operation holds
+        Role::Target if place == Place::Nested => cx.error(
+            field.ty,
+            format!(
+                "`#[target]` on `{name}` inside a nested type: an operation's targets are its own fields"
+            ),
+            "declare the id as a `#[target]` field of the operation, or mark it `#[context]` here",
+        ),
+        Role::Target if ids.iter().any(|id| id == "NodeId") => cx.error(
             field.ty,
             format!("`#[target]` on `{name}`: a node is execution context, never a target; use `#[context]`"),
             format!("write `#[context] {name}: NodeId`"),
@@ -148,8 +186,19 @@ fn check_field_type(cx: &Ctxt, field: &Field<'_>) {
             ),
             format!("use a typed id such as `#[target] {name}: InstanceId`, or `#[context]` for plain data"),
         ),
-        Role::Plain if inner.as_deref().is_some_and(|ty| TARGET_IDS.contains(&ty) || ty == "NodeId") => {
-            let (attribute, why) = if inner.as_deref() == Some("NodeId") {
+        Role::Unannotated if place == Place::Nested && !ids.is_empty() => cx.error(
+            field.ty,
+            format!(
+                "forgotten context: field `{name}` of a nested type holds an object id (`{}`) but has no `#[context]`",
+                ids[0]
+            ),
+            format!(
+                "add `#[context]`: ids inside a nested type are context of the operation; a target belongs on a \
+                 `#[target]` field of the operation itself: `#[context] {name}: ...`"
+            ),
+        ),
+        Role::Unannotated if !ids.is_empty() => {
+            let (attribute, why) = if ids.iter().all(|id| id == "NodeId") {
                 ("#[context]", "a node is execution context")
             } else {
                 ("#[target]", "the operation acts on this object")
@@ -160,25 +209,80 @@ fn check_field_type(cx: &Ctxt, field: &Field<'_>) {
                 format!("add `{attribute}` ({why}): `{attribute} {name}: ...`"),
             );
         }
+        Role::Plain if !ids.is_empty() => cx.error(
+            field.ty,
+            format!(
+                "`#[plain]` on `{name}`: its type names an object id (`{}`), which `#[plain]` would hide from the gate",
+                ids[0]
+            ),
+            "use `#[target]` or `#[context]`; `#[plain]` is only for a foreign type that holds no object id",
+        ),
         _ => {}
     }
 }
 
-/// The last path segment of a type, looking through `Option`, `Vec`, `BTreeSet` and `Box`.
-pub(crate) fn innermost(ty: &Type) -> Option<String> {
-    let Type::Path(path) = ty else { return None };
-    let segment = path.path.segments.last()?;
-    let name = segment.ident.to_string();
-    if WRAPPERS.contains(&name.as_str())
-        && let PathArguments::AngleBracketed(args) = &segment.arguments
-        && let Some(GenericArgument::Type(inner)) = args.args.first()
-    {
-        return innermost(inner);
+/// The last path segment of a type, looking through single-element wrappers (`Option`, `Vec`, `Box`, ...).
+fn innermost(ty: &Type) -> Option<String> {
+    match ty {
+        Type::Group(group) => innermost(&group.elem),
+        Type::Paren(paren) => innermost(&paren.elem),
+        Type::Path(path) => {
+            let segment = path.path.segments.last()?;
+            let name = segment.ident.to_string();
+            if WRAPPERS.contains(&name.as_str())
+                && let PathArguments::AngleBracketed(args) = &segment.arguments
+                && let Some(inner) = args.args.iter().find_map(|arg| match arg {
+                    GenericArgument::Type(inner) => Some(inner),
+                    _ => None,
+                })
+            {
+                return innermost(inner);
+            }
+            Some(name)
+        }
+        _ => None,
     }
-    Some(name)
 }
 
-/// Whether the syntactic check already reported this plain field (then the type-level probe is skipped).
-pub(crate) fn plainly_an_id(ty: &Type) -> bool {
-    innermost(ty).is_some_and(|ty| TARGET_IDS.contains(&ty.as_str()) || ty == "NodeId")
+/// The object id types a type names anywhere in its syntax (`HashMap<String, (NetworkId, u8)>` names
+/// `NetworkId`), in order. `PhantomData<_>` holds no value and is not looked into. An alias or a user type
+/// hides its ids from this; the generated bound per field catches those.
+pub(crate) fn named_ids(ty: &Type) -> Vec<String> {
+    let mut ids = Vec::new();
+    collect_ids(ty, &mut ids);
+    ids
+}
+
+fn collect_ids(ty: &Type, ids: &mut Vec<String>) {
+    match ty {
+        Type::Group(group) => collect_ids(&group.elem, ids),
+        Type::Paren(paren) => collect_ids(&paren.elem, ids),
+        Type::Array(array) => collect_ids(&array.elem, ids),
+        Type::Slice(slice) => collect_ids(&slice.elem, ids),
+        Type::Reference(reference) => collect_ids(&reference.elem, ids),
+        Type::Ptr(pointer) => collect_ids(&pointer.elem, ids),
+        Type::Tuple(tuple) => tuple.elems.iter().for_each(|elem| collect_ids(elem, ids)),
+        Type::Path(path) => {
+            let Some(last) = path.path.segments.last() else {
+                return;
+            };
+            let name = last.ident.to_string();
+            if name == "PhantomData" {
+                return;
+            }
+            if TARGET_IDS.contains(&name.as_str()) || name == "NodeId" {
+                ids.push(name);
+            }
+            for segment in &path.path.segments {
+                if let PathArguments::AngleBracketed(args) = &segment.arguments {
+                    for arg in &args.args {
+                        if let GenericArgument::Type(inner) = arg {
+                            collect_ids(inner, ids);
+                        }
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
 }

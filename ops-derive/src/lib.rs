@@ -32,8 +32,8 @@
 //! See `docs/developer_guide/adding-an-operation.md` for every attribute and every compile error.
 //!
 //! The crate is split as serde_derive and thiserror are: `attr` parses the attributes, `ast` builds the
-//! model, `check` validates the whole item, `expand` generates code, and `fallback` is what goes out
-//! beside the errors. Every error of an item is collected in a `Ctxt` and reported in one compile.
+//! model, `check` validates the whole item, `expand` generates code (`operation` and `op_data`, one module
+//! per derive), and `fallback` is what goes out beside the errors. Every error of an item is collected in a `Ctxt` and reported in one compile.
 
 mod ast;
 mod attr;
@@ -51,11 +51,26 @@ use syn::{DeriveInput, parse_macro_input};
 /// network_node, family = network, untargeted)]`; `name`, `tasks` and `queue` are required, `version`
 /// defaults to 1 and `family` to `clusteroperation`.
 ///
-/// Fields: `#[target]` on every object the op acts on (typed ids, alone or in `Option`, `Vec`, `BTreeSet`,
-/// `Box`), `#[context]` on what says where or how it runs (the node, addresses). A field that holds an
-/// object id with neither attribute does not compile — also behind a type alias or a wrapper.
-#[proc_macro_derive(ClusterOperation, attributes(operation, target, context))]
+/// Fields: `#[target]` on every object the op acts on (typed ids, alone or in any std container, map or
+/// tuple), `#[context]` on what says where or with what it runs (the node, addresses). Every other field must
+/// be `ops_core::OpData`, which no object id is, at any depth: a forgotten id does not compile, whatever
+/// container, alias or nested type holds it. `#[plain]` vouches for a foreign type that cannot implement
+/// `OpData` and holds no object id.
+#[proc_macro_derive(ClusterOperation, attributes(operation, target, context, plain))]
 pub fn derive_cluster_operation(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
-    expand::derive(&input).into()
+    expand::operation::derive(&input).into()
+}
+
+/// Derives `ops_core::OpData` for a struct or enum used inside an operation.
+///
+/// Its fields follow the operation's rule: a field that holds an object id says `#[context]` (ids inside a
+/// nested type are context of the operation, linked to its audit event; targets are the operation's own
+/// fields), and every other field must be `OpData` itself. `#[plain]` marks a field of a foreign type that
+/// holds no object id and cannot implement the trait. Generic types are bounded per field that uses a
+/// parameter.
+#[proc_macro_derive(OpData, attributes(target, context, plain))]
+pub fn derive_op_data(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as DeriveInput);
+    expand::op_data::derive(&input).into()
 }

@@ -6,7 +6,8 @@
 mod shadowed {
     use ::serde::{Deserialize, Serialize};
     use ops_core::{
-        ClusterOperation, InstanceId, NetworkId, NodeId, OpTask, Priority, StoreOptions,
+        ArtifactId, ClusterOperation, InstanceId, NetworkId, NodeId, OpData, OpTask, Priority,
+        StoreOptions,
     };
 
     // Every name the generated code might reach for by its short form.
@@ -48,6 +49,19 @@ mod shadowed {
         #[context]
         note: ::std::string::String,
         size: ::std::boxed::Box<u64>,
+        layers: ::std::vec::Vec<Layer<u8>>,
+    }
+
+    /// `#[derive(OpData)]` in the same shadowed scope: a generic enum with every shape of variant.
+    #[derive(Serialize, Deserialize, OpData)]
+    enum Layer<T> {
+        Base(#[context] ArtifactId, T),
+        Overlay {
+            depth: T,
+            #[context]
+            parent: ArtifactId,
+        },
+        Empty,
     }
 
     #[tokio::test]
@@ -64,8 +78,18 @@ mod shadowed {
             networks: ::std::vec![NetworkId::new_v4(), NetworkId::new_v4()],
             note: "hygiene".into(),
             size: ::std::boxed::Box::new(1),
+            layers: ::std::vec![
+                Layer::Base(ArtifactId::new_v4(), 1),
+                Layer::Overlay {
+                    depth: 2,
+                    parent: ArtifactId::new_v4()
+                },
+                Layer::Empty,
+            ],
         };
         ::std::assert_eq!(op.targets().len(), 3);
+        // The two artifacts are context; no node was given.
+        ::std::assert_eq!(op.context().iter().len(), 2);
         op.enqueue(&store)
             .priority(Priority::Background)
             .task(Task::Run)

@@ -13,6 +13,7 @@ macro_rules! op_tasks {
         $(#[$doc])*
         #[derive(
             Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+            ops_core::OpData,
         )]
         #[repr(u32)]
         pub enum $name {

@@ -5,11 +5,12 @@ use std::fmt;
 use std::ops::Deref;
 use std::str::FromStr;
 
+use ops_core::OpData;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A string of at most `MAX` characters. Longer input is refused while deserialising, so an oversize value
 /// never reaches the database.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, OpData)]
 #[serde(transparent)]
 pub struct Text<const MAX: usize>(String);
 
@@ -70,7 +71,7 @@ pub struct TextTooLong {
 }
 
 /// A MAC address, written `aa:bb:cc:dd:ee:ff` (`-` separators and upper case are read too).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, OpData)]
 pub struct MacAddress(pub [u8; 6]);
 
 impl fmt::Display for MacAddress {

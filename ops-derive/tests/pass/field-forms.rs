@@ -5,7 +5,7 @@ use std::net::IpAddr;
 
 use ops_core::{
     AgentOperationId, ArtifactId, BlobId, ClusterOperation, Family, InstanceId, InterfaceId, NetworkId, NodeId,
-    ObjectId, ObjectType, QueueTarget,
+    ObjectId, ObjectType, OpData, QueueTarget,
 };
 use serde::{Deserialize, Serialize};
 
@@ -20,8 +20,8 @@ type Hypervisor = NodeId;
 type Blob = BlobId;
 type Artifact = ArtifactId;
 
-/// Plain data that is no object id needs no attribute.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+/// Plain data of one's own needs no attribute once it derives `OpData`.
+#[derive(Clone, Debug, Serialize, Deserialize, OpData)]
 struct Snapshot {
     disk: String,
     thin: bool,

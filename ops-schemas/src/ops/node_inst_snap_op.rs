@@ -1,7 +1,7 @@
 //! `node_inst_snap_op`: snapshot an instance's disks.
 
-use ops_core::ClusterOperation;
 use ops_core::{ArtifactId, BlobId, InstanceId, NodeId};
+use ops_core::{ClusterOperation, OpData};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -16,16 +16,18 @@ op_tasks! {
 }
 
 /// One disk to snapshot. Its artifact and blob ids say where the snapshot goes; they are **not** targets of
-/// the op (DOMAIN.md §3): only the instance is. They sit in this nested type, which holds no object id as far
-/// as the derive's field check is concerned, so leaving them unannotated is a decision, not an oversight.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+/// the op (DOMAIN.md §3): only the instance is. They are context, which `#[derive(OpData)]` makes them say:
+/// enqueueing links them to the op's audit event, and a new id field here would not compile unannotated.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema, OpData)]
 #[serde(deny_unknown_fields)]
 pub struct SnapshotRequest {
     /// The disk, as the instance describes it.
     pub disk: serde_json::Map<String, serde_json::Value>,
     /// The artifact the snapshot becomes a version of.
+    #[context]
     pub artifact_uuid: ArtifactId,
     /// The blob the snapshot is written to.
+    #[context]
     pub blob_uuid: BlobId,
     /// Whether the snapshot is thin.
     pub thin: bool,

@@ -1,8 +1,5 @@
-//! The generated code: the `ClusterOperation` impl, the `enqueue` builder method, and the type-level
-//! assertions on every field.
-//!
-//! Everything sits in `const _: () = { ... };` and names ops-core by absolute path (`::ops_core::...`), so
-//! nothing leaks into or depends on the user's scope; the hygiene test shadows the prelude to prove it.
+//! `#[derive(ClusterOperation)]`: the `ClusterOperation` impl and the `enqueue` builder method. Every field's
+//! type is named through the trait its role needs, which is the type-level half of the field checks.
 
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
@@ -10,24 +7,20 @@ use syn::DeriveInput;
 use syn::spanned::Spanned;
 
 use crate::ast::Container;
-use crate::attr::{Family, Queue};
+use crate::attr::{Family, Queue, Role};
 use crate::check;
-use crate::ctxt::Ctxt;
+use crate::expand::{Stages, add_context};
 use crate::fallback;
 
 /// Parse, validate, expand; on any error, every error plus a fallback impl.
 pub(crate) fn derive(input: &DeriveInput) -> TokenStream {
-    let cx = Ctxt::new();
-    let cont = Container::from_ast(&cx, input);
-    check::check(&cx, &cont);
-    match cx.check() {
-        Ok(()) => expand(&cont),
-        Err(errors) => {
-            let errors = errors.to_compile_error();
-            let fallback = fallback::fallback(&cont);
-            quote! { #errors #fallback }
-        }
+    Stages {
+        read: Container::from_ast,
+        check: check::check,
+        expand,
+        fallback: fallback::operation,
     }
+    .run(input)
 }
 
 fn expand(cont: &Container<'_>) -> TokenStream {
@@ -41,39 +34,38 @@ fn expand(cont: &Container<'_>) -> TokenStream {
     let version = attrs.version.as_ref().map_or(1, |version| version.value);
     let tasks = &attrs.tasks;
 
-    let target_fields = cont.targets().map(|field| {
-        let (field_name, ty) = (field.ident.to_string(), field.ty);
+    let target_fields = cont.with_role(Role::Target).map(|field| {
+        let (field_name, ty) = (field.name(), field.ty);
         quote_spanned!(ty.span()=> (#field_name, <#ty as ::ops_core::__private::TargetField>::OBJECT_TYPE))
     });
-    let context_fields = cont.contexts().map(|field| field.ident.to_string());
-    let add_targets = cont.targets().map(|field| {
-        let (member, ty) = (field.ident, field.ty);
+    // A const that fails to evaluate, spanned on the field, when one `#[target]` field holds two kinds of id:
+    // its `x-targets` entry names one kind.
+    let one_kind = cont.with_role(Role::Target).map(|field| {
+        let ty = field.ty;
+        quote_spanned!(ty.span()=>
+            const _: () = if let ::ops_core::__private::TargetKinds::Mixed(_) =
+                <#ty as ::ops_core::__private::TargetField>::KINDS
+            {
+                ::core::panic!("a `#[target]` field holds ids of one kind of object; declare one `#[target]` field per kind");
+            };
+        )
+    });
+    let context_fields = cont.with_role(Role::Context).map(|field| field.name());
+    let add_targets = cont.with_role(Role::Target).map(|field| {
+        let (member, ty) = (&field.member, field.ty);
         quote_spanned!(ty.span()=>
             <#ty as ::ops_core::__private::TargetField>::add_targets(&self.#member, &mut __ops_targets);
         )
     });
-    let add_context = cont.contexts().map(|field| {
-        let member = field.ident;
-        quote! {
-            (&&::ops_core::__private::ContextProbe(&self.#member)).add_context(&mut __ops_context);
-        }
+    // Also the forgotten-target check: a field without an attribute is walked as `OpData`, which no object
+    // id implements, at any depth.
+    let add_context_ids = cont.fields.iter().filter_map(|field| {
+        let member = &field.member;
+        add_context(field, &quote!(&self.#member))
     });
-    // A field without #[target] or #[context] must not hold an object id: `kind()` resolves to the id branch
-    // when it does, and `assert_plain_field` then fails with the forgotten-target message, spanned on the
-    // field's name. Fields the syntactic check already reported are skipped to avoid a second error.
-    let assert_plain = cont
-        .fields
-        .iter()
-        .filter(|field| field.role == crate::attr::Role::Plain && !check::plainly_an_id(field.ty))
-        .map(|field| {
-            let ty = field.ty;
-            quote_spanned!(field.ident.span()=>
-                ::ops_core::__private::assert_plain_field((&&::ops_core::__private::Probe::<#ty>::new()).kind());
-            )
-        });
     let queue_target = match attrs.queue.as_ref().map(|queue| queue.value) {
         Some(Queue::Node) => {
-            let field = cont.fields.iter().find(|field| field.ident == "node_uuid");
+            let field = cont.field("node_uuid");
             let ty = field.map(|field| field.ty);
             quote_spanned!(ty.span()=> ::ops_core::__private::QueueNode::queue_target(&self.node_uuid))
         }
@@ -88,7 +80,7 @@ fn expand(cont: &Container<'_>) -> TokenStream {
 
     quote! {
         #[doc(hidden)]
-        #[allow(non_upper_case_globals, unused_qualifications, clippy::all, clippy::pedantic)]
+        #[allow(non_upper_case_globals, unused_qualifications, unused_variables, clippy::all, clippy::pedantic)]
         const _: () = {
             #[automatically_derived]
             impl ::ops_core::ClusterOperation for #ident {
@@ -106,11 +98,10 @@ fn expand(cont: &Container<'_>) -> TokenStream {
                 }
 
                 fn context(&self) -> ::ops_core::ContextSet {
-                    #[allow(unused_imports)]
-                    use ::ops_core::__private::{ViaContextId as _, ViaContextValue as _};
-                    let mut __ops_context = ::ops_core::ContextSet::new();
-                    #(#add_context)*
-                    __ops_context
+                    let mut __ops_context_set = ::ops_core::ContextSet::new();
+                    let __ops_context = &mut __ops_context_set;
+                    #(#add_context_ids)*
+                    __ops_context_set
                 }
 
                 fn queue_target(&self) -> ::ops_core::QueueTarget {
@@ -124,12 +115,7 @@ fn expand(cont: &Container<'_>) -> TokenStream {
 
             #enqueue
 
-            #[allow(dead_code)]
-            fn __ops_assert_plain_fields() {
-                #[allow(unused_imports)]
-                use ::ops_core::__private::{ViaObjectId as _, ViaPlainValue as _};
-                #(#assert_plain)*
-            }
+            #(#one_kind)*
         };
     }
 }

@@ -1,0 +1,60 @@
+//! Code generation for both derives. Everything sits in `const _: () = { ... };` and names ops-core by
+//! absolute path (`::ops_core::...`), so nothing leaks into or depends on the user's scope; the hygiene test
+//! shadows the prelude to prove it.
+
+pub(crate) mod op_data;
+pub(crate) mod operation;
+
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned};
+use syn::DeriveInput;
+use syn::spanned::Spanned;
+
+use crate::ast::Field;
+use crate::attr::Role;
+use crate::ctxt::Ctxt;
+
+/// One derive's stages: read the model, check it, then expand it; on any error, every error plus the
+/// fallback, so that code using the type reports nothing else.
+pub(crate) struct Stages<'a, M> {
+    pub(crate) read: fn(&Ctxt, &'a DeriveInput) -> M,
+    pub(crate) check: fn(&Ctxt, &M),
+    pub(crate) expand: fn(&M) -> TokenStream,
+    pub(crate) fallback: fn(&M) -> TokenStream,
+}
+
+impl<'a, M> Stages<'a, M> {
+    pub(crate) fn run(&self, input: &'a DeriveInput) -> TokenStream {
+        let cx = Ctxt::new();
+        let model = (self.read)(&cx, input);
+        (self.check)(&cx, &model);
+        match cx.check() {
+            Ok(()) => (self.expand)(&model),
+            Err(errors) => {
+                let errors = errors.to_compile_error();
+                let fallback = (self.fallback)(&model);
+                quote! { #errors #fallback }
+            }
+        }
+    }
+}
+
+/// The statement that adds a field's context ids to `__ops_context`, and with it the field's type-level
+/// check, spanned on the field's type so that rustc's error lands there:
+///
+/// - `#[context]`: the type must be `ContextField` (ids, plain data, `OpData` types, containers of them);
+/// - no attribute: the type must be `OpData`, which no object id is: this bound is the deny-by-default
+///   forgotten-target check, and it also walks the `#[context]` ids of nested types;
+/// - `#[plain]` (the user's word) and `#[target]` (walked into the targets) add nothing here.
+pub(crate) fn add_context(field: &Field<'_>, value: &TokenStream) -> Option<TokenStream> {
+    let ty = field.ty;
+    match field.role {
+        Role::Context => Some(quote_spanned!(ty.span()=>
+            <#ty as ::ops_core::__private::ContextField>::add_context(#value, __ops_context);
+        )),
+        Role::Unannotated => Some(quote_spanned!(ty.span()=>
+            <#ty as ::ops_core::OpData>::add_context_ids(#value, __ops_context);
+        )),
+        Role::Target | Role::Plain | Role::Conflict => None,
+    }
+}

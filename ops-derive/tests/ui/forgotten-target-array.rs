@@ -1,0 +1,17 @@
+use ops_core::*;
+use serde::{Deserialize, Serialize};
+
+#[path = "../support/task.rs"]
+mod task;
+use task::Task;
+
+/// An array of ids.
+#[derive(Serialize, Deserialize, ClusterOperation)]
+#[operation(name = "net_op", tasks = Task, queue = any)]
+struct NetOp {
+    #[target]
+    instance_uuid: InstanceId,
+    networks: [NetworkId; 2],
+}
+
+fn main() {}

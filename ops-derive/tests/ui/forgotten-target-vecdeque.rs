@@ -1,0 +1,18 @@
+use std::collections::VecDeque;
+use ops_core::*;
+use serde::{Deserialize, Serialize};
+
+#[path = "../support/task.rs"]
+mod task;
+use task::Task;
+
+/// A queue of ids.
+#[derive(Serialize, Deserialize, ClusterOperation)]
+#[operation(name = "net_op", tasks = Task, queue = any)]
+struct NetOp {
+    #[target]
+    network_uuid: NetworkId,
+    guests: VecDeque<InstanceId>,
+}
+
+fn main() {}
