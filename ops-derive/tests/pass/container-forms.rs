@@ -7,12 +7,14 @@ use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::num::Wrapping;
 use std::sync::Arc;
 
-use ops_core::{ClusterOperation, ContextSet, InstanceId, NetworkId, NodeId, ObjectId, ObjectType, OpData};
+use ops_core::{
+    ClusterOperation, ContextSet, InstanceId, NetworkId, NodeId, ObjectId, ObjectType, OpData,
+};
 use serde::{Deserialize, Serialize};
 
 #[path = "../support/task.rs"]
 mod task;
-use task::Task;
+pub use task::Task;
 
 type Net = NetworkId;
 type Guest = InstanceId;
@@ -33,7 +35,11 @@ struct Hop {
 #[derive(Clone, Serialize, Deserialize, OpData)]
 enum Route {
     Direct(#[context] NetworkId),
-    Via { #[context] node: NodeId, hops: Vec<Hop> },
+    Via {
+        #[context]
+        node: NodeId,
+        hops: Vec<Hop>,
+    },
     Unrouted,
 }
 
@@ -48,7 +54,7 @@ type Hops = Vec<Hop>;
 
 #[derive(Serialize, Deserialize, ClusterOperation)]
 #[operation(name = "forms_op", tasks = Task, queue = any)]
-struct FormsOp {
+pub struct FormsOp {
     #[target]
     set: HashSet<NetworkId>,
     #[target]
@@ -100,12 +106,11 @@ struct FormsOp {
     counter: Wrapping<u32>,
 }
 
-fn main() {
-    let ids: Vec<NetworkId> = (0..12).map(|_| NetworkId::new_v4()).collect();
-    let guests: Vec<InstanceId> = (0..5).map(|_| InstanceId::new_v4()).collect();
-    let nodes: Vec<NodeId> = (0..3).map(|_| NodeId::new_v4()).collect();
+/// An op holding 12 network ids, 5 instance ids and 3 node ids in every form; also used by
+/// ops-schemas/tests/promise.rs, which enqueues it and compares the stored rows with its JSON.
+pub fn forms_op(ids: &[NetworkId; 12], guests: &[InstanceId; 5], nodes: &[NodeId; 3]) -> FormsOp {
     let hop = |network: NetworkId| Hop { network, weight: 1 };
-    let op = FormsOp {
+    FormsOp {
         set: [ids[0]].into(),
         set_alias: [ids[1]].into(),
         map_key: [(ids[2], 7)].into(),
@@ -123,18 +128,34 @@ fn main() {
         tuple_alias: (ids[11], 4),
         deque: [guests[3]].into(),
         cow: Cow::Owned(vec![ids[0]]),
-        nested_tuples: vec![("x".to_owned(), Some((1, guests[4]))), ("y".to_owned(), None)],
+        nested_tuples: vec![
+            ("x".to_owned(), Some((1, guests[4]))),
+            ("y".to_owned(), None),
+        ],
         nodes: [nodes[0]].into(),
         networks_seen: [(ids[0], nodes[1])].into(),
         newtype: NetRef(ids[1]),
         hops: vec![hop(ids[2])],
         route: Route::Direct(ids[3]),
-        via: Route::Via { node: nodes[2], hops: vec![hop(ids[4])] },
+        via: Route::Via {
+            node: nodes[2],
+            hops: vec![hop(ids[4])],
+        },
         maybe_hops: Some(vec![hop(ids[5])]),
         hops_alias: vec![hop(ids[6])],
-        pair: Pair { first: "a".into(), second: "b".into() },
+        pair: Pair {
+            first: "a".into(),
+            second: "b".into(),
+        },
         counter: Wrapping(1),
-    };
+    }
+}
+
+fn main() {
+    let ids: [NetworkId; 12] = std::array::from_fn(|_| NetworkId::new_v4());
+    let guests: [InstanceId; 5] = std::array::from_fn(|_| InstanceId::new_v4());
+    let nodes: [NodeId; 3] = std::array::from_fn(|_| NodeId::new_v4());
+    let op = forms_op(&ids, &guests, &nodes);
 
     // Every target id once: the twelve networks and the five guests.
     let targets = op.targets();
@@ -152,10 +173,17 @@ fn main() {
     expected.extend(nodes.iter().copied());
     expected.extend(ids[..7].iter().copied());
     assert_eq!(context, expected.iter().copied().collect::<Vec<_>>());
-    assert!(context.iter().all(|object| matches!(object.object_type, ObjectType::Network | ObjectType::Node)));
+    assert!(
+        context
+            .iter()
+            .all(|object| matches!(object.object_type, ObjectType::Network | ObjectType::Node))
+    );
 
     assert_eq!(
-        FormsOp::TARGET_FIELDS.iter().map(|(_, object_type)| *object_type).collect::<Vec<_>>(),
+        FormsOp::TARGET_FIELDS
+            .iter()
+            .map(|(_, object_type)| *object_type)
+            .collect::<Vec<_>>(),
         [
             vec![ObjectType::Network; 11],
             vec![ObjectType::Instance; 2],

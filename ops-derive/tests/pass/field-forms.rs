@@ -4,14 +4,14 @@ use std::collections::BTreeSet;
 use std::net::IpAddr;
 
 use ops_core::{
-    AgentOperationId, ArtifactId, BlobId, ClusterOperation, Family, InstanceId, InterfaceId, NetworkId, NodeId,
-    ObjectId, ObjectType, OpData, QueueTarget,
+    AgentOperationId, ArtifactId, BlobId, ClusterOperation, Family, InstanceId, InterfaceId,
+    NetworkId, NodeId, ObjectId, ObjectType, OpData, QueueTarget,
 };
 use serde::{Deserialize, Serialize};
 
 #[path = "../support/task.rs"]
 mod task;
-use task::Task;
+pub use task::Task;
 
 /// Aliases and wrappers are fine once annotated: the annotated twins of the forgotten-target cases.
 type Guest = InstanceId;
@@ -29,7 +29,7 @@ struct Snapshot {
 
 #[derive(Serialize, Deserialize, ClusterOperation)]
 #[operation(name = "everything_op", version = 7, tasks = Task, queue = node, family = network)]
-struct EverythingOp {
+pub struct EverythingOp {
     #[context]
     node_uuid: Hypervisor,
     #[target]
@@ -60,12 +60,14 @@ struct EverythingOp {
     namespace: String,
 }
 
-fn main() {
-    let node = NodeId::new_v4();
-    let peer = NodeId::new_v4();
-    let net = NetworkId::new_v4();
-    let artifact = ArtifactId::new_v4();
-    let op = EverythingOp {
+/// An op with every field form and these ids in it; also used by ops-schemas/tests/promise.rs.
+pub fn everything_op(
+    node: NodeId,
+    peer: NodeId,
+    net: NetworkId,
+    artifact: ArtifactId,
+) -> EverythingOp {
+    EverythingOp {
         node_uuid: node,
         guest: InstanceId::new_v4(),
         network: Some(net),
@@ -79,13 +81,28 @@ fn main() {
         boxed_artifact: Box::new(artifact),
         ip: "10.0.0.1".parse().unwrap(),
         peers: vec![peer],
-        snapshots: vec![Snapshot { disk: "vda".into(), thin: true }],
+        snapshots: vec![Snapshot {
+            disk: "vda".into(),
+            thin: true,
+        }],
         namespace: "system".into(),
-    };
+    }
+}
+
+fn main() {
+    let node = NodeId::new_v4();
+    let peer = NodeId::new_v4();
+    let net = NetworkId::new_v4();
+    let artifact = ArtifactId::new_v4();
+    let op = everything_op(node, peer, net, artifact);
     // guest, net, artifact (three times: once), 2 blobs, interface, one more network, agent operation.
     assert_eq!(op.targets().len(), 8);
     assert!(op.targets().contains(&net.object_ref()));
-    assert!(op.targets().iter().all(|t| t.object_type != ObjectType::Node));
+    assert!(
+        op.targets()
+            .iter()
+            .all(|t| t.object_type != ObjectType::Node)
+    );
     let context: Vec<_> = op.context().iter().copied().collect();
     assert_eq!(context.len(), 2);
     assert!(context.contains(&node.object_ref()) && context.contains(&peer.object_ref()));
