@@ -8,9 +8,9 @@ use std::collections::BTreeSet;
 use ops_core::{
     InstanceId, NetworkId, ObjectId, ObjectRef, OpId, OpRef, OpState, Priority, Store, StoreError,
 };
-use ops_testkit::{Backend, TestDb};
+use ops_testkit::{Backend, TestDb, check_property};
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestCaseError, TestRunner};
+use proptest::test_runner::TestCaseError;
 use support::{MixedOp, NetTask};
 
 /// How many objects one case plays with: enough for overlap, few enough for collisions.
@@ -162,29 +162,18 @@ async fn run_case(store: &Store, actions: Vec<Action>) -> Result<(), TestCaseErr
     Ok(())
 }
 
+/// One case: a fresh sequence of actions on the run's database.
+async fn actions_match_the_model(
+    _: &TestDb,
+    store: &Store,
+    actions: Vec<Action>,
+) -> Result<(), TestCaseError> {
+    run_case(store, actions).await
+}
+
 fn check_against_model(backend: Backend, cases: u32) {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("build a tokio runtime");
-    let Some(db) = runtime.block_on(TestDb::create(backend)) else {
-        return;
-    };
-    let store = runtime.block_on(db.migrated_store());
-    let config = Config {
-        cases,
-        failure_persistence: None,
-        ..Config::default()
-    };
-    let mut runner = TestRunner::new(config);
-    let result = runner.run(&prop::collection::vec(action(), 1..24), |actions| {
-        runtime.block_on(run_case(&store, actions))
-    });
-    runtime.block_on(db.finish());
-    if let Err(failure) = result {
-        panic!("{backend:?}: {failure}");
-    }
+    let actions = prop::collection::vec(action(), 1..24);
+    check_property(backend, cases, actions, actions_match_the_model);
 }
 
 #[test]

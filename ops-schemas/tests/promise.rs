@@ -15,9 +15,9 @@ use std::collections::BTreeSet;
 
 use ops_core::{ArtifactId, ClusterOperation, InstanceId, NetworkId, NodeId, Priority, Store};
 use ops_schemas::{EnqueueRequest, OPS, OpKind};
-use ops_testkit::{Backend, TestDb};
+use ops_testkit::{Backend, TestDb, check_property};
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestCaseError, TestRunner};
+use proptest::test_runner::TestCaseError;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
@@ -313,42 +313,17 @@ async fn run_case(db: &TestDb, store: &Store, case: Case) -> Result<(), TestCase
     }
 }
 
-fn check_the_promise(backend: Backend, cases: u32) {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("build a tokio runtime");
-    let Some(db) = runtime.block_on(TestDb::create(backend)) else {
-        return;
-    };
-    let store = runtime.block_on(db.migrated_store());
-    let config = Config {
-        cases,
-        failure_persistence: None,
-        ..Config::default()
-    };
-    let mut runner = TestRunner::new(config);
-    let result = runner.run(&case(), |case| {
-        runtime.block_on(run_case(&db, &store, case))
-    });
-    runtime.block_on(db.finish());
-    if let Err(failure) = result {
-        panic!("{backend:?}: {failure}");
-    }
-}
-
 #[test]
 fn sqlite_stores_exactly_the_declared_targets() {
-    check_the_promise(Backend::Sqlite, 96);
+    check_property(Backend::Sqlite, 96, case(), run_case);
 }
 
 #[test]
 fn mariadb_stores_exactly_the_declared_targets() {
-    check_the_promise(Backend::MariaDb, 48);
+    check_property(Backend::MariaDb, 48, case(), run_case);
 }
 
 #[test]
 fn postgres_stores_exactly_the_declared_targets() {
-    check_the_promise(Backend::Postgres, 48);
+    check_property(Backend::Postgres, 48, case(), run_case);
 }

@@ -300,6 +300,38 @@ where
     }
 }
 
+/// Runs a proptest on `backend`: one fresh migrated database for the whole run, each case awaited on a
+/// runtime of its own (proptest's runner is synchronous); returns when the backend is skipped, panics with
+/// the minimal failing case otherwise.
+pub fn check_property<S, F>(backend: Backend, cases: u32, strategy: S, case: F)
+where
+    S: proptest::strategy::Strategy,
+    F: AsyncFn(&TestDb, &Store, S::Value) -> Result<(), proptest::test_runner::TestCaseError>,
+{
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("build a tokio runtime");
+    let Some(db) = runtime.block_on(TestDb::create(backend)) else {
+        return;
+    };
+    let store = runtime.block_on(db.migrated_store());
+    let config = proptest::test_runner::Config {
+        cases,
+        failure_persistence: None,
+        ..proptest::test_runner::Config::default()
+    };
+    let mut runner = proptest::test_runner::TestRunner::new(config);
+    let result = runner.run(&strategy, |value| {
+        runtime.block_on(case(&db, &store, value))
+    });
+    runtime.block_on(db.finish());
+    if let Err(failure) = result {
+        panic!("{backend:?}: {failure}");
+    }
+}
+
 /// Declares each `async fn name(db: &TestDb) { ... }` as a module `name` with one test per backend:
 /// `name::sqlite`, `name::mariadb`, `name::postgres`.
 #[macro_export]
