@@ -8,8 +8,9 @@
 //!
 //! - The model: typed ids ([`InstanceId`], [`NetworkId`], ...) with the sealed [`Target`] trait,
 //!   [`ObjectType`], [`Priority`], [`OpState`] and its legal transitions, the [`ClusterOperation`] trait
-//!   and its derive, `#[derive(ClusterOperation)]` with `#[target]` / `#[context]` on the fields: a field
-//!   that holds an object id with neither attribute does not compile.
+//!   and its derive, `#[derive(ClusterOperation)]` with `#[target]` / `#[context]` on the fields. Deny by
+//!   default: a field with neither attribute must be [`OpData`] — known to hold no undeclared object id —
+//!   which no id is, in any container, map, tuple or alias; your own nested types `#[derive(OpData)]`.
 //! - The store: [`Store::connect`] picks the backend from the URL, [`Store::migrate`] applies the embedded
 //!   migrations, and the queries answer `has_pending`, `latest`, `pending`, `history`, `filter_pending`.
 //! - Enqueueing: an op's generated `enqueue` builder ([`Enqueue`]) is the only way to write target rows.
