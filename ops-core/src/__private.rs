@@ -11,7 +11,10 @@
 use serde::{Deserialize, Serialize};
 
 use crate::NodeId;
-pub use crate::op_data::{ContextField, Holds, No, TargetField, TargetKinds, TargetPart, Yes};
+pub use crate::op_data::{
+    ContextField, Holds, No, ReasonlessContext, ReasonlessContextField, TargetField, TargetKinds,
+    TargetPart, Yes,
+};
 pub use crate::{
     ClusterOperation, ContextSet, Enqueue, Family, ObjectType, OpTask, QueueTarget, Store,
     TargetSet,

@@ -12,8 +12,8 @@ use crate::{NodeId, ObjectId, ObjectRef, ObjectType, OpId, Priority, Target, Wir
 ///
 /// Implemented by `#[derive(ClusterOperation)]`, which reads `#[target]` / `#[context]` on the struct's
 /// fields; the struct holds only the operation's own fields and the enqueue builder supplies the
-/// [`Header`]. Implementing it by hand is possible but forfeits the compile-time check that no id field was
-/// forgotten.
+/// [`Header`]. Only the derive may implement it: a hand-written impl would skip every check that no id field
+/// was forgotten, so it does not compile (see `only_derive_is_allowed_to_implement_this_trait`).
 pub trait ClusterOperation: Serialize + DeserializeOwned + Send + Sync + 'static {
     /// The operation's type, e.g. `node_inst_op`; also the `object_type` of its state row.
     const OP_TYPE: &'static str;
@@ -24,6 +24,9 @@ pub trait ClusterOperation: Serialize + DeserializeOwned + Send + Sync + 'static
     const TARGET_FIELDS: &'static [(&'static str, ObjectType)];
     /// Every `#[context]` field, in declaration order (`x-context`).
     const CONTEXT_FIELDS: &'static [&'static str];
+    /// Every `#[context]` field that gives a reason, with it: why an id of a targetable kind is context and
+    /// not a target (`x-context-reasons`).
+    const CONTEXT_REASONS: &'static [(&'static str, &'static str)];
     /// The op's task enum.
     type Task: OpTask;
 
@@ -39,6 +42,11 @@ pub trait ClusterOperation: Serialize + DeserializeOwned + Send + Sync + 'static
 
     /// The queue family.
     fn family() -> Family;
+
+    /// A hand-written impl fails without this, and its name says why: the trait is a promise the derive
+    /// checks field by field (zerocopy's convention). Write `#[derive(ClusterOperation)]` instead.
+    #[doc(hidden)]
+    fn only_derive_is_allowed_to_implement_this_trait();
 }
 
 /// A task of an operation: one variant of its task enum.

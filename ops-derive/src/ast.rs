@@ -3,7 +3,7 @@
 
 use syn::{Data, DeriveInput, Fields, Generics, Ident, Member, Type, Visibility};
 
-use crate::attr::{self, OperationAttrs, Role};
+use crate::attr::{self, OperationAttrs, Reason, Role};
 use crate::ctxt::Ctxt;
 
 /// The operation struct being derived.
@@ -22,6 +22,8 @@ pub(crate) struct Field<'a> {
     pub(crate) member: Member,
     pub(crate) ty: &'a Type,
     pub(crate) role: Role,
+    /// `#[context(reason = "...")]`: why a targetable id is not a target.
+    pub(crate) reason: Reason,
 }
 
 impl Field<'_> {
@@ -39,13 +41,17 @@ fn fields<'a>(cx: &Ctxt, fields: &'a Fields) -> Vec<Field<'a>> {
     fields
         .iter()
         .enumerate()
-        .map(|(index, field)| Field {
-            member: match &field.ident {
-                Some(ident) => Member::Named(ident.clone()),
-                None => Member::Unnamed(index.into()),
-            },
-            ty: &field.ty,
-            role: attr::field_role(cx, &field.attrs),
+        .map(|(index, field)| {
+            let attrs = attr::field_attrs(cx, &field.attrs);
+            Field {
+                member: match &field.ident {
+                    Some(ident) => Member::Named(ident.clone()),
+                    None => Member::Unnamed(index.into()),
+                },
+                ty: &field.ty,
+                role: attrs.role,
+                reason: attrs.reason,
+            }
         })
         .collect()
 }

@@ -273,8 +273,84 @@ const FIELD_ATTRIBUTES: [(&str, Role); 3] = [
     ("plain", Role::Plain),
 ];
 
+/// The reason a `#[context]` field gives for a targetable id: `#[context(reason = "...")]`.
+pub(crate) enum Reason {
+    /// None given.
+    None,
+    /// A non-empty reason.
+    Given(LitStr),
+    /// Written wrong, which was reported; no later check asks for a reason again.
+    Malformed,
+}
+
+/// What the field attributes said: the role, and the reason a `#[context]` field gave.
+pub(crate) struct FieldAttrs {
+    pub(crate) role: Role,
+    pub(crate) reason: Reason,
+}
+
 /// Reads `#[target]` / `#[context]` / `#[plain]` on one field; more than one is recorded as an error.
-pub(crate) fn field_role(cx: &Ctxt, attrs: &[Attribute]) -> Role {
+pub(crate) fn field_attrs(cx: &Ctxt, attrs: &[Attribute]) -> FieldAttrs {
+    let mut reason = Reason::None;
+    let role = field_role(cx, attrs, &mut reason);
+    FieldAttrs { role, reason }
+}
+
+/// `#[context(reason = "...")]`: a non-empty reason, once; anything else is recorded (and the reason is then
+/// `Malformed`, so that no follow-on error asks for one).
+fn context_reason(cx: &Ctxt, attr: &Attribute, reason: &mut Reason) {
+    const FORM: &str = "#[context(reason = \"the snapshot's destination, not what it acts on\")]";
+    if let syn::Meta::NameValue(_) = attr.meta {
+        cx.error(
+            attr,
+            "`#[context]` takes its reason in parentheses",
+            format!("write `{FORM}`"),
+        );
+        *reason = Reason::Malformed;
+        return;
+    }
+    let result = attr.parse_nested_meta(|meta| {
+        if !meta.path.is_ident("reason") {
+            let shown = quote::ToTokens::to_token_stream(&meta.path)
+                .to_string()
+                .replace(' ', "");
+            cx.error(
+                &meta.path,
+                format!("unknown `#[context]` key `{shown}`; the only key is `reason`"),
+                format!("write `{FORM}`"),
+            );
+            *reason = Reason::Malformed;
+            return skip_value(&meta);
+        }
+        let Some(lit) = parse_value::<LitStr>(cx, &meta, FORM)? else {
+            *reason = Reason::Malformed;
+            return Ok(());
+        };
+        if lit.value().trim().is_empty() {
+            cx.error(
+                &lit,
+                "the `reason` of `#[context]` is empty",
+                format!("say why the id is not a target: `{FORM}`"),
+            );
+            *reason = Reason::Malformed;
+        } else if matches!(reason, Reason::Given(_)) {
+            cx.error(
+                &meta.path,
+                "duplicate `#[context]` key `reason`",
+                "give one reason",
+            );
+        } else {
+            *reason = Reason::Given(lit);
+        }
+        Ok(())
+    });
+    if let Err(error) = result {
+        cx.syn_error(error);
+        *reason = Reason::Malformed;
+    }
+}
+
+fn field_role(cx: &Ctxt, attrs: &[Attribute], reason: &mut Reason) -> Role {
     let mut found: Vec<(&Attribute, Role)> = Vec::new();
     for attr in attrs {
         let Some(&(name, role)) = FIELD_ATTRIBUTES
@@ -283,7 +359,11 @@ pub(crate) fn field_role(cx: &Ctxt, attrs: &[Attribute]) -> Role {
         else {
             continue;
         };
-        if !matches!(attr.meta, syn::Meta::Path(_)) {
+        if role == Role::Context {
+            if !matches!(attr.meta, syn::Meta::Path(_)) {
+                context_reason(cx, attr, reason);
+            }
+        } else if !matches!(attr.meta, syn::Meta::Path(_)) {
             cx.error(
                 attr,
                 format!("`#[{name}]` takes no arguments"),

@@ -7,7 +7,7 @@ use quote::ToTokens;
 use syn::{GenericArgument, PathArguments, Type};
 
 use crate::ast::{Container, DataItem, Field};
-use crate::attr::{OPERATION_EXAMPLE, Queue, Role};
+use crate::attr::{OPERATION_EXAMPLE, Queue, Reason, Role};
 use crate::ctxt::Ctxt;
 
 /// The typed ids of ops-core that name targetable objects.
@@ -171,7 +171,7 @@ fn check_field_type(cx: &Ctxt, field: &Field<'_>, place: Place) {
             format!(
                 "`#[target]` on `{name}` inside a nested type: an operation's targets are its own fields"
             ),
-            "declare the id as a `#[target]` field of the operation, or mark it `#[context]` here",
+            "declare the id as a `#[target]` field of the operation, or mark it `#[context(reason = \"...\")]` here",
         ),
         Role::Target if ids.iter().any(|id| id == "NodeId") => cx.error(
             field.ty,
@@ -186,17 +186,24 @@ fn check_field_type(cx: &Ctxt, field: &Field<'_>, place: Place) {
             ),
             format!("use a typed id such as `#[target] {name}: InstanceId`, or `#[context]` for plain data"),
         ),
-        Role::Unannotated if place == Place::Nested && !ids.is_empty() => cx.error(
-            field.ty,
-            format!(
-                "forgotten context: field `{name}` of a nested type holds an object id (`{}`) but has no `#[context]`",
-                ids[0]
-            ),
-            format!(
-                "add `#[context]`: ids inside a nested type are context of the operation; a target belongs on a \
-                 `#[target]` field of the operation itself: `#[context] {name}: ...`"
-            ),
-        ),
+        Role::Unannotated if place == Place::Nested && !ids.is_empty() => {
+            let attribute = if ids.iter().all(|id| id == "NodeId") {
+                "#[context]"
+            } else {
+                "#[context(reason = \"...\")]"
+            };
+            cx.error(
+                field.ty,
+                format!(
+                    "forgotten context: field `{name}` of a nested type holds an object id (`{}`) but has no `#[context]`",
+                    ids[0]
+                ),
+                format!(
+                    "add `{attribute}`: ids inside a nested type are context of the operation; a target belongs on a \
+                     `#[target]` field of the operation itself: `{attribute} {name}: ...`"
+                ),
+            );
+        }
         Role::Unannotated if !ids.is_empty() => {
             let (attribute, why) = if ids.iter().all(|id| id == "NodeId") {
                 ("#[context]", "a node is execution context")
@@ -208,6 +215,25 @@ fn check_field_type(cx: &Ctxt, field: &Field<'_>, place: Place) {
                 format!("forgotten target: field `{name}` holds an object id but has neither `#[target]` nor `#[context]`"),
                 format!("add `{attribute}` ({why}): `{attribute} {name}: ...`"),
             );
+        }
+        Role::Context if matches!(field.reason, Reason::None) && ids.iter().any(|id| id != "NodeId") => cx.error(
+            field.ty,
+            format!(
+                "`#[context]` on `{name}`, which holds a targetable object id (`{}`): say why it is not a target",
+                ids.iter().find(|id| *id != "NodeId").map_or("", String::as_str)
+            ),
+            format!(
+                "`#[target]` if the operation acts on it; otherwise `#[context(reason = \"...\")] {name}: ...`"
+            ),
+        ),
+        Role::Context if !ids.is_empty() && ids.iter().all(|id| id == "NodeId") => {
+            if let Reason::Given(reason) = &field.reason {
+                cx.error(
+                    reason,
+                    format!("`#[context]` on `{name}` needs no reason: a node is never a target"),
+                    format!("write `#[context] {name}: NodeId`"),
+                );
+            }
         }
         Role::Plain if !ids.is_empty() => cx.error(
             field.ty,

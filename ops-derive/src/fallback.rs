@@ -38,6 +38,7 @@ pub(crate) fn operation(cont: &Container<'_>) -> TokenStream {
                 const VERSION: ::core::primitive::u32 = 1;
                 const TARGET_FIELDS: &'static [(&'static ::core::primitive::str, ::ops_core::ObjectType)] = &[];
                 const CONTEXT_FIELDS: &'static [&'static ::core::primitive::str] = &[];
+                const CONTEXT_REASONS: &'static [(&'static ::core::primitive::str, &'static ::core::primitive::str)] = &[];
                 type Task = #task;
 
                 fn targets(&self) -> ::ops_core::TargetSet {
@@ -55,6 +56,8 @@ pub(crate) fn operation(cont: &Container<'_>) -> TokenStream {
                 fn family() -> ::ops_core::Family {
                     ::core::unreachable!()
                 }
+
+                fn only_derive_is_allowed_to_implement_this_trait() {}
             }
 
             #enqueue
@@ -86,6 +89,8 @@ pub(crate) fn op_data(item: &DataItem<'_>) -> TokenStream {
 
             #[automatically_derived]
             impl #impl_generics ::ops_core::__private::ContextField for #ident #ty_generics #where_clause {
+                type Targetable = ::ops_core::__private::No;
+
                 fn add_context(&self, _: &mut ::ops_core::ContextSet) {
                     #unreachable
                 }

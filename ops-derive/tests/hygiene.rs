@@ -55,10 +55,10 @@ mod shadowed {
     /// `#[derive(OpData)]` in the same shadowed scope: a generic enum with every shape of variant.
     #[derive(Serialize, Deserialize, OpData)]
     enum Layer<T> {
-        Base(#[context] ArtifactId, T),
+        Base(#[context(reason = "the image layered on")] ArtifactId, T),
         Overlay {
             depth: T,
-            #[context]
+            #[context(reason = "the parent layer")]
             parent: ArtifactId,
         },
         Empty,

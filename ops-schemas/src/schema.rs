@@ -1,5 +1,6 @@
 //! JSON Schema of each operation's full wire form: the header and the op's fields in one flat object, with
-//! its targets and context as extension keywords (`x-targets`, `x-context`).
+//! its targets and context as extension keywords (`x-targets`, `x-context`, and `x-context-reasons` where a
+//! targetable id is context).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -59,6 +60,14 @@ where
         }
         if !defs.is_empty() {
             object.insert("$defs".to_owned(), Value::Object(defs));
+        }
+        // Why a targetable id is context: `#[context(reason = "...")]`, only where one was given.
+        if !Op::CONTEXT_REASONS.is_empty() {
+            let reasons: Map<String, Value> = Op::CONTEXT_REASONS
+                .iter()
+                .map(|(field, reason)| ((*field).to_owned(), json!(reason)))
+                .collect();
+            object.insert("x-context-reasons".to_owned(), Value::Object(reasons));
         }
         // The version is fixed per op type: the schema says so.
         if let Some(Value::Object(version)) = object

@@ -86,6 +86,46 @@ fn the_index_lists_every_op_with_its_targets_and_never_a_node_target() {
     );
 }
 
+/// A targetable id marked context carries its reason into the schema; an op without one has no such key.
+#[test]
+fn context_reasons_reach_the_schema() {
+    use ops_core::{ClusterOperation, InstanceId, NetworkId, NodeId};
+    use ops_schemas::ops::NodeInstTask;
+    use ops_schemas::schema::wire_schema;
+
+    #[derive(
+        Clone, serde::Serialize, serde::Deserialize, schemars::JsonSchema, ClusterOperation,
+    )]
+    #[operation(name = "reasoned_op", tasks = NodeInstTask, queue = node)]
+    struct ReasonedOp {
+        #[context]
+        node_uuid: NodeId,
+        #[target]
+        instance_uuid: InstanceId,
+        #[context(reason = "the network the instance boots from; it is read, not changed")]
+        boot_network: NetworkId,
+    }
+
+    assert_eq!(
+        ReasonedOp::CONTEXT_REASONS,
+        &[(
+            "boot_network",
+            "the network the instance boots from; it is read, not changed"
+        )]
+    );
+    let schema = wire_schema::<ReasonedOp>();
+    assert_eq!(
+        schema["x-context"],
+        serde_json::json!(["node_uuid", "boot_network"])
+    );
+    assert_eq!(
+        schema["x-context-reasons"],
+        serde_json::json!({"boot_network": "the network the instance boots from; it is read, not changed"})
+    );
+    let plain: Value = serde_json::from_str(&render_all()["node_inst_op.json"]).unwrap();
+    assert!(plain.get("x-context-reasons").is_none());
+}
+
 fn fixture_body(op_type: &str) -> (serde_json::Map<String, Value>, Vec<String>) {
     let path = format!(
         "{}/tests/fixtures/{op_type}.json",

@@ -10,7 +10,7 @@
 //! - every std container, pointer, map (key and value), tuple, array and slice implements it exactly when
 //!   what it holds does;
 //! - a user's own struct or enum implements it through `#[derive(OpData)]`, which applies the same rule to
-//!   its own fields: their ids must be marked `#[context]`;
+//!   its own fields: their ids must be marked `#[context]` (with a reason for a targetable kind);
 //! - the typed ids ([`NetworkId`](crate::NetworkId), [`NodeId`](crate::NodeId), ...) never implement it.
 //!
 //! So `HashSet<NetworkId>`, `Arc<NetworkId>`, `[NetworkId; 2]`, `(NetworkId, u8)`, a map with ids on either
@@ -40,7 +40,7 @@ use crate::{
 /// #[derive(OpData)]
 /// struct SnapshotRequest {
 ///     disk: String,
-///     #[context]
+///     #[context(reason = "where the snapshot is recorded; the op acts on the instance")]
 ///     artifact_uuid: ArtifactId,
 /// }
 /// ```
@@ -73,8 +73,50 @@ pub trait OpData {
     note = "help: `#[derive(OpData)]` on your type, marking its id fields `#[context]`"
 )]
 pub trait ContextField {
+    /// `Yes` when an id of a targetable kind occurs at any position (ids inside a type deriving `OpData`
+    /// are not counted: that type's own derive checked them). A `#[context]` field holding one must give a
+    /// reason, so that context is never a silent way out of `#[target]`.
+    type Targetable: Holds;
+
     /// Adds every id held to `out`.
     fn add_context(&self, out: &mut ContextSet);
+}
+
+/// The bound on a `#[context]` field without a reason: its type holds no targetable id (`T::Targetable` is
+/// `No`, the only implementor).
+#[diagnostic::on_unimplemented(
+    message = "`#[context]` field of type `{T}` holds a targetable object id: say why it is not a target",
+    label = "a targetable id marked context without a reason",
+    note = "help: `#[target]` if the operation acts on it; otherwise `#[context(reason = \"...\")]`, which the \
+            op's schema carries"
+)]
+pub trait ReasonlessContext<T: ?Sized> {}
+
+#[diagnostic::do_not_recommend]
+impl<T: ?Sized> ReasonlessContext<T> for No {}
+
+/// What a `#[context]` field without a reason may hold: a [`ContextField`] with no targetable id
+/// ([`ReasonlessContext`]). Generated code walks such a field through it, so that a type that is not even a
+/// `ContextField` gets that one error (this message, rustc reporting the root), and one holding a
+/// targetable id gets the reason error.
+#[diagnostic::on_unimplemented(
+    message = "`#[context]` field of type `{Self}`: the derive cannot see which object ids it holds",
+    label = "neither an object id nor `OpData`",
+    note = "help: `#[derive(OpData)]` on your type, marking its id fields `#[context]`"
+)]
+pub trait ReasonlessContextField {
+    /// Adds every id held to `out`.
+    fn add_context(&self, out: &mut ContextSet);
+}
+
+impl<T> ReasonlessContextField for T
+where
+    T: ContextField + ?Sized,
+    T::Targetable: ReasonlessContext<T>,
+{
+    fn add_context(&self, out: &mut ContextSet) {
+        ContextField::add_context(self, out);
+    }
 }
 
 /// Type-level booleans for [`TargetPart::HoldsTarget`], so that a tuple or a map holds targets when any of
@@ -183,6 +225,8 @@ macro_rules! target_ids {
 
             #[diagnostic::do_not_recommend]
             impl ContextField for $id {
+                type Targetable = Yes;
+
                 fn add_context(&self, out: &mut ContextSet) {
                     out.insert(*self);
                 }
@@ -202,6 +246,8 @@ target_ids!(
 /// A node is context only: no [`TargetPart`], so `#[target]` on a node does not compile.
 #[diagnostic::do_not_recommend]
 impl ContextField for NodeId {
+    type Targetable = No;
+
     fn add_context(&self, out: &mut ContextSet) {
         out.insert(*self);
     }

@@ -35,6 +35,8 @@ macro_rules! plain {
 
             #[diagnostic::do_not_recommend]
             impl ContextField for $ty {
+                type Targetable = No;
+
                 fn add_context(&self, _: &mut ContextSet) {}
             }
 
@@ -96,6 +98,8 @@ impl<T: ?Sized> OpData for PhantomData<T> {
 
 #[diagnostic::do_not_recommend]
 impl<T: ?Sized> ContextField for PhantomData<T> {
+    type Targetable = No;
+
     fn add_context(&self, _: &mut ContextSet) {}
 }
 
@@ -127,6 +131,8 @@ macro_rules! containers {
 
             #[diagnostic::do_not_recommend]
             impl<$($generics)*> ContextField for $ty where T: ContextField {
+                type Targetable = T::Targetable;
+
                 fn add_context(&self, out: &mut ContextSet) {
                     let $this = self;
                     for item in $walk {
@@ -186,6 +192,8 @@ macro_rules! maps {
 
             #[diagnostic::do_not_recommend]
             impl<$($generics)*> ContextField for $ty where K: ContextField, V: ContextField {
+                type Targetable = <K::Targetable as Holds>::Or<V::Targetable>;
+
                 fn add_context(&self, out: &mut ContextSet) {
                     for (key, value) in self {
                         key.add_context(out);
@@ -230,6 +238,8 @@ macro_rules! tuples {
 
             #[diagnostic::do_not_recommend]
             impl<$($name: ContextField),+> ContextField for ($($name,)+) {
+                type Targetable = tuples!(@or_targetable $($name)+);
+
                 fn add_context(&self, out: &mut ContextSet) {
                     $(self.$index.add_context(out);)+
                 }
@@ -245,6 +255,10 @@ macro_rules! tuples {
                 }
             }
         )*
+    };
+    (@or_targetable $last:ident) => { <$last as ContextField>::Targetable };
+    (@or_targetable $first:ident $($rest:ident)+) => {
+        <<$first as ContextField>::Targetable as Holds>::Or<tuples!(@or_targetable $($rest)+)>
     };
     (@or $last:ident) => { $last::HoldsTarget };
     (@or $first:ident $($rest:ident)+) => { <$first::HoldsTarget as Holds>::Or<tuples!(@or $($rest)+)> };

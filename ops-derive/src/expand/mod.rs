@@ -11,7 +11,7 @@ use syn::DeriveInput;
 use syn::spanned::Spanned;
 
 use crate::ast::Field;
-use crate::attr::Role;
+use crate::attr::{Reason, Role};
 use crate::ctxt::Ctxt;
 
 /// One derive's stages: read the model, check it, then expand it; on any error, every error plus the
@@ -42,13 +42,17 @@ impl<'a, M> Stages<'a, M> {
 /// The statement that adds a field's context ids to `__ops_context`, and with it the field's type-level
 /// check, spanned on the field's type so that rustc's error lands there:
 ///
-/// - `#[context]`: the type must be `ContextField` (ids, plain data, `OpData` types, containers of them);
+/// - `#[context]`: the type must be `ContextField` (ids, plain data, `OpData` types, containers of them),
+///   and without a `reason` it must hold no targetable id (`ReasonlessContextField`);
 /// - no attribute: the type must be `OpData`, which no object id is: this bound is the deny-by-default
 ///   forgotten-target check, and it also walks the `#[context]` ids of nested types;
 /// - `#[plain]` (the user's word) and `#[target]` (walked into the targets) add nothing here.
 pub(crate) fn add_context(field: &Field<'_>, value: &TokenStream) -> Option<TokenStream> {
     let ty = field.ty;
     match field.role {
+        Role::Context if matches!(field.reason, Reason::None) => Some(quote_spanned!(ty.span()=>
+            <#ty as ::ops_core::__private::ReasonlessContextField>::add_context(#value, __ops_context);
+        )),
         Role::Context => Some(quote_spanned!(ty.span()=>
             <#ty as ::ops_core::__private::ContextField>::add_context(#value, __ops_context);
         )),

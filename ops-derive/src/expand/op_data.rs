@@ -6,7 +6,7 @@ use quote::{format_ident, quote};
 use syn::{DeriveInput, Generics, Ident, WherePredicate};
 
 use crate::ast::{DataItem, Field, Shape};
-use crate::attr::Role;
+use crate::attr::{Reason, Role};
 use crate::check;
 use crate::expand::{Stages, add_context};
 use crate::fallback;
@@ -82,6 +82,9 @@ fn expand(item: &DataItem<'_>) -> TokenStream {
             #[automatically_derived]
             #[diagnostic::do_not_recommend]
             impl #impl_generics ::ops_core::__private::ContextField for #ident #ty_generics #where_clause {
+                // Its own fields were checked by this derive, reasons included.
+                type Targetable = ::ops_core::__private::No;
+
                 fn add_context(&self, __ops_context: &mut ::ops_core::ContextSet) {
                     <Self as ::ops_core::OpData>::add_context_ids(self, __ops_context)
                 }
@@ -106,10 +109,13 @@ fn with_field_bounds(item: &DataItem<'_>) -> Generics {
     let bounds: Vec<WherePredicate> = item
         .fields()
         .filter(|field| mentions_any(field, &params))
-        .filter_map(|field| {
+        .filter_map(|field| -> Option<WherePredicate> {
             let ty = field.ty;
             match field.role {
                 Role::Unannotated => Some(syn::parse_quote!(#ty: ::ops_core::OpData)),
+                Role::Context if matches!(field.reason, Reason::None) => Some(syn::parse_quote!(
+                    #ty: ::ops_core::__private::ReasonlessContextField
+                )),
                 Role::Context => Some(syn::parse_quote!(#ty: ::ops_core::__private::ContextField)),
                 Role::Target | Role::Plain | Role::Conflict => None,
             }

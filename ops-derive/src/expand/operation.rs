@@ -7,7 +7,7 @@ use syn::DeriveInput;
 use syn::spanned::Spanned;
 
 use crate::ast::Container;
-use crate::attr::{Family, Queue, Role};
+use crate::attr::{Family, Queue, Reason, Role};
 use crate::check;
 use crate::expand::{Stages, add_context};
 use crate::fallback;
@@ -51,6 +51,13 @@ fn expand(cont: &Container<'_>) -> TokenStream {
         )
     });
     let context_fields = cont.with_role(Role::Context).map(|field| field.name());
+    let context_reasons = cont.with_role(Role::Context).filter_map(|field| {
+        let Reason::Given(reason) = &field.reason else {
+            return None;
+        };
+        let name = field.name();
+        Some(quote!((#name, #reason)))
+    });
     let add_targets = cont.with_role(Role::Target).map(|field| {
         let (member, ty) = (&field.member, field.ty);
         quote_spanned!(ty.span()=>
@@ -89,6 +96,8 @@ fn expand(cont: &Container<'_>) -> TokenStream {
                 const TARGET_FIELDS: &'static [(&'static ::core::primitive::str, ::ops_core::ObjectType)] =
                     &[#(#target_fields),*];
                 const CONTEXT_FIELDS: &'static [&'static ::core::primitive::str] = &[#(#context_fields),*];
+                const CONTEXT_REASONS: &'static [(&'static ::core::primitive::str, &'static ::core::primitive::str)] =
+                    &[#(#context_reasons),*];
                 type Task = #tasks;
 
                 fn targets(&self) -> ::ops_core::TargetSet {
@@ -111,6 +120,8 @@ fn expand(cont: &Container<'_>) -> TokenStream {
                 fn family() -> ::ops_core::Family {
                     #family
                 }
+
+                fn only_derive_is_allowed_to_implement_this_trait() {}
             }
 
             #enqueue

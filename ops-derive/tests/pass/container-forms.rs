@@ -19,14 +19,14 @@ pub use task::Task;
 type Net = NetworkId;
 type Guest = InstanceId;
 
-/// A newtype of an id, made `OpData` by saying its id is context.
+/// A newtype of an id, made `OpData` by saying its id is context, and why.
 #[derive(Clone, Serialize, Deserialize, OpData)]
-struct NetRef(#[context] NetworkId);
+struct NetRef(#[context(reason = "a network the op reads, never changes")] NetworkId);
 
 /// A nested struct: its id is context, its other fields are plain.
 #[derive(Clone, Serialize, Deserialize, OpData)]
 struct Hop {
-    #[context]
+    #[context(reason = "a hop is read to route, not acted on")]
     network: Net,
     weight: u8,
 }
@@ -34,7 +34,7 @@ struct Hop {
 /// A nested enum, with every shape of variant.
 #[derive(Clone, Serialize, Deserialize, OpData)]
 enum Route {
-    Direct(#[context] NetworkId),
+    Direct(#[context(reason = "the route's network is read, not acted on")] NetworkId),
     Via {
         #[context]
         node: NodeId,
@@ -93,7 +93,7 @@ pub struct FormsOp {
     nested_tuples: Vec<(String, Option<(u8, Guest)>)>,
     #[context]
     nodes: HashSet<NodeId>,
-    #[context]
+    #[context(reason = "networks this op has seen, reported, not acted on")]
     networks_seen: BTreeMap<NetworkId, NodeId>,
     newtype: NetRef,
     hops: Vec<Hop>,
@@ -195,4 +195,11 @@ fn main() {
         .concat()
     );
     assert_eq!(FormsOp::CONTEXT_FIELDS, &["nodes", "networks_seen"]);
+    assert_eq!(
+        FormsOp::CONTEXT_REASONS,
+        &[(
+            "networks_seen",
+            "networks this op has seen, reported, not acted on"
+        )]
+    );
 }

@@ -7,7 +7,7 @@ use task::Task;
 
 #[derive(Serialize, Deserialize, OpData)]
 struct Hop {
-    #[context]
+    #[context(reason = "routed through, not acted on")]
     network: NetworkId,
 }
 

@@ -24,10 +24,10 @@ pub struct SnapshotRequest {
     /// The disk, as the instance describes it.
     pub disk: serde_json::Map<String, serde_json::Value>,
     /// The artifact the snapshot becomes a version of.
-    #[context]
+    #[context(reason = "where the snapshot is recorded; Shaken Fist targets only the instance")]
     pub artifact_uuid: ArtifactId,
     /// The blob the snapshot is written to.
-    #[context]
+    #[context(reason = "where the snapshot's bytes go; Shaken Fist targets only the instance")]
     pub blob_uuid: BlobId,
     /// Whether the snapshot is thin.
     pub thin: bool,
