@@ -214,4 +214,30 @@ backend_tests! {
         assert!(store.has_pending(kept).await.unwrap());
         assert_eq!(store.hard_delete_object(gone).await.unwrap(), 0);
     }
+
+    async fn a_state_row_under_another_type_is_not_the_ops_in_any_query(db: &TestDb) {
+        // A legacy row: the op's state sits under another object type than the op's own. Every query finds an
+        // op's state by the state table's key (type, uuid), so to all of them this op has no state: terminal.
+        let store = db.migrated_store().await;
+        let network = NetworkId::new_v4();
+        let op = enqueue_net_op(&store, network).await;
+        db.execute(&format!("UPDATE object_states SET object_type = 'node_inst_op' WHERE object_uuid = '{op}'"))
+            .await;
+        assert!(!store.has_pending(network).await.unwrap());
+        assert!(store.pending(network).await.unwrap().is_empty());
+        assert!(store.filter_pending(&[network.object_ref()]).await.unwrap().is_empty());
+        let history = store.history(network, None, 10).await.unwrap();
+        assert_eq!(history.ops.len(), 1);
+        assert_eq!((history.ops[0].op_uuid, history.ops[0].state), (op, None));
+        assert!(store.recent_terminal(network, None, 10).await.unwrap().is_empty());
+        assert_eq!(store.op_state(op).await.unwrap(), None);
+        assert_eq!(store.op_record(op).await.unwrap().unwrap().state, None);
+        assert!(matches!(
+            store.transition(op, OpState::Executing, None).await,
+            Err(StoreError::OpNotFound(id)) if id == op
+        ));
+        // With no state of its own, it is terminal by exclusion: it may be hard-deleted.
+        store.hard_delete_op(op).await.unwrap();
+        assert_eq!(store.latest(network).await.unwrap(), None);
+    }
 }

@@ -83,33 +83,42 @@ impl Dialect {
     }
 }
 
-/// `?` → `$1`, `$2`, ... outside string literals.
+/// `?` → `$1`, `$2`, ... where `?` is a placeholder: not inside a string literal (`'?'`), a quoted
+/// identifier (`"a?"`, `` `a?` ``) or a `--` comment, and not PostgreSQL's `?|` / `?&` operators. (The
+/// bare `?` jsonb operator cannot be told from a placeholder; our statements write `jsonb_exists` instead.)
 fn number_placeholders(sql: &str) -> String {
     let mut out = String::with_capacity(sql.len() + 16);
-    let mut in_string = false;
+    let mut quote: Option<char> = None;
+    let mut comment = false;
     let mut n = 0;
-    for c in sql.chars() {
-        match c {
-            '\'' => {
-                in_string = !in_string;
-                out.push(c);
-            }
-            '?' if !in_string => {
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (quote, comment, c) {
+            (None, false, '\'' | '"' | '`') => quote = Some(c),
+            (Some(open), _, _) if c == open => quote = None,
+            (None, false, '-') if chars.peek() == Some(&'-') => comment = true,
+            (None, true, '\n') => comment = false,
+            (None, false, '?') if !matches!(chars.peek(), Some('|' | '&')) => {
                 n += 1;
                 out.push('$');
                 out.push_str(&n.to_string());
+                continue;
             }
-            _ => out.push(c),
+            _ => {}
         }
+        out.push(c);
     }
     out
 }
 
-/// A statement with `?` placeholders, rendered for the dialect once per call site.
+/// A statement with `?` placeholders, rendered for the dialect once per call site. The text must be a
+/// constant (a literal or `concat!` of literals): the rendering is cached per call site, so text that could
+/// differ between calls is refused at compile time.
 macro_rules! sql {
     ($dialect:expr, $text:expr) => {{
+        const TEXT: &str = $text;
         static POSTGRES: ::std::sync::OnceLock<String> = ::std::sync::OnceLock::new();
-        $crate::store::dialect::Dialect::render($dialect, $text, &POSTGRES)
+        $crate::store::dialect::Dialect::render($dialect, TEXT, &POSTGRES)
     }};
 }
 pub(crate) use sql;
@@ -123,6 +132,21 @@ mod tests {
         assert_eq!(
             number_placeholders("SELECT 1 FROM t WHERE a = ? AND b = '?' AND c IN (?, ?)"),
             "SELECT 1 FROM t WHERE a = $1 AND b = '?' AND c IN ($2, $3)"
+        );
+    }
+
+    #[test]
+    fn placeholders_inside_identifiers_comments_and_operators_are_left_alone() {
+        assert_eq!(
+            number_placeholders(
+                "SELECT \"why?\", `how?` FROM t -- any ?\nWHERE a = ? AND j ?| ARRAY['x'] AND j ?& ARRAY['y'] AND b = ?"
+            ),
+            "SELECT \"why?\", `how?` FROM t -- any ?\nWHERE a = $1 AND j ?| ARRAY['x'] AND j ?& ARRAY['y'] AND b = $2"
+        );
+        // A doubled quote inside a literal closes and reopens it: still inside.
+        assert_eq!(
+            number_placeholders("SELECT 'it''s ?' WHERE a = ?"),
+            "SELECT 'it''s ?' WHERE a = $1"
         );
     }
 

@@ -55,8 +55,9 @@ impl Store {
             (op_uuid.as_str(), metadata_json.as_str(), payload.as_str());
         let (event, targets) = (&event, targets.as_slice());
 
-        let outcome = with_backend!(self, |pool, dialect| {
-            with_retry(dialect, || async move {
+        let outcome = with_backend!(match self {
+            (pool, dialect) => {
+                with_retry(dialect, || async move {
                 let mut tx = pool.begin_with(dialect.begin_write()).await?;
                 let inserted = sqlx::query(sql!(
                     dialect,
@@ -143,6 +144,7 @@ impl Store {
                 Ok(Ok(op.uuid))
             })
             .await
+            }
         });
         match outcome {
             Ok(result) => {

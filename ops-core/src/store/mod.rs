@@ -44,11 +44,13 @@ pub(crate) enum Pool {
     Postgres(PgPool),
 }
 
-/// Runs `$body` with `$pool` bound to the store's concrete sqlx pool and `$dialect` to its [`Dialect`].
+/// `with_backend!(match self { (pool, dialect) => body })`: `body` once per backend, with `pool` bound to
+/// the store's concrete sqlx pool and `dialect` to its [`Dialect`].
 ///
-/// The body is compiled once per backend, so it is ordinary typed sqlx code with no dynamic dispatch.
+/// It is written as a `match` because it is one: the body is an arm, not a closure, so `?` and `return` in
+/// it leave the enclosing function. The body is compiled once per backend, as ordinary typed sqlx code.
 macro_rules! with_backend {
-    ($store:expr, |$pool:ident, $dialect:ident| $body:expr) => {
+    (match $store:ident { ($pool:ident, $dialect:ident) => $body:expr $(,)? }) => {
         match &$store.pool {
             $crate::store::Pool::Sqlite($pool) => {
                 let $dialect = $crate::store::Dialect::Sqlite;
@@ -239,12 +241,16 @@ impl Store {
 
     /// The backend's SQL dialect.
     pub fn dialect(&self) -> Dialect {
-        with_backend!(self, |_pool, dialect| dialect)
+        with_backend!(match self {
+            (_pool, dialect) => dialect,
+        })
     }
 
     /// Closes every connection; in-flight queries finish first.
     pub async fn close(&self) {
-        with_backend!(self, |pool, _dialect| pool.close().await)
+        with_backend!(match self {
+            (pool, _dialect) => pool.close().await,
+        })
     }
 
     pub(crate) fn fqdn(&self) -> &str {

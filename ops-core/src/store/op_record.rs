@@ -2,7 +2,6 @@
 
 use serde::Serialize;
 use serde_json::Value;
-use sqlx::Row;
 
 use super::dialect::sql;
 use super::state::parse_state;
@@ -39,7 +38,7 @@ pub struct OpRecord {
 }
 
 /// One `cluster_operation_targets` row of an op.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, sqlx::FromRow)]
 pub struct TargetRow {
     /// Its place in the global order.
     pub sequence_number: i64,
@@ -62,8 +61,10 @@ pub struct EventRecord {
     pub extra: Value,
 }
 
-/// An op's columns as the driver decodes them, before the JSON and state strings are checked.
-struct RawRecord {
+/// An op's header and state columns as the driver decodes them, by name, before the JSON and state strings
+/// are checked.
+#[derive(sqlx::FromRow)]
+struct RawHeader {
     op_type: String,
     version: i64,
     created_at: f64,
@@ -73,8 +74,15 @@ struct RawRecord {
     wire: String,
     state: Option<String>,
     state_message: Option<String>,
-    targets: Vec<TargetRow>,
-    events: Vec<(String, f64, String, Option<String>)>,
+}
+
+/// An event row as the driver decodes it, before its `extra` JSON is checked.
+#[derive(sqlx::FromRow)]
+struct RawEvent {
+    event_type: String,
+    timestamp: f64,
+    message: String,
+    extra: Option<String>,
 }
 
 impl Store {
@@ -82,61 +90,47 @@ impl Store {
     pub async fn op_record(&self, op: OpId) -> Result<Option<OpRecord>, StoreError> {
         let id = op.to_string();
         let id = id.as_str();
-        let raw = with_backend!(self, |pool, dialect| async {
-            let header = sqlx::query(sql!(
-                dialect,
-                "SELECT o.operation_type, o.version, o.created_at, o.priority, o.queue_name, o.request_id, \
-                 o.metadata_json, s.state_value, s.message FROM cluster_operations o LEFT JOIN object_states s \
-                 ON s.object_type = o.operation_type AND s.object_uuid = o.uuid WHERE o.uuid = ?"
-            ))
-            .bind(id)
-            .fetch_optional(pool)
-            .await?;
-            let Some(header) = header else { return Ok(None) };
-            let op_type: String = header.try_get(0)?;
-            let targets = sqlx::query(sql!(
-                dialect,
-                "SELECT sequence_number, target_object_type, target_uuid FROM cluster_operation_targets \
-                 WHERE operation_uuid = ? ORDER BY sequence_number"
-            ))
-            .bind(id)
-            .fetch_all(pool)
-            .await?
-            .iter()
-            .map(|row| {
-                Ok(TargetRow { sequence_number: row.try_get(0)?, object_type: row.try_get(1)?, uuid: row.try_get(2)? })
-            })
-            .collect::<Result<Vec<_>, sqlx::Error>>()?;
-            let events = sqlx::query(sql!(
-                dialect,
-                "SELECT e.event_type, e.timestamp, e.message, e.extra FROM events e \
-                 JOIN event_objects l ON l.event_uuid = e.event_uuid \
-                 WHERE l.object_type = ? AND l.object_uuid = ? ORDER BY e.timestamp, e.event_uuid"
-            ))
-            .bind(op_type.as_str())
-            .bind(id)
-            .fetch_all(pool)
-            .await?
-            .iter()
-            .map(|row| Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?, row.try_get(3)?)))
-            .collect::<Result<Vec<_>, sqlx::Error>>()?;
-            Ok::<_, sqlx::Error>(Some(RawRecord {
-                op_type,
-                version: header.try_get(1)?,
-                created_at: header.try_get(2)?,
-                priority: header.try_get(3)?,
-                queue_name: header.try_get(4)?,
-                request_id: header.try_get(5)?,
-                wire: header.try_get(6)?,
-                state: header.try_get(7)?,
-                state_message: header.try_get(8)?,
-                targets,
-                events,
-            }))
-        }
-        .await)
+        let raw = with_backend!(match self {
+            (pool, dialect) => {
+                async {
+                    let header = sqlx::query_as::<_, RawHeader>(sql!(
+                        dialect,
+                        "SELECT o.operation_type AS op_type, o.version, o.created_at, o.priority, o.queue_name, \
+                         o.request_id, o.metadata_json AS wire, s.state_value AS state, s.message AS state_message \
+                         FROM cluster_operations o LEFT JOIN object_states s \
+                         ON s.object_type = o.operation_type AND s.object_uuid = o.uuid WHERE o.uuid = ?"
+                    ))
+                    .bind(id)
+                    .fetch_optional(pool)
+                    .await?;
+                    let Some(header) = header else { return Ok(None) };
+                    let targets = sqlx::query_as::<_, TargetRow>(sql!(
+                        dialect,
+                        "SELECT sequence_number, target_object_type AS object_type, target_uuid AS uuid \
+                         FROM cluster_operation_targets WHERE operation_uuid = ? ORDER BY sequence_number"
+                    ))
+                    .bind(id)
+                    .fetch_all(pool)
+                    .await?;
+                    let events = sqlx::query_as::<_, RawEvent>(sql!(
+                        dialect,
+                        "SELECT e.event_type, e.timestamp, e.message, e.extra FROM events e \
+                         JOIN event_objects l ON l.event_uuid = e.event_uuid \
+                         WHERE l.object_type = ? AND l.object_uuid = ? ORDER BY e.timestamp, e.event_uuid"
+                    ))
+                    .bind(header.op_type.as_str())
+                    .bind(id)
+                    .fetch_all(pool)
+                    .await?;
+                    Ok::<_, sqlx::Error>(Some((header, targets, events)))
+                }
+                .await
+            }
+        })
         .map_err(StoreError::query(|| format!("reading cluster operation {op}")))?;
-        let Some(raw) = raw else { return Ok(None) };
+        let Some((raw, targets, events)) = raw else {
+            return Ok(None);
+        };
         let json = |table: &'static str, column: &'static str, text: &str| {
             serde_json::from_str(text).map_err(|_| StoreError::CorruptRow {
                 table,
@@ -144,18 +138,18 @@ impl Store {
                 value: text.to_owned(),
             })
         };
-        let events = raw
-            .events
+        let events = events
             .into_iter()
-            .map(|(event_type, timestamp, message, extra)| {
-                let extra = extra
+            .map(|event| {
+                let extra = event
+                    .extra
                     .as_deref()
                     .map(|text| json("events", "extra", text))
                     .transpose()?;
                 Ok(EventRecord {
-                    event_type,
-                    timestamp,
-                    message,
+                    event_type: event.event_type,
+                    timestamp: event.timestamp,
+                    message: event.message,
                     extra: extra.unwrap_or(Value::Null),
                 })
             })
@@ -171,7 +165,7 @@ impl Store {
             wire: json("cluster_operations", "metadata_json", &raw.wire)?,
             state: raw.state.as_deref().map(parse_state).transpose()?,
             state_message: raw.state_message,
-            targets: raw.targets,
+            targets,
             events,
         }))
     }

@@ -1,19 +1,20 @@
 //! The history-aware queries over `cluster_operation_targets` (DESIGN.md §6).
 //!
-//! "In flight" is `object_states.state_value IN ('queued', 'preflight', 'executing')`, joined on the op's
-//! uuid alone; everything else, including a missing state row, is terminal. The in-flight queries start
+//! "In flight" is `object_states.state_value IN ('queued', 'preflight', 'executing')`; everything else,
+//! including a missing state row, is terminal. An op's state row is found by the state table's primary key,
+//! `(object_type, object_uuid)` = `(operation_type, operation_uuid)`, in every query of the store: a state
+//! row under another type is not this op's. The in-flight queries start
 //! from the few in-flight state rows and probe `uq_cot_op_target` for each, so their cost does not grow
 //! with an object's history (`from_in_flight!` writes that join once for each dialect).
 
 use std::collections::BTreeSet;
 
 use serde::Serialize;
-use sqlx::Row;
 use uuid::Uuid;
 
 use super::dialect::sql;
 use super::retry::{RetryFailure, with_retry};
-use super::state::parse_state;
+use super::state::{LockedOp, parse_state};
 use super::{Dialect, Store, with_backend};
 use crate::{ObjectRef, ObjectType, OpId, OpState, StoreError};
 
@@ -31,20 +32,22 @@ macro_rules! from_in_flight {
     (sqlite) => {
         concat!(
             "FROM object_states s CROSS JOIN cluster_operation_targets t ",
-            "WHERE t.operation_uuid = s.object_uuid AND s.state_value IN ",
+            "WHERE t.operation_uuid = s.object_uuid AND t.operation_type = s.object_type AND s.state_value IN ",
             in_flight_sql!()
         )
     };
     (mysql) => {
         concat!(
-            "FROM object_states s STRAIGHT_JOIN cluster_operation_targets t ON t.operation_uuid = s.object_uuid ",
+            "FROM object_states s STRAIGHT_JOIN cluster_operation_targets t ",
+            "ON t.operation_uuid = s.object_uuid AND t.operation_type = s.object_type ",
             "WHERE s.state_value IN ",
             in_flight_sql!()
         )
     };
     (postgres) => {
         concat!(
-            "FROM object_states s JOIN cluster_operation_targets t ON t.operation_uuid = s.object_uuid ",
+            "FROM object_states s JOIN cluster_operation_targets t ",
+            "ON t.operation_uuid = s.object_uuid AND t.operation_type = s.object_type ",
             "WHERE s.state_value IN ",
             in_flight_sql!()
         )
@@ -53,7 +56,7 @@ macro_rules! from_in_flight {
 
 /// `$select`, `from_in_flight!` for the dialect, then `$rest`: one in-flight query, rendered per dialect.
 macro_rules! in_flight_query {
-    ($dialect:expr, $select:literal, $rest:literal) => {
+    ($dialect:expr, $select:expr, $rest:literal) => {
         match $dialect {
             Dialect::Sqlite => sql!(
                 $dialect,
@@ -71,18 +74,15 @@ macro_rules! in_flight_query {
     };
 }
 
-/// Decodes the five columns of a targeting row; a macro because the row type differs per backend.
-macro_rules! targeting_row {
-    ($row:expr) => {
-        RawTargetingOp {
-            sequence_number: $row.try_get(0)?,
-            op_type: $row.try_get(1)?,
-            op_uuid: $row.try_get(2)?,
-            state: $row.try_get(3)?,
-            created_at: $row.try_get(4)?,
-        }
+/// The columns of a targeting row, named as [`RawTargetingOp`]'s fields: `t` is the target row, `s` the
+/// op's state row.
+macro_rules! targeting_columns {
+    () => {
+        "SELECT t.sequence_number, t.operation_type AS op_type, t.operation_uuid AS op_uuid, \
+         s.state_value AS state, t.created_at"
     };
 }
+
 /// `{op_type, op_uuid}`: the shape of `last_cluster_operation` in Shaken Fist's external views.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct OpRef {
@@ -137,17 +137,19 @@ impl Store {
     /// error as "pending".
     pub async fn has_pending(&self, target: impl Into<ObjectRef>) -> Result<bool, StoreError> {
         let target = target.into();
-        let found: Option<i64> = with_backend!(self, |pool, dialect| {
-            let query = in_flight_query!(
-                dialect,
-                "SELECT t.sequence_number",
-                "AND t.target_object_type = ? AND t.target_uuid = ? LIMIT 1"
-            );
-            sqlx::query_scalar(query)
-                .bind(target.object_type.as_str())
-                .bind(uuid_text(target.uuid))
-                .fetch_optional(pool)
-                .await
+        let found: Option<i64> = with_backend!(match self {
+            (pool, dialect) => {
+                let query = in_flight_query!(
+                    dialect,
+                    "SELECT t.sequence_number",
+                    "AND t.target_object_type = ? AND t.target_uuid = ? LIMIT 1"
+                );
+                sqlx::query_scalar(query)
+                    .bind(target.object_type.as_str())
+                    .bind(uuid_text(target.uuid))
+                    .fetch_optional(pool)
+                    .await
+            }
         })
         .map_err(StoreError::query(|| {
             format!("checking for pending operations on {target}")
@@ -174,26 +176,27 @@ impl Store {
     pub async fn latest(&self, target: impl Into<ObjectRef>) -> Result<Option<OpRef>, StoreError> {
         let target = target.into();
         let action = || format!("reading the latest operation on {target}");
-        let row = with_backend!(self, |pool, dialect| {
-            sqlx::query(sql!(
-                dialect,
-                "SELECT operation_type, operation_uuid FROM cluster_operation_targets \
-                 WHERE target_object_type = ? AND target_uuid = ? ORDER BY sequence_number DESC LIMIT 1"
-            ))
-            .bind(target.object_type.as_str())
-            .bind(uuid_text(target.uuid))
-            .fetch_optional(pool)
-            .await
-            .and_then(|row| {
-                row.map(|row| Ok::<_, sqlx::Error>((row.try_get::<String, _>(0)?, row.try_get::<String, _>(1)?)))
-                    .transpose()
-            })
+        let row = with_backend!(match self {
+            (pool, dialect) => {
+                sqlx::query_as::<_, RawOpRef>(sql!(
+                    dialect,
+                    "SELECT operation_type AS op_type, operation_uuid AS op_uuid FROM cluster_operation_targets \
+                     WHERE target_object_type = ? AND target_uuid = ? ORDER BY sequence_number DESC LIMIT 1"
+                ))
+                .bind(target.object_type.as_str())
+                .bind(uuid_text(target.uuid))
+                .fetch_optional(pool)
+                .await
+            }
         })
-        .map_err(|source| StoreError::Query { action: action(), source })?;
-        row.map(|(op_type, op_uuid)| {
+        .map_err(|source| StoreError::Query {
+            action: action(),
+            source,
+        })?;
+        row.map(|row| {
             Ok(OpRef {
-                op_type,
-                op_uuid: parse_op_uuid(&op_uuid)?,
+                op_type: row.op_type,
+                op_uuid: parse_op_uuid(&row.op_uuid)?,
             })
         })
         .transpose()
@@ -205,23 +208,23 @@ impl Store {
         target: impl Into<ObjectRef>,
     ) -> Result<Vec<TargetingOp>, StoreError> {
         let target = target.into();
-        let rows = with_backend!(self, |pool, dialect| {
-            let query = in_flight_query!(
-                dialect,
-                "SELECT t.sequence_number, t.operation_type, t.operation_uuid, s.state_value, t.created_at",
-                "AND t.target_object_type = ? AND t.target_uuid = ? ORDER BY t.sequence_number"
-            );
-            async {
-                let rows = sqlx::query(query)
+        let rows = with_backend!(match self {
+            (pool, dialect) => {
+                let query = in_flight_query!(
+                    dialect,
+                    targeting_columns!(),
+                    "AND t.target_object_type = ? AND t.target_uuid = ? ORDER BY t.sequence_number"
+                );
+                sqlx::query_as::<_, RawTargetingOp>(query)
                     .bind(target.object_type.as_str())
                     .bind(uuid_text(target.uuid))
                     .fetch_all(pool)
-                    .await?;
-                rows.iter().map(|row| Ok(targeting_row!(row))).collect::<Result<Vec<_>, sqlx::Error>>()
+                    .await
             }
-            .await
         })
-        .map_err(StoreError::query(|| format!("listing pending operations on {target}")))?;
+        .map_err(StoreError::query(|| {
+            format!("listing pending operations on {target}")
+        }))?;
         rows.into_iter().map(RawTargetingOp::parse).collect()
     }
 
@@ -235,24 +238,27 @@ impl Store {
     ) -> Result<HistoryPage, StoreError> {
         let target = target.into();
         let limit = limit.max(1);
-        let rows = with_backend!(self, |pool, dialect| async {
-            let rows = sqlx::query(sql!(
-                dialect,
-                "SELECT t.sequence_number, t.operation_type, t.operation_uuid, s.state_value, t.created_at \
-                 FROM cluster_operation_targets t \
-                 LEFT JOIN object_states s ON s.object_type = t.operation_type AND s.object_uuid = t.operation_uuid \
-                 WHERE t.target_object_type = ? AND t.target_uuid = ? AND t.sequence_number < ? \
-                 ORDER BY t.sequence_number DESC LIMIT ?"
-            ))
-            .bind(target.object_type.as_str())
-            .bind(uuid_text(target.uuid))
-            .bind(before.unwrap_or(i64::MAX))
-            .bind(i64::from(limit) + 1)
-            .fetch_all(pool)
-            .await?;
-            rows.iter().map(|row| Ok(targeting_row!(row))).collect::<Result<Vec<_>, sqlx::Error>>()
-        }
-        .await)
+        let rows = with_backend!(match self {
+            (pool, dialect) => {
+                let query = sql!(
+                    dialect,
+                    concat!(
+                        targeting_columns!(),
+                        " FROM cluster_operation_targets t LEFT JOIN object_states s ",
+                        "ON s.object_type = t.operation_type AND s.object_uuid = t.operation_uuid ",
+                        "WHERE t.target_object_type = ? AND t.target_uuid = ? AND t.sequence_number < ? ",
+                        "ORDER BY t.sequence_number DESC LIMIT ?"
+                    )
+                );
+                sqlx::query_as::<_, RawTargetingOp>(query)
+                    .bind(target.object_type.as_str())
+                    .bind(uuid_text(target.uuid))
+                    .bind(before.unwrap_or(i64::MAX))
+                    .bind(i64::from(limit) + 1)
+                    .fetch_all(pool)
+                    .await
+            }
+        })
         .map_err(StoreError::query(|| format!("reading the operation history of {target}")))?;
         let mut ops = rows
             .into_iter()
@@ -284,35 +290,48 @@ impl Store {
         }
         let mut pending = BTreeSet::new();
         for (object_type, uuids) in &by_type {
-            let found: Vec<String> = with_backend!(self, |pool, dialect| async {
-                let mut found = Vec::new();
-                for chunk in uuids.chunks(dialect.max_params() - 1) {
-                    let mut query = sqlx::QueryBuilder::new(match dialect {
-                        Dialect::Sqlite => {
-                            concat!("SELECT DISTINCT t.target_uuid ", from_in_flight!(sqlite))
+            let found: Vec<String> = with_backend!(match self {
+                (pool, dialect) =>
+                    async {
+                        let mut found = Vec::new();
+                        for chunk in uuids.chunks(dialect.max_params() - 1) {
+                            let mut query = sqlx::QueryBuilder::new(match dialect {
+                                Dialect::Sqlite => {
+                                    concat!(
+                                        "SELECT DISTINCT t.target_uuid ",
+                                        from_in_flight!(sqlite)
+                                    )
+                                }
+                                Dialect::MySql => {
+                                    concat!(
+                                        "SELECT DISTINCT t.target_uuid ",
+                                        from_in_flight!(mysql)
+                                    )
+                                }
+                                Dialect::Postgres => {
+                                    concat!(
+                                        "SELECT DISTINCT t.target_uuid ",
+                                        from_in_flight!(postgres)
+                                    )
+                                }
+                            });
+                            query
+                                .push(" AND t.target_object_type = ")
+                                .push_bind(object_type.as_str());
+                            query.push(" AND t.target_uuid IN (");
+                            let mut list = query.separated(", ");
+                            for uuid in chunk {
+                                list.push_bind(uuid.as_str());
+                            }
+                            query.push(")");
+                            let rows: Vec<String> =
+                                query.build_query_scalar().fetch_all(pool).await?;
+                            found.extend(rows);
                         }
-                        Dialect::MySql => {
-                            concat!("SELECT DISTINCT t.target_uuid ", from_in_flight!(mysql))
-                        }
-                        Dialect::Postgres => {
-                            concat!("SELECT DISTINCT t.target_uuid ", from_in_flight!(postgres))
-                        }
-                    });
-                    query
-                        .push(" AND t.target_object_type = ")
-                        .push_bind(object_type.as_str());
-                    query.push(" AND t.target_uuid IN (");
-                    let mut list = query.separated(", ");
-                    for uuid in chunk {
-                        list.push_bind(uuid.as_str());
+                        Ok::<_, sqlx::Error>(found)
                     }
-                    query.push(")");
-                    let rows: Vec<String> = query.build_query_scalar().fetch_all(pool).await?;
-                    found.extend(rows);
-                }
-                Ok::<_, sqlx::Error>(found)
-            }
-            .await)
+                    .await,
+            })
             .map_err(StoreError::query(|| {
                 format!(
                     "filtering {} {object_type} objects for pending operations",
@@ -338,36 +357,36 @@ impl Store {
         limit: u32,
     ) -> Result<Vec<TerminalOp>, StoreError> {
         let target = target.into();
-        let rows = with_backend!(self, |pool, dialect| async {
-            let rows = sqlx::query(sql!(
-                dialect,
-                concat!(
-                    "SELECT t.operation_uuid, s.state_value, s.update_time FROM cluster_operation_targets t ",
-                    "JOIN object_states s ON s.object_uuid = t.operation_uuid ",
-                    "WHERE t.target_object_type = ? AND t.target_uuid = ? AND s.state_value NOT IN ",
-                    in_flight_sql!(),
-                    " AND (? IS NULL OR t.operation_type = ?) ORDER BY s.update_time DESC LIMIT ?"
-                )
-            ))
-            .bind(target.object_type.as_str())
-            .bind(uuid_text(target.uuid))
-            .bind(op_type)
-            .bind(op_type)
-            .bind(i64::from(limit))
-            .fetch_all(pool)
-            .await?;
-            rows.iter()
-                .map(|row| Ok((row.try_get::<String, _>(0)?, row.try_get::<String, _>(1)?, row.try_get::<f64, _>(2)?)))
-                .collect::<Result<Vec<_>, sqlx::Error>>()
-        }
-        .await)
+        let rows = with_backend!(match self {
+            (pool, dialect) => {
+                let query = sql!(
+                    dialect,
+                    concat!(
+                        "SELECT t.operation_uuid AS op_uuid, s.state_value AS state, s.update_time ",
+                        "FROM cluster_operation_targets t ",
+                        "JOIN object_states s ON s.object_type = t.operation_type AND s.object_uuid = t.operation_uuid ",
+                        "WHERE t.target_object_type = ? AND t.target_uuid = ? AND s.state_value NOT IN ",
+                        in_flight_sql!(),
+                        " AND (? IS NULL OR t.operation_type = ?) ORDER BY s.update_time DESC LIMIT ?"
+                    )
+                );
+                sqlx::query_as::<_, RawTerminalOp>(query)
+                    .bind(target.object_type.as_str())
+                    .bind(uuid_text(target.uuid))
+                    .bind(op_type)
+                    .bind(op_type)
+                    .bind(i64::from(limit))
+                    .fetch_all(pool)
+                    .await
+            }
+        })
         .map_err(StoreError::query(|| format!("reading recent terminal operations on {target}")))?;
         rows.into_iter()
-            .map(|(op_uuid, state, update_time)| {
+            .map(|row| {
                 Ok(TerminalOp {
-                    op_uuid: parse_op_uuid(&op_uuid)?,
-                    state: parse_state(&state)?,
-                    update_time,
+                    op_uuid: parse_op_uuid(&row.op_uuid)?,
+                    state: parse_state(&row.state)?,
+                    update_time: row.update_time,
                 })
             })
             .collect()
@@ -378,33 +397,33 @@ impl Store {
     pub async fn hard_delete_op(&self, op: OpId) -> Result<(), StoreError> {
         let op_uuid = op.to_string();
         let op_uuid = op_uuid.as_str();
-        let outcome = with_backend!(self, |pool, dialect| {
-            with_retry(dialect, || async move {
+        let outcome = with_backend!(match self {
+            (pool, dialect) => {
+                with_retry(dialect, || async move {
                 let mut tx = pool.begin_with(dialect.begin_write()).await?;
+                // The op's header and state, locked: one statement, with each dialect's lock clause.
+                macro_rules! locked_op {
+                    ($lock:literal) => {
+                        concat!(
+                            "SELECT o.operation_type AS op_type, s.state_value AS state FROM cluster_operations o \
+                             LEFT JOIN object_states s ON s.object_type = o.operation_type AND s.object_uuid = o.uuid \
+                             WHERE o.uuid = ?",
+                            $lock
+                        )
+                    };
+                }
                 let select = match dialect {
-                    Dialect::Sqlite => sql!(
-                        dialect,
-                        "SELECT o.operation_type, s.state_value FROM cluster_operations o LEFT JOIN object_states s \
-                         ON s.object_type = o.operation_type AND s.object_uuid = o.uuid WHERE o.uuid = ?"
-                    ),
-                    Dialect::MySql => sql!(
-                        dialect,
-                        "SELECT o.operation_type, s.state_value FROM cluster_operations o LEFT JOIN object_states s \
-                         ON s.object_type = o.operation_type AND s.object_uuid = o.uuid WHERE o.uuid = ? FOR UPDATE"
-                    ),
+                    // The IMMEDIATE transaction already holds SQLite's write lock.
+                    Dialect::Sqlite => sql!(dialect, locked_op!("")),
+                    Dialect::MySql => sql!(dialect, locked_op!(" FOR UPDATE")),
                     // PostgreSQL cannot lock the nullable side of an outer join; the header row is the lock.
-                    Dialect::Postgres => sql!(
-                        dialect,
-                        "SELECT o.operation_type, s.state_value FROM cluster_operations o LEFT JOIN object_states s \
-                         ON s.object_type = o.operation_type AND s.object_uuid = o.uuid WHERE o.uuid = ? \
-                         FOR UPDATE OF o"
-                    ),
+                    Dialect::Postgres => sql!(dialect, locked_op!(" FOR UPDATE OF o")),
                 };
-                let Some(row) = sqlx::query(select).bind(op_uuid).fetch_optional(&mut *tx).await? else {
+                let Some(LockedOp { op_type, state }) =
+                    sqlx::query_as(select).bind(op_uuid).fetch_optional(&mut *tx).await?
+                else {
                     return Ok(Err(StoreError::OpNotFound(op)));
                 };
-                let op_type: String = row.try_get(0)?;
-                let state: Option<String> = row.try_get(1)?;
                 // An unknown state is terminal by exclusion, like a missing one.
                 if let Some(Ok(state)) = state.as_deref().map(parse_state)
                     && state.is_in_flight()
@@ -431,6 +450,7 @@ impl Store {
                 Ok(Ok(()))
             })
             .await
+            }
         });
         match outcome {
             Ok(result) => result,
@@ -449,7 +469,7 @@ impl Store {
         target: impl Into<ObjectRef>,
     ) -> Result<u64, StoreError> {
         let target = target.into();
-        let deleted = with_backend!(self, |pool, dialect| {
+        let deleted = with_backend!(match self { (pool, dialect) => {
             sqlx::query(sql!(
                 dialect,
                 "DELETE FROM cluster_operation_targets WHERE target_object_type = ? AND target_uuid = ?"
@@ -459,7 +479,7 @@ impl Store {
             .execute(pool)
             .await
             .map(|done| done.rows_affected())
-        })
+        } })
         .map_err(StoreError::query(|| format!("deleting the target rows of {target}")))?;
         Ok(deleted)
     }
@@ -482,7 +502,24 @@ fn parse_op_uuid(value: &str) -> Result<OpId, StoreError> {
     parse_uuid("operation_uuid", value).map(OpId::from_uuid)
 }
 
-/// A targeting row as the driver decodes it, before its strings are checked.
+/// A target row's op as the driver decodes it.
+#[derive(sqlx::FromRow)]
+struct RawOpRef {
+    op_type: String,
+    op_uuid: String,
+}
+
+/// A terminal op as the driver decodes it.
+#[derive(sqlx::FromRow)]
+struct RawTerminalOp {
+    op_uuid: String,
+    state: String,
+    update_time: f64,
+}
+
+/// A targeting row as the driver decodes it, by column name (one derive serves every backend), before its
+/// strings are checked.
+#[derive(sqlx::FromRow)]
 struct RawTargetingOp {
     sequence_number: i64,
     op_type: String,

@@ -1,6 +1,5 @@
 //! The schema: embedded per-dialect migrations, and the version check that refuses unknown schemas.
 
-use sqlx::Row;
 use sqlx::migrate::Migrator;
 
 use super::{Dialect, Store, dialect::sql, with_backend};
@@ -53,67 +52,76 @@ impl Dialect {
     }
 }
 
+/// One row of sqlx's migration history.
+#[derive(sqlx::FromRow)]
+struct AppliedMigration {
+    version: i64,
+    success: bool,
+}
+
 impl Store {
     /// Applies every migration this build carries that the database lacks.
     pub async fn migrate(&self) -> Result<(), StoreError> {
-        with_backend!(self, |pool, dialect| dialect.migrator().run(pool).await)?;
+        with_backend!(match self {
+            (pool, dialect) => dialect.migrator().run(pool).await,
+        })?;
         Ok(())
     }
 
     /// Applies migrations up to and including `version`, e.g. to build a legacy schema-1 database for an
     /// upgrade rehearsal.
     pub async fn migrate_to(&self, version: i64) -> Result<(), StoreError> {
-        with_backend!(self, |pool, dialect| dialect
-            .migrator()
-            .run_to(version, pool)
-            .await)?;
+        with_backend!(match self {
+            (pool, dialect) => dialect.migrator().run_to(version, pool).await,
+        })?;
         Ok(())
     }
 
     /// Reads the applied schema version; refuses a schema newer than this build or left half-migrated.
     pub async fn schema_version(&self) -> Result<SchemaVersion, StoreError> {
         let latest = self.dialect().latest_schema_version();
-        let applied = with_backend!(self, |pool, dialect| {
-            let exists = sql!(
-                dialect,
-                match dialect {
-                    Dialect::Sqlite =>
-                        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
-                    Dialect::MySql =>
+        let applied = with_backend!(match self {
+            (pool, dialect) => {
+                // No placeholders: the text needs no rendering.
+                let exists = match dialect {
+                    Dialect::Sqlite => {
+                        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'"
+                    }
+                    Dialect::MySql => {
                         "SELECT 1 FROM information_schema.tables \
-                         WHERE table_schema = DATABASE() AND table_name = '_sqlx_migrations'",
-                    Dialect::Postgres =>
-                        "SELECT 1 WHERE to_regclass('_sqlx_migrations') IS NOT NULL",
+                         WHERE table_schema = DATABASE() AND table_name = '_sqlx_migrations'"
+                    }
+                    Dialect::Postgres => {
+                        "SELECT 1 WHERE to_regclass('_sqlx_migrations') IS NOT NULL"
+                    }
+                };
+                let action = || "reading the schema version";
+                let found = sqlx::query(exists)
+                    .fetch_optional(pool)
+                    .await
+                    .map_err(StoreError::query(action))?;
+                if found.is_none() {
+                    return Ok(SchemaVersion {
+                        applied: None,
+                        latest,
+                    });
                 }
-            );
-            let action = || "reading the schema version";
-            let found = sqlx::query(exists)
-                .fetch_optional(pool)
+                let rows = sqlx::query_as::<_, AppliedMigration>(sql!(
+                    dialect,
+                    "SELECT version, success FROM _sqlx_migrations ORDER BY version"
+                ))
+                .fetch_all(pool)
                 .await
                 .map_err(StoreError::query(action))?;
-            if found.is_none() {
-                return Ok(SchemaVersion {
-                    applied: None,
-                    latest,
-                });
-            }
-            let rows = sqlx::query(sql!(
-                dialect,
-                "SELECT version, success FROM _sqlx_migrations ORDER BY version"
-            ))
-            .fetch_all(pool)
-            .await
-            .map_err(StoreError::query(action))?;
-            let mut applied = None;
-            for row in rows {
-                let version: i64 = row.try_get(0).map_err(StoreError::query(action))?;
-                let success: bool = row.try_get(1).map_err(StoreError::query(action))?;
-                if !success {
-                    return Err(StoreError::SchemaDirty { version });
+                let mut applied = None;
+                for AppliedMigration { version, success } in rows {
+                    if !success {
+                        return Err(StoreError::SchemaDirty { version });
+                    }
+                    applied = Some(version);
                 }
-                applied = Some(version);
+                applied
             }
-            applied
         });
         match applied {
             Some(found) if found > latest => Err(StoreError::SchemaTooNew {

@@ -1,7 +1,6 @@
 //! Moving an op between states, checked against the state machine inside the transaction.
 
 use serde_json::json;
-use sqlx::Row;
 use uuid::Uuid;
 
 use super::dialect::sql;
@@ -9,18 +8,27 @@ use super::retry::{RetryFailure, with_retry};
 use super::{Dialect, Store, now, with_backend};
 use crate::{OpId, OpState, StoreError};
 
+/// An op's type and state, read and locked before a change.
+#[derive(sqlx::FromRow)]
+pub(super) struct LockedOp {
+    pub(super) op_type: String,
+    pub(super) state: Option<String>,
+}
+
 impl Store {
     /// The current state of an op; `None` when it has no state row (hard-deleted, or never existed).
     pub async fn op_state(&self, op: OpId) -> Result<Option<OpState>, StoreError> {
-        let value: Option<Option<String>> = with_backend!(self, |pool, dialect| {
-            sqlx::query_scalar(sql!(
-                dialect,
-                "SELECT s.state_value FROM cluster_operations o JOIN object_states s \
+        let value: Option<Option<String>> = with_backend!(match self {
+            (pool, dialect) => {
+                sqlx::query_scalar(sql!(
+                    dialect,
+                    "SELECT s.state_value FROM cluster_operations o JOIN object_states s \
                  ON s.object_type = o.operation_type AND s.object_uuid = o.uuid WHERE o.uuid = ?"
-            ))
-            .bind(op.to_string())
-            .fetch_optional(pool)
-            .await
+                ))
+                .bind(op.to_string())
+                .fetch_optional(pool)
+                .await
+            }
         })
         .map_err(StoreError::query(|| {
             format!("reading the state of cluster operation {op}")
@@ -41,28 +49,31 @@ impl Store {
     ) -> Result<OpState, StoreError> {
         let op_uuid = op.to_string();
         let op_uuid = op_uuid.as_str();
-        let outcome = with_backend!(self, |pool, dialect| {
-            with_retry(dialect, || async move {
+        let outcome = with_backend!(match self {
+            (pool, dialect) => {
+                with_retry(dialect, || async move {
                 let mut tx = pool.begin_with(dialect.begin_write()).await?;
                 let select = match dialect {
                     // The IMMEDIATE transaction already holds SQLite's write lock.
                     Dialect::Sqlite => sql!(
                         dialect,
-                        "SELECT s.object_type, s.state_value FROM cluster_operations o JOIN object_states s \
-                         ON s.object_type = o.operation_type AND s.object_uuid = o.uuid WHERE o.uuid = ?"
+                        "SELECT s.object_type AS op_type, s.state_value AS state FROM cluster_operations o \
+                         JOIN object_states s ON s.object_type = o.operation_type AND s.object_uuid = o.uuid \
+                         WHERE o.uuid = ?"
                     ),
                     Dialect::MySql | Dialect::Postgres => sql!(
                         dialect,
-                        "SELECT s.object_type, s.state_value FROM cluster_operations o JOIN object_states s \
-                         ON s.object_type = o.operation_type AND s.object_uuid = o.uuid WHERE o.uuid = ? \
-                         FOR UPDATE"
+                        "SELECT s.object_type AS op_type, s.state_value AS state FROM cluster_operations o \
+                         JOIN object_states s ON s.object_type = o.operation_type AND s.object_uuid = o.uuid \
+                         WHERE o.uuid = ? FOR UPDATE"
                     ),
                 };
-                let Some(row) = sqlx::query(select).bind(op_uuid).fetch_optional(&mut *tx).await? else {
+                let Some(LockedOp { op_type, state }) =
+                    sqlx::query_as(select).bind(op_uuid).fetch_optional(&mut *tx).await?
+                else {
                     return Ok(Err(StoreError::OpNotFound(op)));
                 };
-                let op_type: String = row.try_get(0)?;
-                let from = match row.try_get::<Option<String>, _>(1)?.as_deref().map(parse_state) {
+                let from = match state.as_deref().map(parse_state) {
                     Some(Ok(state)) => state,
                     Some(Err(error)) => return Ok(Err(error)),
                     None => {
@@ -118,6 +129,7 @@ impl Store {
                 Ok(Ok(from))
             })
             .await
+            }
         });
         let action = || format!("moving cluster operation {op} to {to}");
         match outcome {
