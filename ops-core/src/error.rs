@@ -1,4 +1,7 @@
 //! Error values: every failure says what was being done and why it failed.
+//!
+//! A message never repeats its cause: the cause is the error's `source()`, which chain reporters (anyhow,
+//! eyre, tracing, opsctl) print after it. A message that embedded it as well would print it twice.
 
 use crate::{IllegalTransition, OpId, OpState};
 
@@ -15,7 +18,7 @@ pub enum StoreError {
         reason: String,
     },
     /// The database could not be reached or opened.
-    #[error("cannot connect to the {backend} database at `{url}`: {source}")]
+    #[error("cannot connect to the {backend} database at `{url}`")]
     Connect {
         /// `sqlite`, `mariadb` or `postgres`.
         backend: &'static str,
@@ -55,10 +58,15 @@ pub enum StoreError {
         version: i64,
     },
     /// Applying migrations failed.
-    #[error("migration failed: {0}")]
+    #[error("migration failed")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The host name audit events record could not be read from the operating system.
+    #[error(
+        "cannot read this machine's host name for audit events; set one with `StoreOptions::host_name`"
+    )]
+    HostName(#[source] std::io::Error),
     /// A query failed.
-    #[error("database error while {action}: {source}")]
+    #[error("database error while {action}")]
     Query {
         /// What the store was doing, e.g. "reading the latest op of network ...".
         action: String,
@@ -80,7 +88,7 @@ pub enum StoreError {
     #[error("cluster operation {0} not found")]
     OpNotFound(OpId),
     /// The op cannot move to the requested state.
-    #[error("cluster operation {op}: {source}")]
+    #[error("cluster operation {op} cannot change state")]
     IllegalTransition {
         /// The op.
         op: OpId,
@@ -133,7 +141,7 @@ pub enum EnqueueError {
     #[error("cluster operation {0} already exists")]
     Duplicate(OpId),
     /// The transaction kept hitting deadlocks, serialization failures or a busy database.
-    #[error("enqueue gave up after {attempts} attempts on a contended database: {source}")]
+    #[error("enqueue gave up after {attempts} attempts on a contended database")]
     Contended {
         /// How many times the whole transaction was tried.
         attempts: u32,
@@ -142,7 +150,7 @@ pub enum EnqueueError {
         source: sqlx::Error,
     },
     /// Any other database failure.
-    #[error("database error while enqueuing: {0}")]
+    #[error("database error while enqueuing")]
     Database(#[source] sqlx::Error),
 }
 
@@ -167,7 +175,7 @@ pub enum WireError {
         field: String,
     },
     /// serde_json could not serialise it.
-    #[error("cannot serialise `{op_type}`: {source}")]
+    #[error("cannot serialise `{op_type}`")]
     Serialize {
         /// The op's type.
         op_type: &'static str,
@@ -175,4 +183,79 @@ pub enum WireError {
         #[source]
         source: serde_json::Error,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error;
+
+    use super::*;
+
+    /// The error and each of its sources, as a chain reporter prints them.
+    fn chain(error: &dyn Error) -> Vec<String> {
+        let mut messages = vec![error.to_string()];
+        let mut source = error.source();
+        while let Some(cause) = source {
+            messages.push(cause.to_string());
+            source = cause.source();
+        }
+        messages
+    }
+
+    fn assert_no_repeats(error: &dyn Error) {
+        let messages = chain(error);
+        assert!(messages.len() >= 2, "{messages:?} has no source");
+        for (outer, inner) in messages.iter().zip(&messages[1..]) {
+            assert!(
+                !outer.contains(inner.as_str()),
+                "`{outer}` repeats its source `{inner}`"
+            );
+        }
+    }
+
+    #[test]
+    fn no_message_repeats_its_source() {
+        let driver = || sqlx::Error::PoolTimedOut;
+        let op = OpId::new_v4();
+        assert_no_repeats(&StoreError::Connect {
+            backend: "postgres",
+            url: "postgres://db".into(),
+            source: driver(),
+        });
+        assert_no_repeats(&StoreError::Query {
+            action: "reading".into(),
+            source: driver(),
+        });
+        assert_no_repeats(&StoreError::Migrate(
+            sqlx::migrate::MigrateError::VersionMissing(3),
+        ));
+        assert_no_repeats(&StoreError::HostName(std::io::Error::other("no name")));
+        assert_no_repeats(&StoreError::IllegalTransition {
+            op,
+            source: IllegalTransition {
+                from: OpState::Complete,
+                to: OpState::Queued,
+            },
+        });
+        assert_no_repeats(&EnqueueError::Contended {
+            attempts: 5,
+            source: driver(),
+        });
+        assert_no_repeats(&EnqueueError::Database(driver()));
+        let serde = serde_json::from_str::<u8>("x").unwrap_err();
+        assert_no_repeats(&EnqueueError::Wire(WireError::Serialize {
+            op_type: "net_op",
+            source: serde,
+        }));
+        assert_eq!(
+            chain(&StoreError::Query {
+                action: "reading the latest operation on network x".into(),
+                source: driver()
+            }),
+            [
+                "database error while reading the latest operation on network x",
+                "pool timed out while waiting for an open connection"
+            ]
+        );
+    }
 }

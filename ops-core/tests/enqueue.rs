@@ -114,7 +114,7 @@ backend_tests! {
 
     async fn audit_events_carry_the_configured_host_name(db: &TestDb) {
         db.migrated_store().await;
-        let store = ops_core::StoreOptions::new(db.url()).fqdn("node-7.example.org").connect().await.unwrap();
+        let store = ops_core::StoreOptions::new(db.url()).host_name("node-7.example.org").connect().await.unwrap();
         hot_plug().enqueue(&store).priority(Priority::Background).task(NodeInstNetIfaceTask::AttachInstanceInterface).await.unwrap();
         assert_eq!(db.strings("SELECT fqdn FROM events").await, [Some("node-7.example.org".to_owned())]);
     }
@@ -200,7 +200,9 @@ backend_tests! {
             .await
             .unwrap_err();
         assert!(matches!(err, EnqueueError::Database(_)), "{err}");
-        assert!(err.to_string().contains("injected failure"), "{err}");
+        // The driver's words are the cause, printed once after the message by any chain reporter.
+        let cause = std::error::Error::source(&err).map(ToString::to_string).unwrap_or_default();
+        assert!(cause.contains("injected failure"), "{err}: {cause}");
         assert_eq!(row_counts(db).await, [0; 6]);
         assert!(!store.has_pending(op.instance_uuid).await.unwrap());
     }

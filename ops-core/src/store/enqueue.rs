@@ -126,7 +126,7 @@ impl Store {
                 ))
                 .bind(event.uuid.as_str())
                 .bind(created_at)
-                .bind(self.fqdn())
+                .bind(self.host_name())
                 .bind(event.message.as_str())
                 .bind(event.extra.as_str())
                 .bind(op.request_id.as_deref())

@@ -34,7 +34,7 @@ use crate::StoreError;
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: Pool,
-    fqdn: String,
+    host_name: String,
 }
 
 #[derive(Clone, Debug)]
@@ -77,7 +77,7 @@ pub struct StoreOptions {
     max_connections: u32,
     acquire_timeout: Duration,
     busy_timeout: Duration,
-    fqdn: Option<String>,
+    host_name: Option<String>,
     require_current_schema: bool,
 }
 
@@ -90,7 +90,7 @@ impl StoreOptions {
             max_connections: 8,
             acquire_timeout: Duration::from_secs(10),
             busy_timeout: Duration::from_secs(5),
-            fqdn: None,
+            host_name: None,
             require_current_schema: false,
         }
     }
@@ -114,9 +114,10 @@ impl StoreOptions {
         self
     }
 
-    /// The host name recorded on audit events (default: this machine's host name).
-    pub fn fqdn(mut self, fqdn: impl Into<String>) -> Self {
-        self.fqdn = Some(fqdn.into());
+    /// The host name recorded on audit events, in the events table's `fqdn` column (default: this machine's
+    /// host name, as the operating system reports it; connecting fails if it reports none).
+    pub fn host_name(mut self, name: impl Into<String>) -> Self {
+        self.host_name = Some(name.into());
         self
     }
 
@@ -223,7 +224,10 @@ impl StoreOptions {
         };
         let store = Store {
             pool,
-            fqdn: self.fqdn.unwrap_or_else(host_name),
+            host_name: match self.host_name {
+                Some(name) => name,
+                None => system_host_name()?,
+            },
         };
         let version = store.schema_version().await?;
         if self.require_current_schema {
@@ -253,8 +257,9 @@ impl Store {
         })
     }
 
-    pub(crate) fn fqdn(&self) -> &str {
-        &self.fqdn
+    /// The host name audit events record (in their `fqdn` column, as Shaken Fist names it).
+    pub(crate) fn host_name(&self) -> &str {
+        &self.host_name
     }
 }
 
@@ -284,25 +289,50 @@ fn redact_password(url: &str) -> String {
     }
 }
 
-fn host_name() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|name| name.trim().to_owned())
-        .ok()
-        .filter(|name| !name.is_empty())
-        .unwrap_or_else(|| "localhost".to_owned())
+/// This machine's host name, from the operating system (`gethostname` on POSIX systems, the computer name on
+/// Windows): an error, never a made-up name, when there is none to read.
+fn system_host_name() -> Result<String, StoreError> {
+    let name = hostname::get().map_err(StoreError::HostName)?;
+    match name.to_str().map(str::trim) {
+        Some(name) if !name.is_empty() => Ok(name.to_owned()),
+        _ => Err(StoreError::HostName(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("the system host name {name:?} is empty or not UTF-8"),
+        ))),
+    }
 }
 
-/// Unix time in seconds, the clock of every `created_at` / `update_time` column.
+/// Unix time in seconds, the clock of every `created_at` / `update_time` column. A clock set before 1970
+/// gives a negative time, which is the truth, rather than a silent 0.
 pub(crate) fn now() -> f64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs_f64())
-        .unwrap_or(0.0)
+    unix_seconds(std::time::SystemTime::now())
+}
+
+fn unix_seconds(time: std::time::SystemTime) -> f64 {
+    match time.duration_since(std::time::UNIX_EPOCH) {
+        Ok(since) => since.as_secs_f64(),
+        Err(before) => -before.duration().as_secs_f64(),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn times_before_the_epoch_are_negative_not_zero() {
+        let epoch = std::time::UNIX_EPOCH;
+        assert_eq!(unix_seconds(epoch + Duration::from_millis(1500)), 1.5);
+        assert_eq!(unix_seconds(epoch - Duration::from_secs(2)), -2.0);
+        assert!(now() > 1.7e9);
+    }
+
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn the_host_name_comes_from_the_system() {
+        let kernel = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+        assert_eq!(system_host_name().unwrap(), kernel.trim());
+    }
 
     #[test]
     fn passwords_are_redacted_from_urls() {

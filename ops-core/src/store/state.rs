@@ -112,7 +112,7 @@ impl Store {
                 ))
                 .bind(event_uuid.as_str())
                 .bind(update_time)
-                .bind(self.fqdn())
+                .bind(self.host_name())
                 .bind(extra.to_string())
                 .execute(&mut *tx)
                 .await?;
