@@ -19,6 +19,9 @@ where
     Op: ClusterOperation + JsonSchema,
     Op::Task: TaskList,
 {
+    // One generator for header and body: it names every definition once, so a body type that shares a name
+    // with a header type (a `Priority` of the op's own) gets a suffixed name (`Priority2`) rather than
+    // overwriting it, and merging the two parts' `$defs` by name is exact.
     let mut generator = SchemaSettings::draft2020_12().into_generator();
     let header = generator.root_schema_for::<Header<Op::Task>>().to_value();
     let body = generator.root_schema_for::<Op>().to_value();

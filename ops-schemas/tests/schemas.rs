@@ -126,6 +126,48 @@ fn context_reasons_reach_the_schema() {
     assert!(plain.get("x-context-reasons").is_none());
 }
 
+/// A body type named like a header type keeps its own definition; neither overwrites the other.
+#[test]
+fn a_body_type_named_like_a_header_type_keeps_its_own_definition() {
+    use ops_core::{ClusterOperation, NetworkId, OpData};
+    use ops_schemas::ops::NetTask;
+    use ops_schemas::schema::wire_schema;
+
+    mod body {
+        /// The op's own notion of priority, unrelated to the header's.
+        #[derive(
+            Clone, serde::Serialize, serde::Deserialize, schemars::JsonSchema, ops_core::OpData,
+        )]
+        pub struct Priority {
+            pub weight: u8,
+        }
+    }
+
+    #[derive(
+        Clone, serde::Serialize, serde::Deserialize, schemars::JsonSchema, ClusterOperation,
+    )]
+    #[operation(name = "clash_op", tasks = NetTask, queue = network_node)]
+    struct ClashOp {
+        #[target]
+        network_uuid: NetworkId,
+        weight: body::Priority,
+    }
+
+    fn assert_op_data<T: OpData>() {}
+    assert_op_data::<body::Priority>();
+    let schema = wire_schema::<ClashOp>();
+    let header_ref = schema["properties"]["priority"]["$ref"].as_str().unwrap();
+    let body_ref = schema["properties"]["weight"]["$ref"].as_str().unwrap();
+    assert_ne!(header_ref, body_ref);
+    let def = |reference: &str| schema["$defs"][reference.trim_start_matches("#/$defs/")].clone();
+    assert!(
+        def(header_ref)["oneOf"].is_array() || def(header_ref)["enum"].is_array(),
+        "{}",
+        def(header_ref)
+    );
+    assert_eq!(def(body_ref)["properties"]["weight"]["type"], "integer");
+}
+
 fn fixture_body(op_type: &str) -> (serde_json::Map<String, Value>, Vec<String>) {
     let path = format!(
         "{}/tests/fixtures/{op_type}.json",
