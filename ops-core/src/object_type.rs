@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 /// Declares [`ObjectType`] from one table, so the string, proto id and list can never disagree.
 macro_rules! object_types {
     ($($(#[$doc:meta])* $variant:ident = $value:literal, $proto:literal;)*) => {
-        /// The kind of an object, as Shaken Fist's `ObjectType` enum names it (DOMAIN.md §1).
+        /// The kind of an object, as Shaken Fist's `ObjectType` enum names it.
         ///
         /// The string form (`instance`, `net_op`, ...) is used on the wire and in every database column;
         /// there is no second "name" encoding.

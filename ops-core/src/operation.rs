@@ -192,7 +192,7 @@ impl Dependency {
     }
 }
 
-/// The header every enqueued op carries (DOMAIN.md §3 "Common shape"), supplied by the enqueue builder.
+/// The header every enqueued op carries (Shaken Fist's common op shape), supplied by the enqueue builder.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(bound(deserialize = "T: OpTask"), deny_unknown_fields)]
 pub struct Header<T> {

@@ -70,7 +70,7 @@ impl OpState {
         !self.is_in_flight()
     }
 
-    /// The states this one may move to (`BaseClusterOperation.state_targets`, DOMAIN.md §2).
+    /// The states this one may move to (Shaken Fist's `BaseClusterOperation.state_targets`).
     ///
     /// `executing → queued` is how a deferred op goes back to the queue. Nothing moves into `preflight`,
     /// and nothing leaves it: cluster ops never use it.
@@ -143,7 +143,7 @@ mod tests {
     use super::*;
     use OpState::*;
 
-    /// The full table of DOMAIN.md §2, written out so that a change to `successors` must change it too.
+    /// Shaken Fist's full transition table, written out so that a change to `successors` must change it too.
     const LEGAL: &[(OpState, OpState)] = &[
         (Queued, Executing),
         (Queued, Deleted),

@@ -29,7 +29,8 @@
 //! assert_eq!(op.targets().len(), 3);
 //! ```
 //!
-//! See `docs/developer_guide/adding-an-operation.md` for every attribute and every compile error.
+//! The developer guide, with every attribute and every compile error, is part of the docs of the
+//! `ClusterOperation` derive below.
 //!
 //! The crate is split as serde_derive and thiserror are: `attr` parses the attributes, `ast` builds the
 //! model, `check` validates the whole item, `expand` generates code (`operation` and `op_data`, one module
@@ -47,6 +48,9 @@ use syn::{DeriveInput, parse_macro_input};
 
 /// Derives `ops_core::ClusterOperation` and the `enqueue` builder method.
 ///
+/// The whole developer guide, every attribute and every compile error, follows below (it is
+/// `docs/developer_guide/adding-an-operation.md` in the repository).
+///
 /// Container: `#[operation(name = "..._op", version = N, tasks = TaskEnum, queue = node | any |
 /// network_node, family = network, untargeted)]`; `name`, `tasks` and `queue` are required, `version`
 /// defaults to 1 and `family` to `clusteroperation`.
@@ -56,6 +60,8 @@ use syn::{DeriveInput, parse_macro_input};
 /// be `ops_core::OpData`, which no object id is, at any depth: a forgotten id does not compile, whatever
 /// container, alias or nested type holds it. `#[plain]` vouches for a foreign type that cannot implement
 /// `OpData` and holds no object id.
+///
+#[doc = include_str!("../adding-an-operation.md")]
 #[proc_macro_derive(ClusterOperation, attributes(operation, target, context, plain))]
 pub fn derive_cluster_operation(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);

@@ -1,4 +1,4 @@
-//! Every op against a wire fixture written by hand from DOMAIN.md's table: it reads, writes back the same
+//! Every op against a wire fixture written by hand from Shaken Fist's operations table: it reads, writes back the same
 //! JSON, and has exactly the table's targets (never the node).
 
 use std::collections::BTreeSet;

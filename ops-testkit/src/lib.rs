@@ -154,7 +154,7 @@ impl TestDb {
     pub fn dialect(&self) -> Dialect {
         match self.backend {
             Backend::Sqlite => Dialect::Sqlite,
-            Backend::MariaDb => Dialect::MySql,
+            Backend::MariaDb => Dialect::MariaDb,
             Backend::Postgres => Dialect::Postgres,
         }
     }

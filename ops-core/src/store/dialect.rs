@@ -8,8 +8,8 @@ use std::sync::OnceLock;
 pub enum Dialect {
     /// SQLite 3 (bundled), the embedded default.
     Sqlite,
-    /// MariaDB ≥ 10.6 (or MySQL) with InnoDB, through sqlx's MySQL driver.
-    MySql,
+    /// MariaDB ≥ 10.6 with InnoDB, through sqlx's MySQL driver (`mysql://` and `mariadb://` URLs both work).
+    MariaDb,
     /// PostgreSQL ≥ 14.
     Postgres,
 }
@@ -19,7 +19,7 @@ impl Dialect {
     pub const fn name(self) -> &'static str {
         match self {
             Dialect::Sqlite => "sqlite",
-            Dialect::MySql => "mariadb",
+            Dialect::MariaDb => "mariadb",
             Dialect::Postgres => "postgres",
         }
     }
@@ -29,7 +29,7 @@ impl Dialect {
     pub(crate) const fn max_params(self) -> usize {
         match self {
             Dialect::Sqlite => 32_000,
-            Dialect::MySql | Dialect::Postgres => 65_000,
+            Dialect::MariaDb | Dialect::Postgres => 65_000,
         }
     }
 
@@ -39,7 +39,7 @@ impl Dialect {
     pub(crate) const fn begin_write(self) -> &'static str {
         match self {
             Dialect::Sqlite => "BEGIN IMMEDIATE",
-            Dialect::MySql | Dialect::Postgres => "BEGIN",
+            Dialect::MariaDb | Dialect::Postgres => "BEGIN",
         }
     }
 
@@ -58,7 +58,7 @@ impl Dialect {
                     5 /* SQLITE_BUSY */ | 6 /* SQLITE_LOCKED */
                 )
             }
-            Dialect::MySql => {
+            Dialect::MariaDb => {
                 let number = db
                     .try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>()
                     .map(|e| e.number());
@@ -77,7 +77,7 @@ impl Dialect {
         cache: &'static OnceLock<String>,
     ) -> &'static str {
         match self {
-            Dialect::Sqlite | Dialect::MySql => sql,
+            Dialect::Sqlite | Dialect::MariaDb => sql,
             Dialect::Postgres => cache.get_or_init(|| number_placeholders(sql)).as_str(),
         }
     }
@@ -154,7 +154,7 @@ mod tests {
     fn other_dialects_keep_question_marks() {
         static CACHE: OnceLock<String> = OnceLock::new();
         assert_eq!(Dialect::Sqlite.render("a = ?", &CACHE), "a = ?");
-        assert_eq!(Dialect::MySql.render("a = ?", &CACHE), "a = ?");
+        assert_eq!(Dialect::MariaDb.render("a = ?", &CACHE), "a = ?");
         assert_eq!(Dialect::Postgres.render("a = ?", &CACHE), "a = $1");
     }
 }

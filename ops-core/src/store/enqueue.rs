@@ -161,7 +161,7 @@ impl Store {
     }
 }
 
-/// The audit event of one enqueue (DOMAIN.md §7): linked to the op, every target and every context id.
+/// The audit event of one enqueue (Shaken Fist's "operation created" event): linked to the op, every target and every context id.
 struct AuditEvent {
     uuid: String,
     message: String,

@@ -40,7 +40,7 @@ pub struct Store {
 #[derive(Clone, Debug)]
 pub(crate) enum Pool {
     Sqlite(SqlitePool),
-    MySql(MySqlPool),
+    MariaDb(MySqlPool),
     Postgres(PgPool),
 }
 
@@ -56,8 +56,8 @@ macro_rules! with_backend {
                 let $dialect = $crate::store::Dialect::Sqlite;
                 $body
             }
-            $crate::store::Pool::MySql($pool) => {
-                let $dialect = $crate::store::Dialect::MySql;
+            $crate::store::Pool::MariaDb($pool) => {
+                let $dialect = $crate::store::Dialect::MariaDb;
                 $body
             }
             $crate::store::Pool::Postgres($pool) => {
@@ -195,7 +195,7 @@ impl StoreOptions {
                     .connect_with(options)
                     .await
                     .map_err(failed)?;
-                Pool::MySql(pool)
+                Pool::MariaDb(pool)
             }
             "postgres" | "postgresql" => {
                 let options =

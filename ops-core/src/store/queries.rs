@@ -1,4 +1,5 @@
-//! The history-aware queries over `cluster_operation_targets` (DESIGN.md §6).
+//! The history-aware queries over `cluster_operation_targets` (docs/operator_guide/database.md says how the
+//! gate decides).
 //!
 //! "In flight" is `object_states.state_value IN ('queued', 'preflight', 'executing')`; everything else,
 //! including a missing state row, is terminal. An op's state row is found by the state table's primary key,
@@ -36,7 +37,7 @@ macro_rules! from_in_flight {
             in_flight_sql!()
         )
     };
-    (mysql) => {
+    (mariadb) => {
         concat!(
             "FROM object_states s STRAIGHT_JOIN cluster_operation_targets t ",
             "ON t.operation_uuid = s.object_uuid AND t.operation_type = s.object_type ",
@@ -62,9 +63,9 @@ macro_rules! in_flight_query {
                 $dialect,
                 concat!($select, " ", from_in_flight!(sqlite), " ", $rest)
             ),
-            Dialect::MySql => sql!(
+            Dialect::MariaDb => sql!(
                 $dialect,
-                concat!($select, " ", from_in_flight!(mysql), " ", $rest)
+                concat!($select, " ", from_in_flight!(mariadb), " ", $rest)
             ),
             Dialect::Postgres => sql!(
                 $dialect,
@@ -302,10 +303,10 @@ impl Store {
                                         from_in_flight!(sqlite)
                                     )
                                 }
-                                Dialect::MySql => {
+                                Dialect::MariaDb => {
                                     concat!(
                                         "SELECT DISTINCT t.target_uuid ",
-                                        from_in_flight!(mysql)
+                                        from_in_flight!(mariadb)
                                     )
                                 }
                                 Dialect::Postgres => {
@@ -415,7 +416,7 @@ impl Store {
                 let select = match dialect {
                     // The IMMEDIATE transaction already holds SQLite's write lock.
                     Dialect::Sqlite => sql!(dialect, locked_op!("")),
-                    Dialect::MySql => sql!(dialect, locked_op!(" FOR UPDATE")),
+                    Dialect::MariaDb => sql!(dialect, locked_op!(" FOR UPDATE")),
                     // PostgreSQL cannot lock the nullable side of an outer join; the header row is the lock.
                     Dialect::Postgres => sql!(dialect, locked_op!(" FOR UPDATE OF o")),
                 };

@@ -5,9 +5,9 @@ use sqlx::migrate::Migrator;
 use super::{Dialect, Store, dialect::sql, with_backend};
 use crate::StoreError;
 
-static SQLITE: Migrator = sqlx::migrate!("../migrations/sqlite");
-static MYSQL: Migrator = sqlx::migrate!("../migrations/mysql");
-static POSTGRES: Migrator = sqlx::migrate!("../migrations/postgres");
+static SQLITE: Migrator = sqlx::migrate!("migrations/sqlite");
+static MARIADB: Migrator = sqlx::migrate!("migrations/mariadb");
+static POSTGRES: Migrator = sqlx::migrate!("migrations/postgres");
 
 /// Where a database's schema stands relative to this build.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,7 +41,7 @@ impl Dialect {
     fn migrator(self) -> &'static Migrator {
         match self {
             Dialect::Sqlite => &SQLITE,
-            Dialect::MySql => &MYSQL,
+            Dialect::MariaDb => &MARIADB,
             Dialect::Postgres => &POSTGRES,
         }
     }
@@ -87,7 +87,7 @@ impl Store {
                     Dialect::Sqlite => {
                         "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'"
                     }
-                    Dialect::MySql => {
+                    Dialect::MariaDb => {
                         "SELECT 1 FROM information_schema.tables \
                          WHERE table_schema = DATABASE() AND table_name = '_sqlx_migrations'"
                     }

@@ -61,7 +61,7 @@ impl Store {
                          JOIN object_states s ON s.object_type = o.operation_type AND s.object_uuid = o.uuid \
                          WHERE o.uuid = ?"
                     ),
-                    Dialect::MySql | Dialect::Postgres => sql!(
+                    Dialect::MariaDb | Dialect::Postgres => sql!(
                         dialect,
                         "SELECT s.object_type AS op_type, s.state_value AS state FROM cluster_operations o \
                          JOIN object_states s ON s.object_type = o.operation_type AND s.object_uuid = o.uuid \

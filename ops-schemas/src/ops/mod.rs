@@ -1,5 +1,5 @@
 //! The 14 operations, one module each, with exactly the fields, targets, context and tasks of Shaken Fist's
-//! operations table (DOMAIN.md §3).
+//! operations table.
 
 pub mod artifact_fetch_op;
 pub mod imgcache_op;

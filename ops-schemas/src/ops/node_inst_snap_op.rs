@@ -16,7 +16,7 @@ op_tasks! {
 }
 
 /// One disk to snapshot. Its artifact and blob ids say where the snapshot goes; they are **not** targets of
-/// the op (DOMAIN.md §3): only the instance is. They are context, which `#[derive(OpData)]` makes them say:
+/// the op in Shaken Fist: only the instance is. They are context, which `#[derive(OpData)]` makes them say:
 /// enqueueing links them to the op's audit event, and a new id field here would not compile unannotated.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema, OpData)]
 #[serde(deny_unknown_fields)]
