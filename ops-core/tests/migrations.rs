@@ -44,7 +44,100 @@ async fn insert_migration_row(db: &TestDb, version: i64, success: bool) {
     .await;
 }
 
+/// The pointers a long-lived fleet holds beside the valid ones, none of which names an op.
+fn junk_pointers(valid: OpId) -> Vec<Option<String>> {
+    let upper_braced = format!("{{{}}}", valid.to_string().to_uppercase());
+    let long_type = "x".repeat(65);
+    vec![
+        None,
+        Some("{}".to_owned()),
+        Some("null".to_owned()),
+        Some("not json".to_owned()),
+        Some(r#"["net_op"]"#.to_owned()),
+        Some(r#""just text""#.to_owned()),
+        Some(r#"{"op_type": "net_op"}"#.to_owned()),
+        Some(r#"{"op_type": "net_op", "op_uuid": null}"#.to_owned()),
+        Some(r#"{"op_type": "net_op", "op_uuid": 12345}"#.to_owned()),
+        Some(format!(
+            r#"{{"op_type": "net_op", "op_uuid": "{valid}-and-a-tail-longer-than-the-column"}}"#
+        )),
+        Some(format!(
+            r#"{{"op_type": "net_op", "op_uuid": "{upper_braced}"}}"#
+        )),
+        Some(
+            r#"{"op_type": "net_op", "op_uuid": "zzzzzzzz-zzzz-zzzz-zzzz-zzzzzzzzzzzz"}"#
+                .to_owned(),
+        ),
+        Some(format!(r#"{{"op_type": 7, "op_uuid": "{valid}"}}"#)),
+        Some(format!(r#"{{"op_type": "", "op_uuid": "{valid}"}}"#)),
+        Some(format!(
+            r#"{{"op_type": "{long_type}", "op_uuid": "{valid}"}}"#
+        )),
+    ]
+}
+
+/// `INSERT INTO object_metadata` of many objects in one statement.
+fn legacy_pointers(rows: &[(ObjectRef, Option<String>)]) -> String {
+    let values: Vec<String> = rows
+        .iter()
+        .map(|(object, pointer)| {
+            let pointer = pointer
+                .as_deref()
+                .map_or("NULL".to_owned(), |p| format!("'{p}'"));
+            format!(
+                "('{}', '{}', '{{}}', {pointer})",
+                object.object_type, object.uuid
+            )
+        })
+        .collect();
+    format!(
+        "INSERT INTO object_metadata (object_type, object_uuid, metadata_json, last_cluster_operation_json) VALUES {};",
+        values.join(", ")
+    )
+}
+
 backend_tests! {
+    async fn a_fleets_pointers_of_every_kind_upgrade_and_junk_is_skipped(db: &TestDb) {
+        // Thousands of valid pointers, some written upper case or without dashes (Shaken Fist's mix), and
+        // every kind of junk a long-lived fleet holds: the upgrade neither fails nor backfills junk.
+        let store = db.store().await;
+        store.migrate_to(1).await.unwrap();
+        let mut rows: Vec<(ObjectRef, Option<String>)> = Vec::new();
+        let mut expected: Vec<(ObjectRef, Option<OpRef>)> = Vec::new();
+        for i in 0..2_000 {
+            let object = NetworkId::new_v4().object_ref();
+            let op = OpId::new_v4();
+            let written = match i % 4 {
+                0 => op.to_string().to_uppercase(),
+                1 => op.as_uuid().simple().to_string(),
+                2 => op.as_uuid().simple().to_string().to_uppercase(),
+                _ => op.to_string(),
+            };
+            rows.push((object, Some(format!(r#"{{"op_type": "net_op", "op_uuid": "{written}"}}"#))));
+            expected.push((object, Some(OpRef { op_type: "net_op".to_owned(), op_uuid: op })));
+        }
+        for _ in 0..40 {
+            for pointer in junk_pointers(OpId::new_v4()) {
+                let object = InstanceId::new_v4().object_ref();
+                rows.push((object, pointer));
+                expected.push((object, None));
+            }
+        }
+        for chunk in rows.chunks(500) {
+            db.execute(&legacy_pointers(chunk)).await;
+        }
+
+        store.migrate().await.unwrap();
+        store.require_current_schema().await.unwrap();
+        assert_eq!(db.count("cluster_operation_targets").await, 2_000);
+        for (object, latest) in &expected {
+            assert_eq!(&store.latest(*object).await.unwrap(), latest, "{object}");
+            let history = store.history(*object, None, 10).await.unwrap();
+            assert_eq!(history.ops.len(), usize::from(latest.is_some()), "{object}");
+            assert!(store.pending(*object).await.unwrap().is_empty(), "{object}");
+        }
+    }
+
     async fn upgrading_a_legacy_database_keeps_every_latest_op(db: &TestDb) {
         let store = db.store().await;
         store.migrate_to(1).await.unwrap();

@@ -17,17 +17,38 @@ CREATE INDEX idx_cot_created ON cluster_operation_targets (created_at);
 -- not grow with an object's history.
 CREATE INDEX idx_object_states_state_uuid ON object_states (state_value, object_uuid);
 
--- Backfill: one target row per legacy pointer, oldest op first, so no object loses its latest op. Empty
--- (etcd-era `{}`) and malformed pointers name no op and are skipped.
+-- Backfill: one target row per legacy pointer, oldest op first, so no object loses its latest op. A pointer is
+-- taken only when it names an op: `op_uuid` a well-formed uuid (dashed or not, any case; stored dashed and
+-- lower case, as everywhere else) and `op_type` a string of 1 to 64 characters. Everything a long-lived
+-- fleet also holds -- NULL, `{}`, malformed JSON, an over-long or numeric `op_uuid`, one in braces, an
+-- `op_type` that is no string -- is skipped here, so it can neither abort the upgrade nor poison a read.
 INSERT INTO cluster_operation_targets (operation_uuid, operation_type, target_object_type, target_uuid, created_at)
 SELECT p.op_uuid, p.op_type, p.object_type, p.object_uuid, COALESCE(o.created_at, 0)
 FROM (
-    SELECT object_type, object_uuid,
-           JSON_VALUE(last_cluster_operation_json, '$.op_uuid') AS op_uuid,
-           JSON_VALUE(last_cluster_operation_json, '$.op_type') AS op_type
-    FROM object_metadata
-    WHERE last_cluster_operation_json IS NOT NULL AND JSON_VALID(last_cluster_operation_json)
+    SELECT object_type, object_uuid, op_type,
+           CONCAT_WS('-', SUBSTR(hex, 1, 8), SUBSTR(hex, 9, 4), SUBSTR(hex, 13, 4), SUBSTR(hex, 17, 4),
+                     SUBSTR(hex, 21, 12)) AS op_uuid
+    FROM (
+        SELECT object_type, object_uuid, op_type, LOWER(REPLACE(raw_uuid, '-', '')) AS hex
+        FROM (
+            -- CASE, not WHERE, guards every JSON function: MariaDB may evaluate the select list of a merged
+            -- derived table before the filter, and a JSON error is fatal in a strict INSERT ... SELECT.
+            SELECT object_type, object_uuid,
+                   CASE WHEN valid THEN JSON_VALUE(pointer, '$.op_uuid') END AS raw_uuid,
+                   CASE WHEN valid THEN JSON_TYPE(JSON_EXTRACT(pointer, '$.op_uuid')) END AS uuid_kind,
+                   CASE WHEN valid THEN JSON_VALUE(pointer, '$.op_type') END AS op_type,
+                   CASE WHEN valid THEN JSON_TYPE(JSON_EXTRACT(pointer, '$.op_type')) END AS type_kind
+            FROM (
+                SELECT object_type, object_uuid, last_cluster_operation_json AS pointer,
+                       CASE WHEN JSON_VALID(last_cluster_operation_json)
+                            THEN JSON_TYPE(last_cluster_operation_json) = 'OBJECT' ELSE FALSE END AS valid
+                FROM object_metadata
+                WHERE last_cluster_operation_json IS NOT NULL
+            ) AS parsed
+        ) AS raw
+        WHERE uuid_kind = 'STRING' AND type_kind = 'STRING' AND CHAR_LENGTH(op_type) BETWEEN 1 AND 64
+          AND raw_uuid REGEXP '^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[0-9a-fA-F]{32})$'
+    ) AS checked
 ) AS p
 LEFT JOIN cluster_operations o ON o.uuid = p.op_uuid
-WHERE p.op_uuid IS NOT NULL AND p.op_type IS NOT NULL
 ORDER BY COALESCE(o.created_at, 0), p.object_type, p.object_uuid;

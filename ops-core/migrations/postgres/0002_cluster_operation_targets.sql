@@ -26,21 +26,26 @@ EXCEPTION WHEN OTHERS THEN
 END
 $$ LANGUAGE plpgsql IMMUTABLE;
 
--- Backfill: one target row per legacy pointer, oldest op first, so no object loses its latest op. Empty
--- (etcd-era `{}`) and malformed pointers name no op and are skipped.
+-- Backfill: one target row per legacy pointer, oldest op first, so no object loses its latest op. A pointer is
+-- taken only when it names an op: `op_uuid` a well-formed uuid (dashed or not, any case; stored dashed and
+-- lower case, as everywhere else) and `op_type` a string of 1 to 64 characters. Everything a long-lived
+-- fleet also holds -- NULL, `{}`, malformed JSON, an over-long or numeric `op_uuid`, one in braces, an
+-- `op_type` that is no string -- is skipped here, so it can neither abort the upgrade nor poison a read.
 INSERT INTO cluster_operation_targets (operation_uuid, operation_type, target_object_type, target_uuid, created_at)
 SELECT p.op_uuid, p.op_type, p.object_type, p.object_uuid, COALESCE(o.created_at, 0)
 FROM (
-    SELECT object_type, object_uuid, pointer ->> 'op_uuid' AS op_uuid, pointer ->> 'op_type' AS op_type
+    SELECT object_type, object_uuid, (pointer ->> 'op_uuid')::uuid::text AS op_uuid, pointer ->> 'op_type' AS op_type
     FROM (
         SELECT object_type, object_uuid, pg_temp.ops_try_json(last_cluster_operation_json) AS pointer
         FROM object_metadata
         WHERE last_cluster_operation_json IS NOT NULL
     ) AS parsed
     WHERE jsonb_typeof(pointer) = 'object'
+      AND jsonb_typeof(pointer -> 'op_uuid') = 'string' AND jsonb_typeof(pointer -> 'op_type') = 'string'
+      AND char_length(pointer ->> 'op_type') BETWEEN 1 AND 64
+      AND (pointer ->> 'op_uuid') ~* '^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{32})$'
 ) AS p
 LEFT JOIN cluster_operations o ON o.uuid = p.op_uuid
-WHERE p.op_uuid IS NOT NULL AND p.op_type IS NOT NULL
 ORDER BY COALESCE(o.created_at, 0), p.object_type, p.object_uuid;
 
 DROP FUNCTION pg_temp.ops_try_json(TEXT);
