@@ -77,8 +77,8 @@ pub use ops_derive::OpData;
 pub use priority::{Priority, UnknownPriority};
 pub use state::{IllegalTransition, OpState, UnknownState};
 pub use store::{
-    Dialect, EventRecord, HistoryPage, OpRecord, OpRef, SchemaVersion, Store, StoreOptions,
-    TargetRow, TargetingOp, TerminalOp,
+    BackfillReport, Dialect, EventRecord, HistoryPage, MigrationReport, OpRecord, OpRef,
+    SchemaVersion, Store, StoreOptions, TargetRow, TargetingOp, TerminalOp,
 };
 
 #[doc(hidden)]

@@ -2,7 +2,8 @@
 //! schema with every object's latest op unchanged; unknown and half-applied schemas are refused.
 
 use ops_core::{
-    ArtifactId, InstanceId, NetworkId, ObjectId, ObjectRef, OpId, OpRef, StoreError, StoreOptions,
+    ArtifactId, BackfillReport, InstanceId, NetworkId, ObjectId, ObjectRef, OpId, OpRef,
+    StoreError, StoreOptions,
 };
 use ops_testkit::{Backend, TestDb, backend_tests};
 
@@ -127,7 +128,10 @@ backend_tests! {
             db.execute(&legacy_pointers(chunk)).await;
         }
 
-        store.migrate().await.unwrap();
+        // The report counts in the same run: 2,000 valid, 14 kinds of non-NULL junk x 40 skipped.
+        let report = store.migrate().await.unwrap();
+        assert_eq!((report.previous, report.current, report.applied.as_slice()), (Some(1), 3, &[2, 3][..]));
+        assert_eq!(report.backfill, Some(BackfillReport { pointers: 2_560, backfilled: 2_000, skipped: 560 }));
         store.require_current_schema().await.unwrap();
         assert_eq!(db.count("cluster_operation_targets").await, 2_000);
         for (object, latest) in &expected {
@@ -201,8 +205,10 @@ backend_tests! {
         let version = store.schema_version().await.unwrap();
         assert_eq!(version.applied, None);
         assert!(matches!(store.require_current_schema().await, Err(StoreError::SchemaMissing)));
-        store.migrate().await.unwrap();
-        store.migrate().await.unwrap();
+        let created = store.migrate().await.unwrap();
+        assert_eq!((created.previous, created.applied.as_slice(), created.backfill), (None, &[1, 2, 3][..], None));
+        let again = store.migrate().await.unwrap();
+        assert_eq!((again.previous, again.current, again.applied.len(), again.backfill), (Some(3), 3, 0, None));
         let version = store.schema_version().await.unwrap();
         assert!(version.is_current());
         assert_eq!(version.latest, 3);

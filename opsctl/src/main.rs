@@ -67,16 +67,19 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                 .create_if_missing(true)
                 .connect()
                 .await?;
-            let before = store.schema_version().await?.applied;
-            store.migrate().await?;
-            let after = store.schema_version().await?;
+            let report = store.migrate().await?;
             if cli.json {
                 println!(
                     "{}",
-                    json!({"previous_version": before, "version": after.applied})
+                    json!({
+                        "previous_version": report.previous,
+                        "version": report.current,
+                        "applied": report.applied,
+                        "backfill": report.backfill,
+                    })
                 );
             } else {
-                println!("{}", render::migrated(before, after.latest));
+                println!("{}", render::migrated(&report));
             }
         }
         Command::Pending(object) => {

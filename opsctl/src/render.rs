@@ -3,14 +3,22 @@
 use std::fmt::Write;
 use std::time::{Duration, UNIX_EPOCH};
 
-use ops_core::{HistoryPage, ObjectRef, OpRecord, OpRef, TargetingOp};
+use ops_core::{HistoryPage, MigrationReport, ObjectRef, OpRecord, OpRef, TargetingOp};
 
-pub(crate) fn migrated(before: Option<i64>, now: i64) -> String {
-    match before {
+pub(crate) fn migrated(report: &MigrationReport) -> String {
+    let now = report.current;
+    let mut line = match report.previous {
         Some(before) if before == now => format!("schema already at version {now}"),
         Some(before) => format!("schema upgraded from version {before} to {now}"),
         None => format!("schema created at version {now}"),
+    };
+    if let Some(backfill) = report.backfill {
+        line += &format!(
+            "; legacy pointers: {} found, {} backfilled as target rows, {} skipped (they named no operation)",
+            backfill.pointers, backfill.backfilled, backfill.skipped
+        );
     }
+    line
 }
 
 pub(crate) fn latest(target: ObjectRef, latest: Option<&OpRef>) -> String {
@@ -152,8 +160,33 @@ mod tests {
 
     #[test]
     fn migrate_messages_say_what_changed() {
-        assert_eq!(migrated(None, 3), "schema created at version 3");
-        assert_eq!(migrated(Some(1), 3), "schema upgraded from version 1 to 3");
-        assert_eq!(migrated(Some(3), 3), "schema already at version 3");
+        let report = |previous, applied: &[i64], backfill| MigrationReport {
+            previous,
+            current: 3,
+            applied: applied.to_vec(),
+            backfill,
+        };
+        assert_eq!(
+            migrated(&report(None, &[1, 2, 3], None)),
+            "schema created at version 3"
+        );
+        assert_eq!(
+            migrated(&report(Some(2), &[3], None)),
+            "schema upgraded from version 2 to 3"
+        );
+        assert_eq!(
+            migrated(&report(Some(3), &[], None)),
+            "schema already at version 3"
+        );
+        let backfill = ops_core::BackfillReport {
+            pointers: 40_000,
+            backfilled: 39_997,
+            skipped: 3,
+        };
+        assert_eq!(
+            migrated(&report(Some(1), &[2, 3], Some(backfill))),
+            "schema upgraded from version 1 to 3; legacy pointers: 40000 found, 39997 backfilled as target rows, \
+             3 skipped (they named no operation)"
+        );
     }
 }

@@ -101,6 +101,38 @@ async fn total_rows(db: &TestDb) -> i64 {
 }
 
 backend_tests! {
+    async fn migrate_reports_the_legacy_pointers_it_backfilled_and_skipped(db: &TestDb) {
+        db.store().await.migrate_to(1).await.unwrap();
+        let mut values = Vec::new();
+        for pointer in [
+            format!(r#"'{{"op_type": "net_op", "op_uuid": "{}"}}'"#, Uuid::new_v4()),
+            format!(r#"'{{"op_type": "net_op", "op_uuid": "{}"}}'"#, Uuid::new_v4().simple()),
+            format!(r#"'{{"op_type": "net_op", "op_uuid": "{}"}}'"#, Uuid::new_v4().to_string().to_uppercase()),
+            "'{}'".to_owned(),
+            r#"'{"op_type": "net_op", "op_uuid": 7}'"#.to_owned(),
+            "NULL".to_owned(),
+        ] {
+            values.push(format!("('network', '{}', '{{}}', {pointer})", Uuid::new_v4()));
+        }
+        db.execute(&format!(
+            "INSERT INTO object_metadata (object_type, object_uuid, metadata_json, last_cluster_operation_json) \
+             VALUES {}",
+            values.join(", ")
+        ))
+        .await;
+        let report: serde_json::Value = serde_json::from_str(&stdout(&opsctl(db, &["--json", "migrate"]))).unwrap();
+        assert_eq!(
+            report,
+            serde_json::json!({
+                "previous_version": 1,
+                "version": 3,
+                "applied": [2, 3],
+                "backfill": {"pointers": 5, "backfilled": 3, "skipped": 2},
+            })
+        );
+        assert_eq!(stdout(&opsctl(db, &["migrate"])).trim(), "schema already at version 3");
+    }
+
     async fn pending_and_latest_read_rows_written_by_another_program(db: &TestDb) {
         assert!(stdout(&opsctl(db, &["migrate"])).starts_with("schema created at version 3"));
         let network = Uuid::new_v4();

@@ -24,7 +24,7 @@ pub use dialect::Dialect;
 pub(crate) use enqueue::NewOp;
 pub use op_record::{EventRecord, OpRecord, TargetRow};
 pub use queries::{DEFAULT_HISTORY_LIMIT, HistoryPage, OpRef, TargetingOp, TerminalOp};
-pub use schema::SchemaVersion;
+pub use schema::{BackfillReport, MigrationReport, SchemaVersion};
 
 use crate::StoreError;
 

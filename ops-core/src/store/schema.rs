@@ -52,6 +52,35 @@ impl Dialect {
     }
 }
 
+/// What [`Store::migrate`] did: the versions it applied and, when it upgraded a legacy database past the
+/// targets backfill (version 2), what became of the legacy pointers.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct MigrationReport {
+    /// The version before; `None` for a database that had no ops schema.
+    pub previous: Option<i64>,
+    /// The version after.
+    pub current: i64,
+    /// The versions applied in this run, in order.
+    pub applied: Vec<i64>,
+    /// The legacy pointers' fate, when this run applied the backfill to a database that had them.
+    pub backfill: Option<BackfillReport>,
+}
+
+/// The legacy `last_cluster_operation` pointers of an upgraded database, counted in the same run: so an
+/// operator sees that 3 of 40,000 were junk.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct BackfillReport {
+    /// Objects whose pointer column held anything (not NULL).
+    pub pointers: u64,
+    /// Pointers that named an op and became target rows.
+    pub backfilled: u64,
+    /// Pointers that named no op (`{}`, malformed, junk) and were skipped.
+    pub skipped: u64,
+}
+
+/// The migration that creates `cluster_operation_targets` and backfills it from the pointers.
+const BACKFILL_VERSION: i64 = 2;
+
 /// One row of sqlx's migration history.
 #[derive(sqlx::FromRow)]
 struct AppliedMigration {
@@ -60,21 +89,69 @@ struct AppliedMigration {
 }
 
 impl Store {
-    /// Applies every migration this build carries that the database lacks.
-    pub async fn migrate(&self) -> Result<(), StoreError> {
-        with_backend!(match self {
-            (pool, dialect) => dialect.migrator().run(pool).await,
-        })?;
-        Ok(())
+    /// Applies every migration this build carries that the database lacks, and says what it did.
+    pub async fn migrate(&self) -> Result<MigrationReport, StoreError> {
+        self.migrate_to(self.dialect().latest_schema_version())
+            .await
     }
 
     /// Applies migrations up to and including `version`, e.g. to build a legacy schema-1 database for an
     /// upgrade rehearsal.
-    pub async fn migrate_to(&self, version: i64) -> Result<(), StoreError> {
+    pub async fn migrate_to(&self, version: i64) -> Result<MigrationReport, StoreError> {
+        let previous = self.schema_version().await?.applied;
+        // The pointers can be counted only while their column exists: before the backfill runs.
+        let crosses_backfill =
+            previous.is_some_and(|v| v < BACKFILL_VERSION) && version >= BACKFILL_VERSION;
+        let pointers = if crosses_backfill {
+            Some(
+                self.count("object_metadata WHERE last_cluster_operation_json IS NOT NULL")
+                    .await?,
+            )
+        } else {
+            None
+        };
         with_backend!(match self {
             (pool, dialect) => dialect.migrator().run_to(version, pool).await,
         })?;
-        Ok(())
+        let current = self.schema_version().await?.applied.unwrap_or(0);
+        let backfill = match pointers {
+            Some(pointers) => {
+                // Nothing else writes during a migration: every target row is a backfilled pointer.
+                let backfilled = self.count("cluster_operation_targets").await?;
+                Some(BackfillReport {
+                    pointers,
+                    backfilled,
+                    skipped: pointers.saturating_sub(backfilled),
+                })
+            }
+            None => None,
+        };
+        let applied = self
+            .dialect()
+            .migrator()
+            .iter()
+            .map(|migration| migration.version)
+            .filter(|v| previous.is_none_or(|p| *v > p) && *v <= current)
+            .collect();
+        Ok(MigrationReport {
+            previous,
+            current,
+            applied,
+            backfill,
+        })
+    }
+
+    /// `SELECT COUNT(*) FROM {from}`, for the migration report.
+    async fn count(&self, from: &'static str) -> Result<u64, StoreError> {
+        let query = format!("SELECT COUNT(*) FROM {from}");
+        let count: i64 = with_backend!(match self {
+            (pool, _dialect) =>
+                sqlx::query_scalar(sqlx::AssertSqlSafe(query))
+                    .fetch_one(pool)
+                    .await,
+        })
+        .map_err(StoreError::query(|| format!("counting the rows of {from}")))?;
+        Ok(u64::try_from(count).unwrap_or(0))
     }
 
     /// Reads the applied schema version; refuses a schema newer than this build or left half-migrated.
