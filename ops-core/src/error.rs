@@ -52,7 +52,7 @@ pub enum StoreError {
         needed: i64,
     },
     /// A migration was interrupted and left the schema half-applied.
-    #[error("migration {version} did not finish; the schema must be repaired by hand")]
+    #[error("migration {version} did not finish; run `opsctl migrate` to finish it")]
     SchemaDirty {
         /// The version that failed.
         version: i64,

@@ -142,6 +142,71 @@ backend_tests! {
         }
     }
 
+    async fn a_backfill_that_failed_midway_is_finished_by_the_next_migrate(db: &TestDb) {
+        // Fail migration 2 in its backfill: its table already exists (as an interrupted run on MariaDB, whose
+        // DDL commits as it goes, leaves it) and refuses inserts, once.
+        let store = db.store().await;
+        store.migrate_to(1).await.unwrap();
+        let objects: Vec<(ObjectRef, OpId)> = (0..50).map(|_| (NetworkId::new_v4().object_ref(), OpId::new_v4())).collect();
+        let rows: Vec<(ObjectRef, Option<String>)> = objects
+            .iter()
+            .map(|(object, op)| (*object, Some(format!(r#"{{"op_type": "net_op", "op_uuid": "{op}"}}"#))))
+            .collect();
+        db.execute(&legacy_pointers(&rows)).await;
+        let dir = match db.backend() {
+            Backend::Sqlite => "sqlite",
+            Backend::MariaDb => "mariadb",
+            Backend::Postgres => "postgres",
+        };
+        let migration = std::fs::read_to_string(format!(
+            "{}/migrations/{dir}/0002_cluster_operation_targets.sql",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap();
+        let start = migration.find("CREATE TABLE IF NOT EXISTS cluster_operation_targets").unwrap();
+        let end = start + migration[start..].find(';').unwrap() + 1;
+        db.execute(&migration[start..end]).await;
+        let (fail, heal) = match db.backend() {
+            Backend::Sqlite => (
+                "CREATE TRIGGER ops_fail BEFORE INSERT ON cluster_operation_targets \
+                 BEGIN SELECT RAISE(ABORT, 'injected backfill failure'); END;",
+                "DROP TRIGGER ops_fail",
+            ),
+            Backend::MariaDb => (
+                "CREATE TRIGGER ops_fail BEFORE INSERT ON cluster_operation_targets FOR EACH ROW \
+                 SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'injected backfill failure'",
+                "DROP TRIGGER ops_fail",
+            ),
+            Backend::Postgres => (
+                "CREATE FUNCTION ops_fail() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'injected backfill failure'; \
+                 END $$ LANGUAGE plpgsql; CREATE TRIGGER ops_fail BEFORE INSERT ON cluster_operation_targets \
+                 FOR EACH ROW EXECUTE FUNCTION ops_fail();",
+                "DROP TRIGGER ops_fail ON cluster_operation_targets; DROP FUNCTION ops_fail();",
+            ),
+        };
+        db.execute(fail).await;
+        let err = store.migrate().await.unwrap_err();
+        let cause = std::error::Error::source(&err).map(ToString::to_string).unwrap_or_default();
+        assert!(cause.contains("injected backfill failure"), "{err}: {cause}");
+        if db.backend() == Backend::MariaDb {
+            // What MariaDB is left with: migration 2 marked unfinished, which readers refuse.
+            let readers = StoreOptions::new(db.url()).connect().await.unwrap_err();
+            assert_eq!(readers.to_string(), "migration 2 did not finish; run `opsctl migrate` to finish it");
+        }
+
+        db.execute(heal).await;
+        let report = store.migrate().await.unwrap();
+        assert_eq!((report.previous, report.current), (Some(1), 3), "{report:?}");
+        // SQLite and PostgreSQL rolled the failed migration back; MariaDB's is finished from its mark.
+        let resumed = if db.backend() == Backend::MariaDb { Some(2) } else { None };
+        assert_eq!(report.resumed, resumed);
+        assert_eq!(report.backfill, Some(BackfillReport { pointers: 50, backfilled: 50, skipped: 0 }));
+        store.require_current_schema().await.unwrap();
+        for (object, op) in &objects {
+            assert_eq!(store.latest(*object).await.unwrap().map(|latest| latest.op_uuid), Some(*op));
+        }
+    }
+
     async fn upgrading_a_legacy_database_keeps_every_latest_op(db: &TestDb) {
         let store = db.store().await;
         store.migrate_to(1).await.unwrap();
@@ -243,12 +308,15 @@ backend_tests! {
         );
     }
 
-    async fn a_half_applied_migration_is_refused(db: &TestDb) {
+    async fn a_half_applied_migration_is_refused_by_readers_and_finished_by_migrate(db: &TestDb) {
         let store = db.store().await;
         store.migrate_to(1).await.unwrap();
         insert_migration_row(db, 2, false).await;
         let err = StoreOptions::new(db.url()).connect().await.unwrap_err();
         assert!(matches!(err, StoreError::SchemaDirty { version: 2 }), "{err}");
+        let report = store.migrate().await.unwrap();
+        assert_eq!((report.resumed, report.current), (Some(2), 3));
+        store.require_current_schema().await.unwrap();
     }
 }
 

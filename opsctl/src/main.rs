@@ -76,6 +76,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                         "version": report.current,
                         "applied": report.applied,
                         "backfill": report.backfill,
+                        "resumed": report.resumed,
                     })
                 );
             } else {

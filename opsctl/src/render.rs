@@ -12,6 +12,9 @@ pub(crate) fn migrated(report: &MigrationReport) -> String {
         Some(before) => format!("schema upgraded from version {before} to {now}"),
         None => format!("schema created at version {now}"),
     };
+    if let Some(version) = report.resumed {
+        line += &format!("; finished migration {version}, which an earlier run left half-applied");
+    }
     if let Some(backfill) = report.backfill {
         line += &format!(
             "; legacy pointers: {} found, {} backfilled as target rows, {} skipped (they named no operation)",
@@ -165,6 +168,7 @@ mod tests {
             current: 3,
             applied: applied.to_vec(),
             backfill,
+            resumed: None,
         };
         assert_eq!(
             migrated(&report(None, &[1, 2, 3], None)),
@@ -187,6 +191,14 @@ mod tests {
             migrated(&report(Some(1), &[2, 3], Some(backfill))),
             "schema upgraded from version 1 to 3; legacy pointers: 40000 found, 39997 backfilled as target rows, \
              3 skipped (they named no operation)"
+        );
+        let resumed = MigrationReport {
+            resumed: Some(2),
+            ..report(Some(1), &[2, 3], None)
+        };
+        assert_eq!(
+            migrated(&resumed),
+            "schema upgraded from version 1 to 3; finished migration 2, which an earlier run left half-applied"
         );
     }
 }

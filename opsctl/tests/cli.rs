@@ -128,6 +128,7 @@ backend_tests! {
                 "version": 3,
                 "applied": [2, 3],
                 "backfill": {"pointers": 5, "backfilled": 3, "skipped": 2},
+                "resumed": null,
             })
         );
         assert_eq!(stdout(&opsctl(db, &["migrate"])).trim(), "schema already at version 3");

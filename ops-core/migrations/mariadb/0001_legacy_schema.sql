@@ -4,7 +4,7 @@
 -- Uuids are dashed lower-case text everywhere. MariaDB: InnoDB, utf8mb4 with binary collation so uuid and
 -- type comparisons are exact.
 
-CREATE TABLE object_states (
+CREATE TABLE IF NOT EXISTS object_states (
     object_type VARCHAR(64) NOT NULL,
     object_uuid VARCHAR(36) NOT NULL,
     state_value VARCHAR(32),
@@ -12,10 +12,10 @@ CREATE TABLE object_states (
     message VARCHAR(255),
     PRIMARY KEY (object_type, object_uuid)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
-CREATE INDEX idx_object_states_type_state ON object_states (object_type, state_value);
-CREATE INDEX idx_object_states_uuid ON object_states (object_uuid);
+CREATE INDEX IF NOT EXISTS idx_object_states_type_state ON object_states (object_type, state_value);
+CREATE INDEX IF NOT EXISTS idx_object_states_uuid ON object_states (object_uuid);
 
-CREATE TABLE object_metadata (
+CREATE TABLE IF NOT EXISTS object_metadata (
     object_type VARCHAR(64) NOT NULL,
     object_uuid VARCHAR(36) NOT NULL,
     metadata_json LONGTEXT NOT NULL DEFAULT '{}',
@@ -23,7 +23,7 @@ CREATE TABLE object_metadata (
     PRIMARY KEY (object_type, object_uuid)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
-CREATE TABLE cluster_operations (
+CREATE TABLE IF NOT EXISTS cluster_operations (
     uuid VARCHAR(36) NOT NULL PRIMARY KEY,
     operation_type VARCHAR(64) NOT NULL,
     version BIGINT NOT NULL,
@@ -36,18 +36,18 @@ CREATE TABLE cluster_operations (
     request_id VARCHAR(255),
     metadata_json LONGTEXT NOT NULL
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
-CREATE INDEX ix_cluster_ops_node ON cluster_operations (node_uuid);
-CREATE INDEX ix_cluster_ops_instance ON cluster_operations (instance_uuid);
-CREATE INDEX ix_cluster_ops_network ON cluster_operations (network_uuid);
-CREATE INDEX ix_cluster_ops_type_created ON cluster_operations (operation_type, created_at);
+CREATE INDEX IF NOT EXISTS ix_cluster_ops_node ON cluster_operations (node_uuid);
+CREATE INDEX IF NOT EXISTS ix_cluster_ops_instance ON cluster_operations (instance_uuid);
+CREATE INDEX IF NOT EXISTS ix_cluster_ops_network ON cluster_operations (network_uuid);
+CREATE INDEX IF NOT EXISTS ix_cluster_ops_type_created ON cluster_operations (operation_type, created_at);
 
-CREATE TABLE cluster_operation_errors (
+CREATE TABLE IF NOT EXISTS cluster_operation_errors (
     op_uuid VARCHAR(36) NOT NULL PRIMARY KEY,
     error_report LONGTEXT NOT NULL,
     created_at DOUBLE NOT NULL
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
-CREATE TABLE work_queue (
+CREATE TABLE IF NOT EXISTS work_queue (
     id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
     queue_name VARCHAR(255) NOT NULL,
     scheduled_at DOUBLE NOT NULL,
@@ -57,9 +57,9 @@ CREATE TABLE work_queue (
     payload LONGTEXT NOT NULL,
     created_at DOUBLE NOT NULL
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
-CREATE INDEX ix_work_queue_ready ON work_queue (queue_name, claimed_at, scheduled_at);
+CREATE INDEX IF NOT EXISTS ix_work_queue_ready ON work_queue (queue_name, claimed_at, scheduled_at);
 
-CREATE TABLE events (
+CREATE TABLE IF NOT EXISTS events (
     event_uuid VARCHAR(36) NOT NULL PRIMARY KEY,
     event_type VARCHAR(32) NOT NULL,
     timestamp DOUBLE NOT NULL,
@@ -70,19 +70,19 @@ CREATE TABLE events (
     request_id VARCHAR(255)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
-CREATE TABLE event_objects (
+CREATE TABLE IF NOT EXISTS event_objects (
     object_type VARCHAR(64) NOT NULL,
     object_uuid VARCHAR(36) NOT NULL,
     event_uuid VARCHAR(36) NOT NULL,
     PRIMARY KEY (object_type, object_uuid, event_uuid)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
-CREATE INDEX ix_event_objects_event ON event_objects (event_uuid);
+CREATE INDEX IF NOT EXISTS ix_event_objects_event ON event_objects (event_uuid);
 
 -- The objects themselves, as a minimal registry.
-CREATE TABLE instances (uuid VARCHAR(36) NOT NULL PRIMARY KEY, name VARCHAR(255) NOT NULL, namespace VARCHAR(255) NOT NULL, created_at DOUBLE NOT NULL) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
-CREATE TABLE networks (uuid VARCHAR(36) NOT NULL PRIMARY KEY, name VARCHAR(255) NOT NULL, namespace VARCHAR(255) NOT NULL, created_at DOUBLE NOT NULL) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
-CREATE TABLE artifacts (uuid VARCHAR(36) NOT NULL PRIMARY KEY, name VARCHAR(255) NOT NULL, namespace VARCHAR(255) NOT NULL, created_at DOUBLE NOT NULL) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
-CREATE TABLE blobs (uuid VARCHAR(36) NOT NULL PRIMARY KEY, name VARCHAR(255) NOT NULL, namespace VARCHAR(255) NOT NULL, created_at DOUBLE NOT NULL) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
-CREATE TABLE network_interfaces (uuid VARCHAR(36) NOT NULL PRIMARY KEY, name VARCHAR(255) NOT NULL, namespace VARCHAR(255) NOT NULL, created_at DOUBLE NOT NULL) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
-CREATE TABLE agent_operations (uuid VARCHAR(36) NOT NULL PRIMARY KEY, name VARCHAR(255) NOT NULL, namespace VARCHAR(255) NOT NULL, created_at DOUBLE NOT NULL) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
-CREATE TABLE nodes (uuid VARCHAR(36) NOT NULL PRIMARY KEY, name VARCHAR(255) NOT NULL, namespace VARCHAR(255) NOT NULL, created_at DOUBLE NOT NULL) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+CREATE TABLE IF NOT EXISTS instances (uuid VARCHAR(36) NOT NULL PRIMARY KEY, name VARCHAR(255) NOT NULL, namespace VARCHAR(255) NOT NULL, created_at DOUBLE NOT NULL) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+CREATE TABLE IF NOT EXISTS networks (uuid VARCHAR(36) NOT NULL PRIMARY KEY, name VARCHAR(255) NOT NULL, namespace VARCHAR(255) NOT NULL, created_at DOUBLE NOT NULL) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+CREATE TABLE IF NOT EXISTS artifacts (uuid VARCHAR(36) NOT NULL PRIMARY KEY, name VARCHAR(255) NOT NULL, namespace VARCHAR(255) NOT NULL, created_at DOUBLE NOT NULL) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+CREATE TABLE IF NOT EXISTS blobs (uuid VARCHAR(36) NOT NULL PRIMARY KEY, name VARCHAR(255) NOT NULL, namespace VARCHAR(255) NOT NULL, created_at DOUBLE NOT NULL) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+CREATE TABLE IF NOT EXISTS network_interfaces (uuid VARCHAR(36) NOT NULL PRIMARY KEY, name VARCHAR(255) NOT NULL, namespace VARCHAR(255) NOT NULL, created_at DOUBLE NOT NULL) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+CREATE TABLE IF NOT EXISTS agent_operations (uuid VARCHAR(36) NOT NULL PRIMARY KEY, name VARCHAR(255) NOT NULL, namespace VARCHAR(255) NOT NULL, created_at DOUBLE NOT NULL) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+CREATE TABLE IF NOT EXISTS nodes (uuid VARCHAR(36) NOT NULL PRIMARY KEY, name VARCHAR(255) NOT NULL, namespace VARCHAR(255) NOT NULL, created_at DOUBLE NOT NULL) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;

@@ -1,7 +1,7 @@
 -- Schema 2: cluster_operation_targets, one row per (op, target object), written in the enqueue transaction.
 -- sequence_number is the global order: "latest" is the highest sequence for an object, whatever its state.
 
-CREATE TABLE cluster_operation_targets (
+CREATE TABLE IF NOT EXISTS cluster_operation_targets (
     sequence_number BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
     operation_uuid VARCHAR(36) NOT NULL,
     operation_type VARCHAR(64) NOT NULL,
@@ -10,12 +10,12 @@ CREATE TABLE cluster_operation_targets (
     created_at DOUBLE NOT NULL,
     CONSTRAINT uq_cot_op_target UNIQUE (operation_uuid, target_object_type, target_uuid)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
-CREATE INDEX idx_cot_target ON cluster_operation_targets (target_object_type, target_uuid, sequence_number);
-CREATE INDEX idx_cot_created ON cluster_operation_targets (created_at);
+CREATE INDEX IF NOT EXISTS idx_cot_target ON cluster_operation_targets (target_object_type, target_uuid, sequence_number);
+CREATE INDEX IF NOT EXISTS idx_cot_created ON cluster_operation_targets (created_at);
 
 -- The gate looks up the few in-flight ops by state, then probes uq_cot_op_target for each, so its cost does
 -- not grow with an object's history.
-CREATE INDEX idx_object_states_state_uuid ON object_states (state_value, object_uuid);
+CREATE INDEX IF NOT EXISTS idx_object_states_state_uuid ON object_states (state_value, object_uuid);
 
 -- Backfill: one target row per legacy pointer, oldest op first, so no object loses its latest op. A pointer is
 -- taken only when it names an op: `op_uuid` a well-formed uuid (dashed or not, any case; stored dashed and
@@ -51,4 +51,6 @@ FROM (
     ) AS checked
 ) AS p
 LEFT JOIN cluster_operations o ON o.uuid = p.op_uuid
-ORDER BY COALESCE(o.created_at, 0), p.object_type, p.object_uuid;
+ORDER BY COALESCE(o.created_at, 0), p.object_type, p.object_uuid
+-- Re-runnable: a row an interrupted earlier run already wrote is kept, never doubled.
+ON DUPLICATE KEY UPDATE operation_uuid = operation_uuid;

@@ -3,7 +3,7 @@
 -- object_metadata.last_cluster_operation_json, which every enqueuing caller had to remember to update.
 -- Uuids are dashed lower-case text everywhere.
 
-CREATE TABLE object_states (
+CREATE TABLE IF NOT EXISTS object_states (
     object_type VARCHAR(64) NOT NULL,
     object_uuid VARCHAR(36) NOT NULL,
     state_value VARCHAR(32),
@@ -11,10 +11,10 @@ CREATE TABLE object_states (
     message VARCHAR(255),
     PRIMARY KEY (object_type, object_uuid)
 );
-CREATE INDEX idx_object_states_type_state ON object_states (object_type, state_value);
-CREATE INDEX idx_object_states_uuid ON object_states (object_uuid);
+CREATE INDEX IF NOT EXISTS idx_object_states_type_state ON object_states (object_type, state_value);
+CREATE INDEX IF NOT EXISTS idx_object_states_uuid ON object_states (object_uuid);
 
-CREATE TABLE object_metadata (
+CREATE TABLE IF NOT EXISTS object_metadata (
     object_type VARCHAR(64) NOT NULL,
     object_uuid VARCHAR(36) NOT NULL,
     metadata_json TEXT NOT NULL DEFAULT '{}',
@@ -22,7 +22,7 @@ CREATE TABLE object_metadata (
     PRIMARY KEY (object_type, object_uuid)
 );
 
-CREATE TABLE cluster_operations (
+CREATE TABLE IF NOT EXISTS cluster_operations (
     uuid VARCHAR(36) NOT NULL PRIMARY KEY,
     operation_type VARCHAR(64) NOT NULL,
     version BIGINT NOT NULL,
@@ -35,18 +35,18 @@ CREATE TABLE cluster_operations (
     request_id VARCHAR(255),
     metadata_json TEXT NOT NULL
 );
-CREATE INDEX ix_cluster_ops_node ON cluster_operations (node_uuid);
-CREATE INDEX ix_cluster_ops_instance ON cluster_operations (instance_uuid);
-CREATE INDEX ix_cluster_ops_network ON cluster_operations (network_uuid);
-CREATE INDEX ix_cluster_ops_type_created ON cluster_operations (operation_type, created_at);
+CREATE INDEX IF NOT EXISTS ix_cluster_ops_node ON cluster_operations (node_uuid);
+CREATE INDEX IF NOT EXISTS ix_cluster_ops_instance ON cluster_operations (instance_uuid);
+CREATE INDEX IF NOT EXISTS ix_cluster_ops_network ON cluster_operations (network_uuid);
+CREATE INDEX IF NOT EXISTS ix_cluster_ops_type_created ON cluster_operations (operation_type, created_at);
 
-CREATE TABLE cluster_operation_errors (
+CREATE TABLE IF NOT EXISTS cluster_operation_errors (
     op_uuid VARCHAR(36) NOT NULL PRIMARY KEY,
     error_report TEXT NOT NULL,
     created_at REAL NOT NULL
 );
 
-CREATE TABLE work_queue (
+CREATE TABLE IF NOT EXISTS work_queue (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     queue_name VARCHAR(255) NOT NULL,
     scheduled_at REAL NOT NULL,
@@ -56,9 +56,9 @@ CREATE TABLE work_queue (
     payload TEXT NOT NULL,
     created_at REAL NOT NULL
 );
-CREATE INDEX ix_work_queue_ready ON work_queue (queue_name, claimed_at, scheduled_at);
+CREATE INDEX IF NOT EXISTS ix_work_queue_ready ON work_queue (queue_name, claimed_at, scheduled_at);
 
-CREATE TABLE events (
+CREATE TABLE IF NOT EXISTS events (
     event_uuid VARCHAR(36) NOT NULL PRIMARY KEY,
     event_type VARCHAR(32) NOT NULL,
     timestamp REAL NOT NULL,
@@ -69,19 +69,19 @@ CREATE TABLE events (
     request_id VARCHAR(255)
 );
 
-CREATE TABLE event_objects (
+CREATE TABLE IF NOT EXISTS event_objects (
     object_type VARCHAR(64) NOT NULL,
     object_uuid VARCHAR(36) NOT NULL,
     event_uuid VARCHAR(36) NOT NULL,
     PRIMARY KEY (object_type, object_uuid, event_uuid)
 );
-CREATE INDEX ix_event_objects_event ON event_objects (event_uuid);
+CREATE INDEX IF NOT EXISTS ix_event_objects_event ON event_objects (event_uuid);
 
 -- The objects themselves, as a minimal registry.
-CREATE TABLE instances (uuid VARCHAR(36) NOT NULL PRIMARY KEY, name VARCHAR(255) NOT NULL, namespace VARCHAR(255) NOT NULL, created_at REAL NOT NULL);
-CREATE TABLE networks (uuid VARCHAR(36) NOT NULL PRIMARY KEY, name VARCHAR(255) NOT NULL, namespace VARCHAR(255) NOT NULL, created_at REAL NOT NULL);
-CREATE TABLE artifacts (uuid VARCHAR(36) NOT NULL PRIMARY KEY, name VARCHAR(255) NOT NULL, namespace VARCHAR(255) NOT NULL, created_at REAL NOT NULL);
-CREATE TABLE blobs (uuid VARCHAR(36) NOT NULL PRIMARY KEY, name VARCHAR(255) NOT NULL, namespace VARCHAR(255) NOT NULL, created_at REAL NOT NULL);
-CREATE TABLE network_interfaces (uuid VARCHAR(36) NOT NULL PRIMARY KEY, name VARCHAR(255) NOT NULL, namespace VARCHAR(255) NOT NULL, created_at REAL NOT NULL);
-CREATE TABLE agent_operations (uuid VARCHAR(36) NOT NULL PRIMARY KEY, name VARCHAR(255) NOT NULL, namespace VARCHAR(255) NOT NULL, created_at REAL NOT NULL);
-CREATE TABLE nodes (uuid VARCHAR(36) NOT NULL PRIMARY KEY, name VARCHAR(255) NOT NULL, namespace VARCHAR(255) NOT NULL, created_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS instances (uuid VARCHAR(36) NOT NULL PRIMARY KEY, name VARCHAR(255) NOT NULL, namespace VARCHAR(255) NOT NULL, created_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS networks (uuid VARCHAR(36) NOT NULL PRIMARY KEY, name VARCHAR(255) NOT NULL, namespace VARCHAR(255) NOT NULL, created_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS artifacts (uuid VARCHAR(36) NOT NULL PRIMARY KEY, name VARCHAR(255) NOT NULL, namespace VARCHAR(255) NOT NULL, created_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS blobs (uuid VARCHAR(36) NOT NULL PRIMARY KEY, name VARCHAR(255) NOT NULL, namespace VARCHAR(255) NOT NULL, created_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS network_interfaces (uuid VARCHAR(36) NOT NULL PRIMARY KEY, name VARCHAR(255) NOT NULL, namespace VARCHAR(255) NOT NULL, created_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS agent_operations (uuid VARCHAR(36) NOT NULL PRIMARY KEY, name VARCHAR(255) NOT NULL, namespace VARCHAR(255) NOT NULL, created_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS nodes (uuid VARCHAR(36) NOT NULL PRIMARY KEY, name VARCHAR(255) NOT NULL, namespace VARCHAR(255) NOT NULL, created_at REAL NOT NULL);

@@ -2,7 +2,7 @@
 -- sequence_number is the global order: "latest" is the highest sequence for an object, whatever its state.
 -- AUTOINCREMENT so a number is never reused after deletes, which would reorder history.
 
-CREATE TABLE cluster_operation_targets (
+CREATE TABLE IF NOT EXISTS cluster_operation_targets (
     sequence_number INTEGER PRIMARY KEY AUTOINCREMENT,
     operation_uuid VARCHAR(36) NOT NULL,
     operation_type VARCHAR(64) NOT NULL,
@@ -11,12 +11,12 @@ CREATE TABLE cluster_operation_targets (
     created_at REAL NOT NULL,
     CONSTRAINT uq_cot_op_target UNIQUE (operation_uuid, target_object_type, target_uuid)
 );
-CREATE INDEX idx_cot_target ON cluster_operation_targets (target_object_type, target_uuid, sequence_number);
-CREATE INDEX idx_cot_created ON cluster_operation_targets (created_at);
+CREATE INDEX IF NOT EXISTS idx_cot_target ON cluster_operation_targets (target_object_type, target_uuid, sequence_number);
+CREATE INDEX IF NOT EXISTS idx_cot_created ON cluster_operation_targets (created_at);
 
 -- The gate looks up the few in-flight ops by state, then probes uq_cot_op_target for each, so its cost does
 -- not grow with an object's history.
-CREATE INDEX idx_object_states_state_uuid ON object_states (state_value, object_uuid);
+CREATE INDEX IF NOT EXISTS idx_object_states_state_uuid ON object_states (state_value, object_uuid);
 
 -- Backfill: one target row per legacy pointer, oldest op first, so no object loses its latest op. A pointer is
 -- taken only when it names an op: `op_uuid` a well-formed uuid (dashed or not, any case; stored dashed and
@@ -49,4 +49,6 @@ FROM (
     WHERE hex GLOB '[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]'
 ) AS p
 LEFT JOIN cluster_operations o ON o.uuid = p.op_uuid
-ORDER BY COALESCE(o.created_at, 0), p.object_type, p.object_uuid;
+ORDER BY COALESCE(o.created_at, 0), p.object_type, p.object_uuid
+-- Re-runnable: a row an interrupted earlier run already wrote is kept, never doubled.
+ON CONFLICT DO NOTHING;

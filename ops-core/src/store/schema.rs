@@ -64,6 +64,8 @@ pub struct MigrationReport {
     pub applied: Vec<i64>,
     /// The legacy pointers' fate, when this run applied the backfill to a database that had them.
     pub backfill: Option<BackfillReport>,
+    /// A migration an earlier run left half-applied, which this run applied again from the start.
+    pub resumed: Option<i64>,
 }
 
 /// The legacy `last_cluster_operation` pointers of an upgraded database, counted in the same run: so an
@@ -98,6 +100,7 @@ impl Store {
     /// Applies migrations up to and including `version`, e.g. to build a legacy schema-1 database for an
     /// upgrade rehearsal.
     pub async fn migrate_to(&self, version: i64) -> Result<MigrationReport, StoreError> {
+        let resumed = self.forget_unfinished_migration().await?;
         let previous = self.schema_version().await?.applied;
         // The pointers can be counted only while their column exists: before the backfill runs.
         let crosses_backfill =
@@ -138,7 +141,50 @@ impl Store {
             current,
             applied,
             backfill,
+            resumed,
         })
+    }
+
+    /// A migration an earlier run left half-applied (on MariaDB, whose DDL commits as it goes, sqlx marks it
+    /// `success = FALSE` and stops there) is run again from the start: every migration of this build is
+    /// written to be re-runnable (`IF NOT EXISTS`, a backfill that skips rows already there). This forgets
+    /// its unfinished mark, so that the run below applies it; returns its version.
+    async fn forget_unfinished_migration(&self) -> Result<Option<i64>, StoreError> {
+        let history = self.migration_history().await?.unwrap_or_default();
+        let Some(unfinished) = history.iter().find(|m| !m.success).map(|m| m.version) else {
+            return Ok(None);
+        };
+        if !self
+            .dialect()
+            .migrator()
+            .iter()
+            .any(|m| m.version == unfinished)
+        {
+            // Not ours to finish: a newer build's migration.
+            return Err(StoreError::SchemaDirty {
+                version: unfinished,
+            });
+        }
+        with_backend!(match self {
+            (pool, dialect) => {
+                sqlx::query(sql!(
+                    dialect,
+                    "DELETE FROM _sqlx_migrations WHERE version = ? AND success = FALSE"
+                ))
+                .bind(unfinished)
+                .execute(pool)
+                .await
+                .map(|_| ())
+            }
+        })
+        .map_err(StoreError::query(|| {
+            format!("resuming the unfinished migration {unfinished}")
+        }))?;
+        tracing::warn!(
+            version = unfinished,
+            "running again a migration an earlier run left unfinished"
+        );
+        Ok(Some(unfinished))
     }
 
     /// `SELECT COUNT(*) FROM {from}`, for the migration report.
@@ -154,10 +200,10 @@ impl Store {
         Ok(u64::try_from(count).unwrap_or(0))
     }
 
-    /// Reads the applied schema version; refuses a schema newer than this build or left half-migrated.
-    pub async fn schema_version(&self) -> Result<SchemaVersion, StoreError> {
-        let latest = self.dialect().latest_schema_version();
-        let applied = with_backend!(match self {
+    /// sqlx's migration history, oldest first; `None` when the database has no ops schema at all.
+    async fn migration_history(&self) -> Result<Option<Vec<AppliedMigration>>, StoreError> {
+        let action = || "reading the schema version";
+        with_backend!(match self {
             (pool, dialect) => {
                 // No placeholders: the text needs no rendering.
                 let exists = match dialect {
@@ -172,34 +218,37 @@ impl Store {
                         "SELECT 1 WHERE to_regclass('_sqlx_migrations') IS NOT NULL"
                     }
                 };
-                let action = || "reading the schema version";
                 let found = sqlx::query(exists)
                     .fetch_optional(pool)
                     .await
                     .map_err(StoreError::query(action))?;
                 if found.is_none() {
-                    return Ok(SchemaVersion {
-                        applied: None,
-                        latest,
-                    });
+                    return Ok(None);
                 }
-                let rows = sqlx::query_as::<_, AppliedMigration>(sql!(
+                sqlx::query_as::<_, AppliedMigration>(sql!(
                     dialect,
                     "SELECT version, success FROM _sqlx_migrations ORDER BY version"
                 ))
                 .fetch_all(pool)
                 .await
-                .map_err(StoreError::query(action))?;
-                let mut applied = None;
-                for AppliedMigration { version, success } in rows {
-                    if !success {
-                        return Err(StoreError::SchemaDirty { version });
-                    }
-                    applied = Some(version);
-                }
-                applied
+                .map(Some)
+                .map_err(StoreError::query(action))
             }
-        });
+        })
+    }
+
+    /// Reads the applied schema version; refuses a schema newer than this build or left half-migrated.
+    pub async fn schema_version(&self) -> Result<SchemaVersion, StoreError> {
+        let latest = self.dialect().latest_schema_version();
+        let mut applied = None;
+        for AppliedMigration { version, success } in
+            self.migration_history().await?.unwrap_or_default()
+        {
+            if !success {
+                return Err(StoreError::SchemaDirty { version });
+            }
+            applied = Some(version);
+        }
         match applied {
             Some(found) if found > latest => Err(StoreError::SchemaTooNew {
                 found,
