@@ -20,12 +20,13 @@ fn hot_plug() -> NodeInstNetIfaceOp {
 }
 
 /// Rows of every table the enqueue writes, in a fixed order.
-async fn row_counts(db: &TestDb) -> [i64; 6] {
+async fn row_counts(db: &TestDb) -> [i64; 7] {
     [
         db.count("cluster_operations").await,
         db.count("object_states").await,
         db.count("work_queue").await,
         db.count("cluster_operation_targets").await,
+        db.count("in_flight_targets").await,
         db.count("events").await,
         db.count("event_objects").await,
     ]
@@ -41,7 +42,7 @@ backend_tests! {
             .request_id("req-1")
             .await
             .unwrap();
-        assert_eq!(row_counts(db).await, [1, 1, 1, 3, 1, 5]);
+        assert_eq!(row_counts(db).await, [1, 1, 1, 3, 3, 1, 5]);
 
         // sqlx turns on PIPES_AS_CONCAT on MariaDB, so `||` concatenates on every backend.
         let targets = db
@@ -136,7 +137,7 @@ backend_tests! {
         let err = hot_plug().enqueue(&store).priority(Priority::UserFacing).await.unwrap_err();
         assert!(matches!(err, EnqueueError::NoTasks), "{err}");
         assert_eq!(err.to_string(), "an operation needs at least one task");
-        assert_eq!(row_counts(db).await, [0; 6]);
+        assert_eq!(row_counts(db).await, [0; 7]);
     }
 
     async fn a_body_field_named_like_a_header_field_is_refused(db: &TestDb) {
@@ -147,7 +148,7 @@ backend_tests! {
             err.to_string(),
             "the body of `colliding_op` has a field `priority`, which the operation header owns"
         );
-        assert_eq!(row_counts(db).await, [0; 6]);
+        assert_eq!(row_counts(db).await, [0; 7]);
     }
 
     async fn a_reused_op_id_is_a_duplicate_and_writes_nothing_more(db: &TestDb) {
@@ -203,7 +204,7 @@ backend_tests! {
         // The driver's words are the cause, printed once after the message by any chain reporter.
         let cause = std::error::Error::source(&err).map(ToString::to_string).unwrap_or_default();
         assert!(cause.contains("injected failure"), "{err}: {cause}");
-        assert_eq!(row_counts(db).await, [0; 6]);
+        assert_eq!(row_counts(db).await, [0; 7]);
         assert!(!store.has_pending(op.instance_uuid).await.unwrap());
     }
 

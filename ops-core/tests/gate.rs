@@ -93,4 +93,54 @@ backend_tests! {
         assert!(err.to_string().starts_with("database error while checking for pending operations on network "));
         assert!(store.is_pending_or_unknown(NetworkId::new_v4()).await);
     }
+
+    async fn the_in_flight_markers_follow_rows_written_by_another_program(db: &TestDb) {
+        // The gate reads in_flight_targets, which triggers keep in step with the states and targets, in the
+        // same transaction, whoever writes them: here, plain SQL as a Shaken Fist-era tool would.
+        let store = db.migrated_store().await;
+        let network = NetworkId::new_v4();
+        let op = enqueue_net_op(&store, network).await;
+        let markers = || db.count("in_flight_targets");
+        assert_eq!(markers().await, 1);
+        let set_state = |state: &str| format!("UPDATE object_states SET state_value = '{state}' WHERE object_uuid = '{op}'");
+        db.execute(&set_state("executing")).await;
+        assert!(store.has_pending(network).await.unwrap());
+        db.execute(&set_state("complete")).await;
+        assert!(!store.has_pending(network).await.unwrap());
+        assert_eq!(markers().await, 0);
+        db.execute(&set_state("queued")).await;
+        assert!(store.has_pending(network).await.unwrap());
+        db.execute(&format!("DELETE FROM object_states WHERE object_uuid = '{op}'")).await;
+        assert!(!store.has_pending(network).await.unwrap());
+        db.execute(&format!(
+            "INSERT INTO object_states (object_type, object_uuid, state_value, update_time) VALUES ('net_op', '{op}', 'preflight', 0)"
+        ))
+        .await;
+        assert!(store.has_pending(network).await.unwrap());
+        // A target row written for the in-flight op by another program is guarded at once, and one deleted is not.
+        let other = NetworkId::new_v4();
+        db.execute(&format!(
+            "INSERT INTO cluster_operation_targets (operation_uuid, operation_type, target_object_type, target_uuid, created_at) \
+             VALUES ('{op}', 'net_op', 'network', '{other}', 0)"
+        ))
+        .await;
+        assert!(store.has_pending(other).await.unwrap());
+        assert_eq!(store.pending(other).await.unwrap()[0].op_uuid, op);
+        db.execute(&format!("DELETE FROM cluster_operation_targets WHERE target_uuid = '{other}'")).await;
+        assert!(!store.has_pending(other).await.unwrap());
+        assert!(store.filter_pending(&[network.into(), other.into()]).await.unwrap().contains(&network.into()));
+        assert_eq!(markers().await, 1);
+    }
+
+    async fn a_backlog_elsewhere_adds_no_marker_to_an_idle_object(db: &TestDb) {
+        // The gate probes the object's own markers: ops in flight on other objects are not on its path.
+        let store = db.migrated_store().await;
+        for _ in 0..50 {
+            enqueue_net_op(&store, NetworkId::new_v4()).await;
+        }
+        let idle = NetworkId::new_v4();
+        assert!(!store.has_pending(idle).await.unwrap());
+        assert_eq!(db.count("in_flight_targets").await, 50);
+        assert_eq!(db.count(&format!("in_flight_targets WHERE target_uuid = '{idle}'")).await, 0);
+    }
 }

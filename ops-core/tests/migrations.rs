@@ -130,7 +130,7 @@ backend_tests! {
 
         // The report counts in the same run: 2,000 valid, 14 kinds of non-NULL junk x 40 skipped.
         let report = store.migrate().await.unwrap();
-        assert_eq!((report.previous, report.current, report.applied.as_slice()), (Some(1), 3, &[2, 3][..]));
+        assert_eq!((report.previous, report.current, report.applied.as_slice()), (Some(1), 4, &[2, 3, 4][..]));
         assert_eq!(report.backfill, Some(BackfillReport { pointers: 2_560, backfilled: 2_000, skipped: 560 }));
         store.require_current_schema().await.unwrap();
         assert_eq!(db.count("cluster_operation_targets").await, 2_000);
@@ -196,7 +196,7 @@ backend_tests! {
 
         db.execute(heal).await;
         let report = store.migrate().await.unwrap();
-        assert_eq!((report.previous, report.current), (Some(1), 3), "{report:?}");
+        assert_eq!((report.previous, report.current), (Some(1), 4), "{report:?}");
         // SQLite and PostgreSQL rolled the failed migration back; MariaDB's is finished from its mark.
         let resumed = if db.backend() == Backend::MariaDb { Some(2) } else { None };
         assert_eq!(report.resumed, resumed);
@@ -271,12 +271,12 @@ backend_tests! {
         assert_eq!(version.applied, None);
         assert!(matches!(store.require_current_schema().await, Err(StoreError::SchemaMissing)));
         let created = store.migrate().await.unwrap();
-        assert_eq!((created.previous, created.applied.as_slice(), created.backfill), (None, &[1, 2, 3][..], None));
+        assert_eq!((created.previous, created.applied.as_slice(), created.backfill), (None, &[1, 2, 3, 4][..], None));
         let again = store.migrate().await.unwrap();
-        assert_eq!((again.previous, again.current, again.applied.len(), again.backfill), (Some(3), 3, 0, None));
+        assert_eq!((again.previous, again.current, again.applied.len(), again.backfill), (Some(4), 4, 0, None));
         let version = store.schema_version().await.unwrap();
         assert!(version.is_current());
-        assert_eq!(version.latest, 3);
+        assert_eq!(version.latest, 4);
     }
 
     async fn a_schema_behind_this_build_is_reported(db: &TestDb) {
@@ -285,14 +285,14 @@ backend_tests! {
         let err = store.require_current_schema().await.unwrap_err();
         assert_eq!(
             err.to_string(),
-            "the database schema is at version 2 but this build needs 3; run `opsctl migrate`"
+            "the database schema is at version 2 but this build needs 4; run `opsctl migrate`"
         );
     }
 
     async fn stores_that_require_the_newest_schema_refuse_an_older_one_at_connect(db: &TestDb) {
         db.store().await.migrate_to(2).await.unwrap();
         let options = || StoreOptions::new(db.url()).require_current_schema(true);
-        assert!(matches!(options().connect().await, Err(StoreError::SchemaBehind { found: 2, needed: 3 })));
+        assert!(matches!(options().connect().await, Err(StoreError::SchemaBehind { found: 2, needed: 4 })));
         StoreOptions::new(db.url()).connect().await.unwrap().migrate().await.unwrap();
         options().connect().await.unwrap();
     }
@@ -301,10 +301,10 @@ backend_tests! {
         db.migrated_store().await;
         insert_migration_row(db, 99, true).await;
         let err = StoreOptions::new(db.url()).connect().await.unwrap_err();
-        assert!(matches!(err, StoreError::SchemaTooNew { found: 99, known: 3 }), "{err}");
+        assert!(matches!(err, StoreError::SchemaTooNew { found: 99, known: 4 }), "{err}");
         assert_eq!(
             err.to_string(),
-            "the database schema is at version 99, newer than this build knows (up to 3); upgrade opsctl"
+            "the database schema is at version 99, newer than this build knows (up to 4); upgrade opsctl"
         );
     }
 
@@ -315,7 +315,7 @@ backend_tests! {
         let err = StoreOptions::new(db.url()).connect().await.unwrap_err();
         assert!(matches!(err, StoreError::SchemaDirty { version: 2 }), "{err}");
         let report = store.migrate().await.unwrap();
-        assert_eq!((report.resumed, report.current), (Some(2), 3));
+        assert_eq!((report.resumed, report.current), (Some(2), 4));
         store.require_current_schema().await.unwrap();
     }
 }

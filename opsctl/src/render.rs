@@ -165,22 +165,22 @@ mod tests {
     fn migrate_messages_say_what_changed() {
         let report = |previous, applied: &[i64], backfill| MigrationReport {
             previous,
-            current: 3,
+            current: 4,
             applied: applied.to_vec(),
             backfill,
             resumed: None,
         };
         assert_eq!(
-            migrated(&report(None, &[1, 2, 3], None)),
-            "schema created at version 3"
+            migrated(&report(None, &[1, 2, 3, 4], None)),
+            "schema created at version 4"
         );
         assert_eq!(
-            migrated(&report(Some(2), &[3], None)),
-            "schema upgraded from version 2 to 3"
+            migrated(&report(Some(2), &[3, 4], None)),
+            "schema upgraded from version 2 to 4"
         );
         assert_eq!(
-            migrated(&report(Some(3), &[], None)),
-            "schema already at version 3"
+            migrated(&report(Some(4), &[], None)),
+            "schema already at version 4"
         );
         let backfill = ops_core::BackfillReport {
             pointers: 40_000,
@@ -188,17 +188,17 @@ mod tests {
             skipped: 3,
         };
         assert_eq!(
-            migrated(&report(Some(1), &[2, 3], Some(backfill))),
-            "schema upgraded from version 1 to 3; legacy pointers: 40000 found, 39997 backfilled as target rows, \
+            migrated(&report(Some(1), &[2, 3, 4], Some(backfill))),
+            "schema upgraded from version 1 to 4; legacy pointers: 40000 found, 39997 backfilled as target rows, \
              3 skipped (they named no operation)"
         );
         let resumed = MigrationReport {
             resumed: Some(2),
-            ..report(Some(1), &[2, 3], None)
+            ..report(Some(1), &[2, 3, 4], None)
         };
         assert_eq!(
             migrated(&resumed),
-            "schema upgraded from version 1 to 3; finished migration 2, which an earlier run left half-applied"
+            "schema upgraded from version 1 to 4; finished migration 2, which an earlier run left half-applied"
         );
     }
 }

@@ -2,11 +2,12 @@
 //! gate decides).
 //!
 //! "In flight" is `object_states.state_value IN ('queued', 'preflight', 'executing')`; everything else,
-//! including a missing state row, is terminal. An op's state row is found by the state table's primary key,
-//! `(object_type, object_uuid)` = `(operation_type, operation_uuid)`, in every query of the store: a state
-//! row under another type is not this op's. The in-flight queries start
-//! from the few in-flight state rows and probe `uq_cot_op_target` for each, so their cost does not grow
-//! with an object's history (`from_in_flight!` writes that join once for each dialect).
+//! including a missing state row, is terminal. An op's state row is found by the state table's primary
+//! key, `(object_type, object_uuid)` = `(operation_type, operation_uuid)`, in every query of the store: a
+//! state row under another type is not this op's. `in_flight_targets` holds one row per (target, op) while
+//! the op is in flight, kept by triggers (migration 4) in the transaction that changes a state or a target
+//! row, so the in-flight queries probe the object's own key: their cost grows neither with its history nor
+//! with the ops in flight elsewhere.
 
 use std::collections::BTreeSet;
 
@@ -23,55 +24,6 @@ use crate::{ObjectRef, ObjectType, OpId, OpState, StoreError};
 macro_rules! in_flight_sql {
     () => {
         "('queued', 'preflight', 'executing')"
-    };
-}
-
-/// `FROM` the in-flight state rows `s`, joined to their target rows `t`, in that order: SQLite keeps the
-/// order of a `CROSS JOIN`, MariaDB of a `STRAIGHT_JOIN`; PostgreSQL's planner chooses from statistics.
-/// Ends inside the `WHERE`, so a query goes on with ` AND ...`.
-macro_rules! from_in_flight {
-    (sqlite) => {
-        concat!(
-            "FROM object_states s CROSS JOIN cluster_operation_targets t ",
-            "WHERE t.operation_uuid = s.object_uuid AND t.operation_type = s.object_type AND s.state_value IN ",
-            in_flight_sql!()
-        )
-    };
-    (mariadb) => {
-        concat!(
-            "FROM object_states s STRAIGHT_JOIN cluster_operation_targets t ",
-            "ON t.operation_uuid = s.object_uuid AND t.operation_type = s.object_type ",
-            "WHERE s.state_value IN ",
-            in_flight_sql!()
-        )
-    };
-    (postgres) => {
-        concat!(
-            "FROM object_states s JOIN cluster_operation_targets t ",
-            "ON t.operation_uuid = s.object_uuid AND t.operation_type = s.object_type ",
-            "WHERE s.state_value IN ",
-            in_flight_sql!()
-        )
-    };
-}
-
-/// `$select`, `from_in_flight!` for the dialect, then `$rest`: one in-flight query, rendered per dialect.
-macro_rules! in_flight_query {
-    ($dialect:expr, $select:expr, $rest:literal) => {
-        match $dialect {
-            Dialect::Sqlite => sql!(
-                $dialect,
-                concat!($select, " ", from_in_flight!(sqlite), " ", $rest)
-            ),
-            Dialect::MariaDb => sql!(
-                $dialect,
-                concat!($select, " ", from_in_flight!(mariadb), " ", $rest)
-            ),
-            Dialect::Postgres => sql!(
-                $dialect,
-                concat!($select, " ", from_in_flight!(postgres), " ", $rest)
-            ),
-        }
     };
 }
 
@@ -138,24 +90,23 @@ impl Store {
     /// error as "pending".
     pub async fn has_pending(&self, target: impl Into<ObjectRef>) -> Result<bool, StoreError> {
         let target = target.into();
-        let found: Option<i64> = with_backend!(match self {
+        let found = with_backend!(match self {
             (pool, dialect) => {
-                let query = in_flight_query!(
+                sqlx::query(sql!(
                     dialect,
-                    "SELECT t.sequence_number",
-                    "AND t.target_object_type = ? AND t.target_uuid = ? LIMIT 1"
-                );
-                sqlx::query_scalar(query)
-                    .bind(target.object_type.as_str())
-                    .bind(uuid_text(target.uuid))
-                    .fetch_optional(pool)
-                    .await
+                    "SELECT 1 FROM in_flight_targets WHERE target_object_type = ? AND target_uuid = ? LIMIT 1"
+                ))
+                .bind(target.object_type.as_str())
+                .bind(uuid_text(target.uuid))
+                .fetch_optional(pool)
+                .await
+                .map(|row| row.is_some())
             }
         })
         .map_err(StoreError::query(|| {
             format!("checking for pending operations on {target}")
         }))?;
-        Ok(found.is_some())
+        Ok(found)
     }
 
     /// The gate: `true` when an op is in flight on `target` **or the answer is unknown**.
@@ -211,10 +162,16 @@ impl Store {
         let target = target.into();
         let rows = with_backend!(match self {
             (pool, dialect) => {
-                let query = in_flight_query!(
+                let query = sql!(
                     dialect,
-                    targeting_columns!(),
-                    "AND t.target_object_type = ? AND t.target_uuid = ? ORDER BY t.sequence_number"
+                    concat!(
+                        targeting_columns!(),
+                        " FROM in_flight_targets f ",
+                        "JOIN cluster_operation_targets t ON t.operation_uuid = f.operation_uuid ",
+                        "AND t.target_object_type = f.target_object_type AND t.target_uuid = f.target_uuid ",
+                        "JOIN object_states s ON s.object_type = f.operation_type AND s.object_uuid = f.operation_uuid ",
+                        "WHERE f.target_object_type = ? AND f.target_uuid = ? ORDER BY t.sequence_number"
+                    )
                 );
                 sqlx::query_as::<_, RawTargetingOp>(query)
                     .bind(target.object_type.as_str())
@@ -296,30 +253,13 @@ impl Store {
                     async {
                         let mut found = Vec::new();
                         for chunk in uuids.chunks(dialect.max_params() - 1) {
-                            let mut query = sqlx::QueryBuilder::new(match dialect {
-                                Dialect::Sqlite => {
-                                    concat!(
-                                        "SELECT DISTINCT t.target_uuid ",
-                                        from_in_flight!(sqlite)
-                                    )
-                                }
-                                Dialect::MariaDb => {
-                                    concat!(
-                                        "SELECT DISTINCT t.target_uuid ",
-                                        from_in_flight!(mariadb)
-                                    )
-                                }
-                                Dialect::Postgres => {
-                                    concat!(
-                                        "SELECT DISTINCT t.target_uuid ",
-                                        from_in_flight!(postgres)
-                                    )
-                                }
-                            });
+                            let mut query = sqlx::QueryBuilder::new(
+                                "SELECT DISTINCT target_uuid FROM in_flight_targets WHERE TRUE",
+                            );
                             query
-                                .push(" AND t.target_object_type = ")
+                                .push(" AND target_object_type = ")
                                 .push_bind(object_type.as_str());
-                            query.push(" AND t.target_uuid IN (");
+                            query.push(" AND target_uuid IN (");
                             let mut list = query.separated(", ");
                             for uuid in chunk {
                                 list.push_bind(uuid.as_str());

@@ -1,0 +1,61 @@
+-- Schema 4: in_flight_targets, one row per (target object, op) while the op is in flight, so the gate is an
+-- index probe on the object itself: its cost grows neither with the object's history nor with the ops in
+-- flight elsewhere (a backlog). Triggers keep it in step with object_states and cluster_operation_targets,
+-- in the transaction that changes them, also when another program writes those tables directly. An op's
+-- state is found by the state table's key, (object_type, object_uuid) = (operation_type, operation_uuid).
+
+CREATE TABLE IF NOT EXISTS in_flight_targets (
+    target_object_type VARCHAR(64) NOT NULL,
+    target_uuid VARCHAR(36) NOT NULL,
+    operation_uuid VARCHAR(36) NOT NULL,
+    operation_type VARCHAR(64) NOT NULL,
+    PRIMARY KEY (target_object_type, target_uuid, operation_uuid)
+);
+CREATE INDEX IF NOT EXISTS idx_in_flight_op ON in_flight_targets (operation_uuid, operation_type);
+
+CREATE OR REPLACE FUNCTION ops_in_flight_on_target() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        INSERT INTO in_flight_targets (target_object_type, target_uuid, operation_uuid, operation_type)
+        SELECT NEW.target_object_type, NEW.target_uuid, NEW.operation_uuid, NEW.operation_type FROM object_states s
+        WHERE s.object_type = NEW.operation_type AND s.object_uuid = NEW.operation_uuid AND s.state_value IN ('queued', 'preflight', 'executing')
+        ON CONFLICT DO NOTHING;
+    ELSE
+        DELETE FROM in_flight_targets WHERE target_object_type = OLD.target_object_type
+            AND target_uuid = OLD.target_uuid AND operation_uuid = OLD.operation_uuid;
+    END IF;
+    RETURN NULL;
+END $$;
+
+CREATE OR REPLACE TRIGGER trg_in_flight_target AFTER INSERT OR DELETE ON cluster_operation_targets
+    FOR EACH ROW EXECUTE FUNCTION ops_in_flight_on_target();
+
+CREATE OR REPLACE FUNCTION ops_in_flight_on_state() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    -- Only a change of in-flight-ness or of the key moves markers: queued -> executing rewrites nothing.
+    IF TG_OP = 'UPDATE' AND (OLD.state_value IN ('queued', 'preflight', 'executing')) = (NEW.state_value IN ('queued', 'preflight', 'executing'))
+        AND OLD.object_type = NEW.object_type AND OLD.object_uuid = NEW.object_uuid THEN
+        RETURN NULL;
+    END IF;
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        DELETE FROM in_flight_targets WHERE operation_uuid = OLD.object_uuid AND operation_type = OLD.object_type;
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') AND NEW.state_value IN ('queued', 'preflight', 'executing') THEN
+        INSERT INTO in_flight_targets (target_object_type, target_uuid, operation_uuid, operation_type)
+        SELECT t.target_object_type, t.target_uuid, t.operation_uuid, t.operation_type FROM cluster_operation_targets t
+        WHERE t.operation_uuid = NEW.object_uuid AND t.operation_type = NEW.object_type
+        ON CONFLICT DO NOTHING;
+    END IF;
+    RETURN NULL;
+END $$;
+
+CREATE OR REPLACE TRIGGER trg_in_flight_state AFTER INSERT OR UPDATE OR DELETE ON object_states
+    FOR EACH ROW EXECUTE FUNCTION ops_in_flight_on_state();
+
+-- The ops already in flight.
+INSERT INTO in_flight_targets (target_object_type, target_uuid, operation_uuid, operation_type)
+SELECT t.target_object_type, t.target_uuid, t.operation_uuid, t.operation_type
+FROM cluster_operation_targets t
+JOIN object_states s ON s.object_type = t.operation_type AND s.object_uuid = t.operation_uuid
+WHERE s.state_value IN ('queued', 'preflight', 'executing')
+ON CONFLICT DO NOTHING;
