@@ -143,4 +143,22 @@ backend_tests! {
         assert_eq!(db.count("in_flight_targets").await, 50);
         assert_eq!(db.count(&format!("in_flight_targets WHERE target_uuid = '{idle}'")).await, 0);
     }
+
+    async fn an_unreadable_row_is_pending_to_the_gate_and_named_by_pending(db: &TestDb) {
+        // Rows another program wrote with an op uuid this build cannot read: the gate does not need to
+        // decode them and counts the object busy; `pending`, which must decode, names the bad value.
+        let store = db.migrated_store().await;
+        let network = NetworkId::new_v4();
+        db.execute(&format!(
+            "INSERT INTO object_states (object_type, object_uuid, state_value, update_time) \
+             VALUES ('net_op', 'not-a-uuid', 'queued', 0); \
+             INSERT INTO cluster_operation_targets (operation_uuid, operation_type, target_object_type, target_uuid, created_at) \
+             VALUES ('not-a-uuid', 'net_op', 'network', '{network}', 0);"
+        ))
+        .await;
+        assert!(store.has_pending(network).await.unwrap());
+        assert!(store.is_pending_or_unknown(network).await);
+        let err = store.pending(network).await.unwrap_err();
+        assert_eq!(err.to_string(), "unreadable operation_uuid `not-a-uuid` in table cluster_operation_targets");
+    }
 }
