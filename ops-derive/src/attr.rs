@@ -384,8 +384,7 @@ fn field_role(cx: &Ctxt, attrs: &[Attribute], reason: &mut Reason) -> Role {
         [] => Role::Unannotated,
         [(_, role)] => *role,
         [.., (second, _)] => {
-            let roles: Vec<Role> = found.iter().map(|(_, role)| *role).collect();
-            if roles.contains(&Role::Plain) {
+            if found.iter().any(|(_, role)| *role == Role::Plain) {
                 cx.error(
                     second,
                     "conflicting attributes: `#[plain]` says the field holds no object id, so it cannot also be \

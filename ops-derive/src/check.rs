@@ -187,7 +187,7 @@ fn check_field_type(cx: &Ctxt, field: &Field<'_>, place: Place) {
             format!("use a typed id such as `#[target] {name}: InstanceId`, or `#[context]` for plain data"),
         ),
         Role::Unannotated if place == Place::Nested && !ids.is_empty() => {
-            let attribute = if ids.iter().all(|id| id == "NodeId") {
+            let attribute = if only_nodes(&ids) {
                 "#[context]"
             } else {
                 "#[context(reason = \"...\")]"
@@ -205,7 +205,7 @@ fn check_field_type(cx: &Ctxt, field: &Field<'_>, place: Place) {
             );
         }
         Role::Unannotated if !ids.is_empty() => {
-            let (attribute, why) = if ids.iter().all(|id| id == "NodeId") {
+            let (attribute, why) = if only_nodes(&ids) {
                 ("#[context]", "a node is execution context")
             } else {
                 ("#[target]", "the operation acts on this object")
@@ -216,7 +216,7 @@ fn check_field_type(cx: &Ctxt, field: &Field<'_>, place: Place) {
                 format!("add `{attribute}` ({why}): `{attribute} {name}: ...`"),
             );
         }
-        Role::Context if matches!(field.reason, Reason::None) && ids.iter().any(|id| id != "NodeId") => cx.error(
+        Role::Context if matches!(field.reason, Reason::None) && !only_nodes(&ids) => cx.error(
             field.ty,
             format!(
                 "`#[context]` on `{name}`, which holds a targetable object id (`{}`): say why it is not a target",
@@ -226,7 +226,7 @@ fn check_field_type(cx: &Ctxt, field: &Field<'_>, place: Place) {
                 "`#[target]` if the operation acts on it; otherwise `#[context(reason = \"...\")] {name}: ...`"
             ),
         ),
-        Role::Context if !ids.is_empty() && ids.iter().all(|id| id == "NodeId") => {
+        Role::Context if !ids.is_empty() && only_nodes(&ids) => {
             if let Reason::Given(reason) = &field.reason {
                 cx.error(
                     reason,
@@ -245,6 +245,11 @@ fn check_field_type(cx: &Ctxt, field: &Field<'_>, place: Place) {
         ),
         _ => {}
     }
+}
+
+/// Whether every id a type names is a node (which is never a target, so needs no reason as context).
+fn only_nodes(ids: &[String]) -> bool {
+    ids.iter().all(|id| id == "NodeId")
 }
 
 /// The last path segment of a type, looking through single-element wrappers (`Option`, `Vec`, `Box`, ...).

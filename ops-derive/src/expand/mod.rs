@@ -39,26 +39,34 @@ impl<'a, M> Stages<'a, M> {
     }
 }
 
-/// The statement that adds a field's context ids to `__ops_context`, and with it the field's type-level
-/// check, spanned on the field's type so that rustc's error lands there:
+/// The trait a field's type is named through, by its role — the type-level half of the field checks:
 ///
-/// - `#[context]`: the type must be `ContextField` (ids, plain data, `OpData` types, containers of them),
-///   and without a `reason` it must hold no targetable id (`ReasonlessContextField`);
-/// - no attribute: the type must be `OpData`, which no object id is: this bound is the deny-by-default
-///   forgotten-target check, and it also walks the `#[context]` ids of nested types;
-/// - `#[plain]` (the user's word) and `#[target]` (walked into the targets) add nothing here.
-pub(crate) fn add_context(field: &Field<'_>, value: &TokenStream) -> Option<TokenStream> {
-    let ty = field.ty;
+/// - `#[context]`: `ContextField` (ids, plain data, `OpData` types, containers of them), and without a
+///   `reason` `ReasonlessContextField`, which also refuses a targetable id;
+/// - no attribute: `OpData`, which no object id is: the deny-by-default forgotten-target check;
+/// - `#[plain]` (the user's word) and `#[target]` (walked into the targets) have none here.
+pub(crate) fn field_trait(field: &Field<'_>) -> Option<TokenStream> {
     match field.role {
-        Role::Context if matches!(field.reason, Reason::None) => Some(quote_spanned!(ty.span()=>
-            <#ty as ::ops_core::__private::ReasonlessContextField>::add_context(#value, __ops_context);
-        )),
-        Role::Context => Some(quote_spanned!(ty.span()=>
-            <#ty as ::ops_core::__private::ContextField>::add_context(#value, __ops_context);
-        )),
-        Role::Unannotated => Some(quote_spanned!(ty.span()=>
-            <#ty as ::ops_core::OpData>::add_context_ids(#value, __ops_context);
-        )),
+        Role::Context if matches!(field.reason, Reason::None) => {
+            Some(quote!(::ops_core::__private::ReasonlessContextField))
+        }
+        Role::Context => Some(quote!(::ops_core::__private::ContextField)),
+        Role::Unannotated => Some(quote!(::ops_core::OpData)),
         Role::Target | Role::Plain | Role::Conflict => None,
     }
+}
+
+/// The statement that adds a field's context ids to `__ops_context` through its [`field_trait`], spanned on
+/// the field's type so that rustc's error lands there. `OpData` also walks the `#[context]` ids of nested
+/// types.
+pub(crate) fn add_context(field: &Field<'_>, value: &TokenStream) -> Option<TokenStream> {
+    let ty = field.ty;
+    let field_trait = field_trait(field)?;
+    let method = match field.role {
+        Role::Unannotated => quote!(add_context_ids),
+        _ => quote!(add_context),
+    };
+    Some(quote_spanned!(ty.span()=>
+        <#ty as #field_trait>::#method(#value, __ops_context);
+    ))
 }

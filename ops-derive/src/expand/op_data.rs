@@ -6,9 +6,8 @@ use quote::{format_ident, quote};
 use syn::{DeriveInput, Generics, Ident, WherePredicate};
 
 use crate::ast::{DataItem, Field, Shape};
-use crate::attr::{Reason, Role};
 use crate::check;
-use crate::expand::{Stages, add_context};
+use crate::expand::{Stages, add_context, field_trait};
 use crate::fallback;
 
 /// Parse, validate, expand; on any error, every error plus a fallback impl.
@@ -41,22 +40,19 @@ fn expand(item: &DataItem<'_>) -> TokenStream {
                 let bindings: Vec<Ident> = (0..variant.fields.len())
                     .map(|index| format_ident!("__ops_field_{}", index))
                     .collect();
-                let patterns = variant
+                // One walk per field; a field without one is matched as `_`.
+                let (patterns, walks): (Vec<TokenStream>, Vec<TokenStream>) = variant
                     .fields
                     .iter()
                     .zip(&bindings)
                     .map(|(field, binding)| {
                         let member = &field.member;
                         match add_context(field, &quote!(#binding)) {
-                            Some(_) => quote!(#member: #binding),
-                            None => quote!(#member: _),
+                            Some(walk) => (quote!(#member: #binding), walk),
+                            None => (quote!(#member: _), TokenStream::new()),
                         }
-                    });
-                let walks = variant
-                    .fields
-                    .iter()
-                    .zip(&bindings)
-                    .filter_map(|(field, binding)| add_context(field, &quote!(#binding)));
+                    })
+                    .unzip();
                 // `Self::V { 0: a, 1: _ }` matches tuple variants too, and `Self::V {}` unit variants.
                 quote! { Self::#name { #(#patterns,)* } => { #(#walks)* } }
             });
@@ -110,15 +106,8 @@ fn with_field_bounds(item: &DataItem<'_>) -> Generics {
         .fields()
         .filter(|field| mentions_any(field, &params))
         .filter_map(|field| -> Option<WherePredicate> {
-            let ty = field.ty;
-            match field.role {
-                Role::Unannotated => Some(syn::parse_quote!(#ty: ::ops_core::OpData)),
-                Role::Context if matches!(field.reason, Reason::None) => Some(syn::parse_quote!(
-                    #ty: ::ops_core::__private::ReasonlessContextField
-                )),
-                Role::Context => Some(syn::parse_quote!(#ty: ::ops_core::__private::ContextField)),
-                Role::Target | Role::Plain | Role::Conflict => None,
-            }
+            let (ty, field_trait) = (field.ty, field_trait(field)?);
+            Some(syn::parse_quote!(#ty: #field_trait))
         })
         .collect();
     generics.make_where_clause().predicates.extend(bounds);
