@@ -19,12 +19,7 @@ fn legacy_op(op_type: &str, op: OpId, created_at: f64, state: &str) -> String {
 
 /// One legacy object with its pointer column as given (`None` for NULL).
 fn legacy_pointer(object: ObjectRef, pointer: Option<&str>) -> String {
-    let pointer = pointer.map_or("NULL".to_owned(), |p| format!("'{p}'"));
-    format!(
-        "INSERT INTO object_metadata (object_type, object_uuid, metadata_json, last_cluster_operation_json) \
-         VALUES ('{}', '{}', '{{}}', {pointer});",
-        object.object_type, object.uuid
-    )
+    legacy_pointers(&[(object, pointer.map(str::to_owned))])
 }
 
 async fn insert_migration_row(db: &TestDb, version: i64, success: bool) {
