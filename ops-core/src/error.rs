@@ -3,7 +3,26 @@
 //! A message never repeats its cause: the cause is the error's `source()`, which chain reporters (anyhow,
 //! eyre, tracing, opsctl) print after it. A message that embedded it as well would print it twice.
 
+use std::fmt;
+
 use crate::{IllegalTransition, OpId, OpState};
+
+/// Displays an error and its sources on one line, `outer: inner: ...`: how this crate's errors print in
+/// full, since no message repeats its source. For logs and command-line tools without a chain reporter.
+#[derive(Clone, Copy, Debug)]
+pub struct ErrorChain<'a>(pub &'a (dyn std::error::Error + 'static));
+
+impl fmt::Display for ErrorChain<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut source = self.0.source();
+        while let Some(cause) = source {
+            write!(f, ": {cause}")?;
+            source = cause.source();
+        }
+        Ok(())
+    }
+}
 
 /// A failure of the store: connecting, migrating, reading or writing.
 #[derive(Debug, thiserror::Error)]
@@ -247,6 +266,14 @@ mod tests {
             op_type: "net_op",
             source: serde,
         }));
+        let error = StoreError::Query {
+            action: "reading".into(),
+            source: driver(),
+        };
+        assert_eq!(
+            ErrorChain(&error).to_string(),
+            "database error while reading: pool timed out while waiting for an open connection"
+        );
         assert_eq!(
             chain(&StoreError::Query {
                 action: "reading the latest operation on network x".into(),

@@ -57,9 +57,10 @@ mod operation;
 mod priority;
 mod state;
 pub mod store;
+pub mod worker;
 
 pub use enqueue::{Enqueue, MAX_REQUEST_ID, NoPriority};
-pub use error::{EnqueueError, StoreError, WireError};
+pub use error::{EnqueueError, ErrorChain, StoreError, WireError};
 pub use id::{
     AgentOperationId, ArtifactId, BlobId, InstanceId, InterfaceId, NetworkId, NodeId,
     NotATargetType, ObjectId, ObjectRef, OpId, Target,
@@ -80,6 +81,7 @@ pub use store::{
     BackfillReport, Dialect, EventRecord, HistoryPage, MigrationReport, OpRecord, OpRef,
     SchemaVersion, Store, StoreOptions, TargetRow, TargetingOp, TerminalOp,
 };
+pub use worker::{OpContext, OpError, Worker};
 
 #[doc(hidden)]
 pub mod __private;

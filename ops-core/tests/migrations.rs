@@ -125,7 +125,7 @@ backend_tests! {
 
         // The report counts in the same run: 2,000 valid, 14 kinds of non-NULL junk x 40 skipped.
         let report = store.migrate().await.unwrap();
-        assert_eq!((report.previous, report.current, report.applied.as_slice()), (Some(1), 4, &[2, 3, 4][..]));
+        assert_eq!((report.previous, report.current, report.applied.as_slice()), (Some(1), 5, &[2, 3, 4, 5][..]));
         assert_eq!(report.backfill, Some(BackfillReport { pointers: 2_560, backfilled: 2_000, skipped: 560 }));
         store.require_current_schema().await.unwrap();
         assert_eq!(db.count("cluster_operation_targets").await, 2_000);
@@ -191,7 +191,7 @@ backend_tests! {
 
         db.execute(heal).await;
         let report = store.migrate().await.unwrap();
-        assert_eq!((report.previous, report.current), (Some(1), 4), "{report:?}");
+        assert_eq!((report.previous, report.current), (Some(1), 5), "{report:?}");
         // SQLite and PostgreSQL rolled the failed migration back; MariaDB's is finished from its mark.
         let resumed = if db.backend() == Backend::MariaDb { Some(2) } else { None };
         assert_eq!(report.resumed, resumed);
@@ -266,12 +266,40 @@ backend_tests! {
         assert_eq!(version.applied, None);
         assert!(matches!(store.require_current_schema().await, Err(StoreError::SchemaMissing)));
         let created = store.migrate().await.unwrap();
-        assert_eq!((created.previous, created.applied.as_slice(), created.backfill), (None, &[1, 2, 3, 4][..], None));
+        assert_eq!((created.previous, created.applied.as_slice(), created.backfill), (None, &[1, 2, 3, 4, 5][..], None));
         let again = store.migrate().await.unwrap();
-        assert_eq!((again.previous, again.current, again.applied.len(), again.backfill), (Some(4), 4, 0, None));
+        assert_eq!((again.previous, again.current, again.applied.len(), again.backfill), (Some(5), 5, 0, None));
         let version = store.schema_version().await.unwrap();
         assert!(version.is_current());
-        assert_eq!(version.latest, 4);
+        assert_eq!(version.latest, 5);
+    }
+
+    /// Work queued before schema 5 names its op only in the payload: the upgrade copies it out (junk
+    /// payloads name none and are never claimed) and reads each row's priority from its queue name.
+    async fn work_queued_before_schema_5_is_claimable_after_it(db: &TestDb) {
+        let store = db.store().await;
+        store.migrate_to(4).await.unwrap();
+        let op = uuid::Uuid::new_v4();
+        db.execute(&format!(
+            "INSERT INTO work_queue (queue_name, scheduled_at, attempts, payload, created_at) VALUES \
+             ('networknode-clusteroperation-user_waiting', 1, 0, '{{\"operation_type\": \"net_op\", \"operation_uuid\": \"{op}\"}}', 1), \
+             ('any-clusteroperation-user_facing_high_io', 2, 0, 'not json', 2), \
+             ('n-network-background_high_io', 3, 0, '{{\"operation_uuid\": 7}}', 3), \
+             ('n-clusteroperation-user_facing', 4, 0, '[]', 4), \
+             ('n-clusteroperation-background', 5, 0, '{{}}', 5)"
+        ))
+        .await;
+        let report = store.migrate().await.unwrap();
+        assert_eq!(report.applied, [5]);
+        let ops = db.strings("SELECT operation_uuid FROM work_queue ORDER BY id").await;
+        assert_eq!(ops, [Some(op.to_string()), None, None, None, None]);
+        let types = db.strings("SELECT operation_type FROM work_queue ORDER BY id").await;
+        assert_eq!(types[0].as_deref(), Some("net_op"));
+        let by_priority = db.strings("SELECT queue_name FROM work_queue ORDER BY priority").await;
+        let suffixes: Vec<_> = by_priority.iter().map(|q| q.as_deref().unwrap().rsplit_once('-').unwrap().1.to_owned()).collect();
+        assert_eq!(suffixes, ["user_waiting", "user_facing", "user_facing_high_io", "background", "background_high_io"]);
+        assert_eq!(db.count("work_queue WHERE priority IN (10, 20, 25, 30, 40)").await, 5);
+        assert_eq!(db.count("work_queue WHERE defer_count = 0 AND lease_token IS NULL").await, 5);
     }
 
     async fn a_schema_behind_this_build_is_reported(db: &TestDb) {
@@ -280,14 +308,14 @@ backend_tests! {
         let err = store.require_current_schema().await.unwrap_err();
         assert_eq!(
             err.to_string(),
-            "the database schema is at version 2 but this build needs 4; run `opsctl migrate`"
+            "the database schema is at version 2 but this build needs 5; run `opsctl migrate`"
         );
     }
 
     async fn stores_that_require_the_newest_schema_refuse_an_older_one_at_connect(db: &TestDb) {
         db.store().await.migrate_to(2).await.unwrap();
         let options = || StoreOptions::new(db.url()).require_current_schema(true);
-        assert!(matches!(options().connect().await, Err(StoreError::SchemaBehind { found: 2, needed: 4 })));
+        assert!(matches!(options().connect().await, Err(StoreError::SchemaBehind { found: 2, needed: 5 })));
         StoreOptions::new(db.url()).connect().await.unwrap().migrate().await.unwrap();
         options().connect().await.unwrap();
     }
@@ -296,10 +324,10 @@ backend_tests! {
         db.migrated_store().await;
         insert_migration_row(db, 99, true).await;
         let err = StoreOptions::new(db.url()).connect().await.unwrap_err();
-        assert!(matches!(err, StoreError::SchemaTooNew { found: 99, known: 4 }), "{err}");
+        assert!(matches!(err, StoreError::SchemaTooNew { found: 99, known: 5 }), "{err}");
         assert_eq!(
             err.to_string(),
-            "the database schema is at version 99, newer than this build knows (up to 4); upgrade opsctl"
+            "the database schema is at version 99, newer than this build knows (up to 5); upgrade opsctl"
         );
     }
 
@@ -310,7 +338,7 @@ backend_tests! {
         let err = StoreOptions::new(db.url()).connect().await.unwrap_err();
         assert!(matches!(err, StoreError::SchemaDirty { version: 2 }), "{err}");
         let report = store.migrate().await.unwrap();
-        assert_eq!((report.resumed, report.current), (Some(2), 4));
+        assert_eq!((report.resumed, report.current), (Some(2), 5));
         store.require_current_schema().await.unwrap();
     }
 }

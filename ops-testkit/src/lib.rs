@@ -191,6 +191,17 @@ impl TestDb {
         })
     }
 
+    /// The first column of every row of a query, as a float (`DOUBLE` / `REAL` columns: times, delays).
+    pub async fn floats(&self, query: &str) -> Vec<f64> {
+        let sql = AssertSqlSafe(query.to_owned());
+        with_connection!(self, |conn| {
+            let rows = sqlx::query(sql).fetch_all(&mut conn).await.expect("query");
+            rows.iter()
+                .map(|row| row.try_get(0).expect("float column"))
+                .collect()
+        })
+    }
+
     /// Removes the database now (dropping does the same, less politely).
     pub async fn finish(mut self) {
         self.finished = true;

@@ -38,26 +38,13 @@ async fn main() -> ExitCode {
     match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("error: {}", report(&error));
+            eprintln!("error: {}", ops_core::ErrorChain(&error));
             match error {
                 CliError::Input(_) => ExitCode::from(2),
                 CliError::Store(_) | CliError::Failed(_) => ExitCode::from(1),
             }
         }
     }
-}
-
-/// An error and its causes on one line, `outer: inner: ...`: the messages do not repeat their causes, so
-/// each is printed once.
-fn report(error: &dyn std::error::Error) -> String {
-    let mut line = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        line.push_str(": ");
-        line.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    line
 }
 
 async fn run(cli: Cli) -> Result<(), CliError> {
@@ -171,7 +158,9 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                     RequestError::Enqueue(
                         EnqueueError::Database(source) | EnqueueError::Contended { source, .. },
                     ) => CliError::Failed(format!("enqueue failed: {source}")),
-                    RequestError::Enqueue(other) => CliError::Input(report(&other)),
+                    RequestError::Enqueue(other) => {
+                        CliError::Input(ops_core::ErrorChain(&other).to_string())
+                    }
                 })?;
             if cli.json {
                 println!(

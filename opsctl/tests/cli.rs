@@ -125,17 +125,17 @@ backend_tests! {
             report,
             serde_json::json!({
                 "previous_version": 1,
-                "version": 4,
-                "applied": [2, 3, 4],
+                "version": 5,
+                "applied": [2, 3, 4, 5],
                 "backfill": {"pointers": 5, "backfilled": 3, "skipped": 2},
                 "resumed": null,
             })
         );
-        assert_eq!(stdout(&opsctl(db, &["migrate"])).trim(), "schema already at version 4");
+        assert_eq!(stdout(&opsctl(db, &["migrate"])).trim(), "schema already at version 5");
     }
 
     async fn pending_and_latest_read_rows_written_by_another_program(db: &TestDb) {
-        assert!(stdout(&opsctl(db, &["migrate"])).starts_with("schema created at version 4"));
+        assert!(stdout(&opsctl(db, &["migrate"])).starts_with("schema created at version 5"));
         let network = Uuid::new_v4();
         let (earlier, later) = (Uuid::new_v4(), Uuid::new_v4());
         write_op_rows(db, network, earlier, "queued", 1_700_000_000.0).await;
@@ -309,7 +309,7 @@ fn the_default_sqlite_file_is_only_created_by_migrate() {
     assert!(!dir.join("ops.db").exists());
     assert_eq!(
         stdout(&opsctl_in(&dir, &["migrate"])),
-        "schema created at version 4\n"
+        "schema created at version 5\n"
     );
     assert!(dir.join("ops.db").exists());
     std::fs::remove_dir_all(&dir).unwrap();

@@ -97,12 +97,15 @@ impl Store {
                 sqlx::query(sql!(
                     dialect,
                     "INSERT INTO work_queue (queue_name, scheduled_at, claimed_at, claimed_by, attempts, payload, \
-                     created_at) VALUES (?, ?, NULL, NULL, 0, ?, ?)"
+                     created_at, operation_uuid, operation_type, priority) VALUES (?, ?, NULL, NULL, 0, ?, ?, ?, ?, ?)"
                 ))
                 .bind(op.queue_name.as_str())
                 .bind(created_at)
                 .bind(payload)
                 .bind(created_at)
+                .bind(op_uuid)
+                .bind(op.op_type)
+                .bind(i64::from(op.priority.value()))
                 .execute(&mut *tx)
                 .await?;
                 for chunk in targets.chunks(dialect.max_params() / TARGET_COLUMNS) {
@@ -185,7 +188,8 @@ impl AuditEvent {
             ));
         }
         AuditEvent {
-            uuid: Uuid::new_v4().hyphenated().to_string(),
+            // Time-ordered (v7): events of one instant list in the order they were recorded.
+            uuid: Uuid::now_v7().hyphenated().to_string(),
             message: format!(
                 "{} operation created with tasks {}",
                 op.op_type,

@@ -12,6 +12,8 @@ mod queries;
 mod retry;
 mod schema;
 mod state;
+mod steps;
+mod work;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -25,6 +27,7 @@ pub(crate) use enqueue::NewOp;
 pub use op_record::{EventRecord, OpRecord, TargetRow};
 pub use queries::{DEFAULT_HISTORY_LIMIT, HistoryPage, OpRef, TargetingOp, TerminalOp};
 pub use schema::{BackfillReport, MigrationReport, SchemaVersion};
+pub(crate) use work::{Claim, ClaimRequest, Requeue, Settled, Settlement};
 
 use crate::StoreError;
 

@@ -15,8 +15,9 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use super::dialect::sql;
-use super::retry::{RetryFailure, with_retry};
-use super::state::{LockedOp, parse_state};
+use super::retry::{retried, with_retry};
+use super::state::parse_state;
+use super::steps::LockedOp;
 use super::{Dialect, Store, with_backend};
 use crate::{ObjectRef, ObjectType, OpId, OpState, StoreError};
 
@@ -118,7 +119,7 @@ impl Store {
         match self.has_pending(target).await {
             Ok(pending) => pending,
             Err(error) => {
-                tracing::warn!(%target, %error, "pending-operation check failed; treating the object as busy");
+                tracing::warn!(%target, error = %crate::ErrorChain(&error), "pending-operation check failed; treating the object as busy");
                 true
             }
         }
@@ -333,8 +334,8 @@ impl Store {
             .collect()
     }
 
-    /// Removes a terminal op: its target rows first, then its error report, event links, state row and
-    /// header, in one transaction. An in-flight op is refused: deleting it would hide it from the gate.
+    /// Removes a terminal op: its target rows first, then its error report, any work-queue row left, event
+    /// links, state row and header, in one transaction. An in-flight op is refused: deleting it would hide it from the gate.
     pub async fn hard_delete_op(&self, op: OpId) -> Result<(), StoreError> {
         let op_uuid = op.to_string();
         let op_uuid = op_uuid.as_str();
@@ -374,6 +375,7 @@ impl Store {
                 for statement in [
                     sql!(dialect, "DELETE FROM cluster_operation_targets WHERE operation_uuid = ?"),
                     sql!(dialect, "DELETE FROM cluster_operation_errors WHERE op_uuid = ?"),
+                    sql!(dialect, "DELETE FROM work_queue WHERE operation_uuid = ?"),
                 ] {
                     sqlx::query(statement).bind(op_uuid).execute(&mut *tx).await?;
                 }
@@ -393,15 +395,7 @@ impl Store {
             .await
             }
         });
-        match outcome {
-            Ok(result) => result,
-            Err(RetryFailure::Contended { source, .. } | RetryFailure::Fatal(source)) => {
-                Err(StoreError::Query {
-                    action: format!("hard-deleting cluster operation {op}"),
-                    source,
-                })
-            }
-        }
+        retried(outcome, || format!("hard-deleting cluster operation {op}"))
     }
 
     /// Removes every target row of an object being hard-deleted; returns how many went.

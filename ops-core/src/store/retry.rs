@@ -4,6 +4,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use super::Dialect;
+use crate::StoreError;
 
 /// How many times a transaction is tried before giving up.
 pub(crate) const MAX_ATTEMPTS: u32 = 6;
@@ -50,6 +51,23 @@ where
                 backoff *= 2;
             }
             Err(error) => return Err(RetryFailure::Fatal(error)),
+        }
+    }
+}
+
+/// A retried transaction's outcome as the store reports it: a failure becomes [`StoreError::Query`] saying
+/// what was being done.
+pub(crate) fn retried<T>(
+    outcome: Result<Result<T, StoreError>, RetryFailure>,
+    action: impl FnOnce() -> String,
+) -> Result<T, StoreError> {
+    match outcome {
+        Ok(result) => result,
+        Err(RetryFailure::Contended { source, .. } | RetryFailure::Fatal(source)) => {
+            Err(StoreError::Query {
+                action: action(),
+                source,
+            })
         }
     }
 }

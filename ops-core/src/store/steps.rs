@@ -1,0 +1,202 @@
+//! Steps that several transactions share — read and lock an op's state, change it, record an event about
+//! it — written once and compiled for each backend's connection, as `with_backend!` does for whole queries.
+//!
+//! They run on the caller's transaction (`tx.lock_op(...)` through `Transaction`'s `DerefMut`), so a claim,
+//! an outcome and a plain `Store::transition` change a state and record it in one commit.
+
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use super::Dialect;
+use super::dialect::sql;
+use crate::OpState;
+
+/// An op's key in the state table, `(object_type, object_uuid)` = `(operation_type, operation_uuid)`.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct OpKey<'a> {
+    pub(super) op_type: &'a str,
+    pub(super) op_uuid: &'a str,
+}
+
+/// An op's type and state, read and locked before a change.
+#[derive(sqlx::FromRow)]
+pub(super) struct LockedOp {
+    pub(super) op_type: String,
+    pub(super) state: Option<String>,
+}
+
+/// An event to record about an op: linked to the op and to every one of its targets, so the op's story and
+/// each target's story both show it.
+pub(super) struct OpEvent<'a> {
+    /// `audit`, `mutate`, `status` or `usage` (Shaken Fist's event types).
+    pub(super) event_type: &'static str,
+    pub(super) message: &'a str,
+    pub(super) extra: Value,
+    pub(super) timestamp: f64,
+}
+
+/// The longest state message `object_states.message` (`VARCHAR(255)`) keeps, in characters.
+pub(super) const MAX_STATE_MESSAGE: usize = 255;
+
+/// `message` cut to its first [`MAX_STATE_MESSAGE`] characters for the state row; the event keeps it whole.
+fn fit_state_message(message: &str) -> &str {
+    match message.char_indices().nth(MAX_STATE_MESSAGE) {
+        Some((end, _)) => &message[..end],
+        None => message,
+    }
+}
+
+/// The shared steps, implemented for each backend's connection by `steps_for!`.
+pub(super) trait Steps {
+    /// The op's type and state by its id, locked until the transaction ends (`FOR UPDATE` on the servers;
+    /// SQLite's `BEGIN IMMEDIATE` already holds the write lock). `None` when there is no such op.
+    async fn lock_op(
+        &mut self,
+        dialect: Dialect,
+        op_uuid: &str,
+    ) -> Result<Option<LockedOp>, sqlx::Error>;
+
+    /// Writes the op's new state (the caller checked the move) and its `mutate` "set attribute" event.
+    async fn write_state(
+        &mut self,
+        dialect: Dialect,
+        host: &str,
+        op: OpKey<'_>,
+        to: OpState,
+        message: Option<&str>,
+        update_time: f64,
+    ) -> Result<(), sqlx::Error>;
+
+    /// Records `event`, linked to the op and each of its targets.
+    async fn record_event(
+        &mut self,
+        dialect: Dialect,
+        host: &str,
+        op: OpKey<'_>,
+        event: OpEvent<'_>,
+    ) -> Result<(), sqlx::Error>;
+}
+
+macro_rules! steps_for {
+    ($($conn:ty),* $(,)?) => {$(
+        impl Steps for $conn {
+            async fn lock_op(
+                &mut self,
+                dialect: Dialect,
+                op_uuid: &str,
+            ) -> Result<Option<LockedOp>, sqlx::Error> {
+                let select = match dialect {
+                    Dialect::Sqlite => sql!(
+                        dialect,
+                        "SELECT s.object_type AS op_type, s.state_value AS state FROM cluster_operations o \
+                         JOIN object_states s ON s.object_type = o.operation_type AND s.object_uuid = o.uuid \
+                         WHERE o.uuid = ?"
+                    ),
+                    Dialect::MariaDb | Dialect::Postgres => sql!(
+                        dialect,
+                        "SELECT s.object_type AS op_type, s.state_value AS state FROM cluster_operations o \
+                         JOIN object_states s ON s.object_type = o.operation_type AND s.object_uuid = o.uuid \
+                         WHERE o.uuid = ? FOR UPDATE"
+                    ),
+                };
+                sqlx::query_as(select).bind(op_uuid).fetch_optional(&mut *self).await
+            }
+
+            async fn write_state(
+                &mut self,
+                dialect: Dialect,
+                host: &str,
+                op: OpKey<'_>,
+                to: OpState,
+                message: Option<&str>,
+                update_time: f64,
+            ) -> Result<(), sqlx::Error> {
+                sqlx::query(sql!(
+                    dialect,
+                    "UPDATE object_states SET state_value = ?, update_time = ?, message = ? \
+                     WHERE object_type = ? AND object_uuid = ?"
+                ))
+                .bind(to.as_str())
+                .bind(update_time)
+                .bind(message.map(fit_state_message))
+                .bind(op.op_type)
+                .bind(op.op_uuid)
+                .execute(&mut *self)
+                .await?;
+                let extra = json!({
+                    "attribute": "state",
+                    "value": to,
+                    "update_time": update_time,
+                    "message": message,
+                });
+                let event = OpEvent { event_type: "mutate", message: "set attribute", extra, timestamp: update_time };
+                self.record_event(dialect, host, op, event).await
+            }
+
+            async fn record_event(
+                &mut self,
+                dialect: Dialect,
+                host: &str,
+                op: OpKey<'_>,
+                event: OpEvent<'_>,
+            ) -> Result<(), sqlx::Error> {
+                // Time-ordered (v7), so that events of one instant still list in the order they were recorded.
+                let event_uuid = Uuid::now_v7().hyphenated().to_string();
+                sqlx::query(sql!(
+                    dialect,
+                    "INSERT INTO events (event_uuid, event_type, timestamp, fqdn, duration, message, extra, \
+                     request_id) VALUES (?, ?, ?, ?, NULL, ?, ?, NULL)"
+                ))
+                .bind(event_uuid.as_str())
+                .bind(event.event_type)
+                .bind(event.timestamp)
+                .bind(host)
+                .bind(event.message)
+                .bind(event.extra.to_string())
+                .execute(&mut *self)
+                .await?;
+                sqlx::query(sql!(
+                    dialect,
+                    "INSERT INTO event_objects (object_type, object_uuid, event_uuid) VALUES (?, ?, ?)"
+                ))
+                .bind(op.op_type)
+                .bind(op.op_uuid)
+                .bind(event_uuid.as_str())
+                .execute(&mut *self)
+                .await?;
+                sqlx::query(sql!(
+                    dialect,
+                    "INSERT INTO event_objects (object_type, object_uuid, event_uuid) \
+                     SELECT target_object_type, target_uuid, ? FROM cluster_operation_targets \
+                     WHERE operation_uuid = ? AND operation_type = ?"
+                ))
+                .bind(event_uuid.as_str())
+                .bind(op.op_uuid)
+                .bind(op.op_type)
+                .execute(&mut *self)
+                .await?;
+                Ok(())
+            }
+        }
+    )*};
+}
+
+steps_for!(
+    sqlx::SqliteConnection,
+    sqlx::MySqlConnection,
+    sqlx::PgConnection
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn state_messages_are_cut_to_the_column_in_characters() {
+        let long = "é".repeat(300);
+        assert_eq!(fit_state_message(&long).chars().count(), MAX_STATE_MESSAGE);
+        let exact = "x".repeat(MAX_STATE_MESSAGE);
+        assert_eq!(fit_state_message(&exact), exact);
+        assert_eq!(fit_state_message("short"), "short");
+    }
+}

@@ -1,0 +1,642 @@
+//! The worker's side of the store: claiming ready work under a lease, renewing leases, settling an op
+//! (complete, error, abort, or back to `queued`), and rescuing work whose lease expired.
+//!
+//! A claim is one transaction: the ready rows are selected in priority order, then scheduled time, then id,
+//! with `FOR UPDATE SKIP LOCKED` on the servers (so concurrent workers take disjoint rows without waiting)
+//! and under SQLite's `BEGIN IMMEDIATE` write lock; each op moves `queued → executing` through the checked
+//! transition. Every claim writes a fresh lease token into its rows; every later write about the claim
+//! names the row **and** the token, so a worker whose lease expired and was rescued can no longer record
+//! anything for that op.
+//!
+//! Times are the store's clock (`now()`, unix seconds on the machine that writes): workers on several
+//! machines need their clocks in step (NTP) to well under a lease period.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use super::dialect::sql;
+use super::retry::{retried, with_retry};
+use super::state::parse_state;
+use super::steps::{OpEvent, OpKey, Steps};
+use super::{Dialect, Store, now, with_backend};
+use crate::{OpId, OpState, StoreError};
+
+/// What a worker asks for when it claims.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ClaimRequest<'a> {
+    /// The queue names it serves.
+    pub(crate) queues: &'a [String],
+    /// The op types it has handlers for; rows of any other type are left for other workers.
+    pub(crate) op_types: &'a [&'static str],
+    /// At most this many rows.
+    pub(crate) limit: usize,
+    /// The worker's id, written to `claimed_by`.
+    pub(crate) worker: &'a str,
+    /// How long the claim holds without a renewal.
+    pub(crate) lease: Duration,
+}
+
+/// A claimed work-queue row: the proof of ownership every later write about the claim shows.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct Lease {
+    /// `work_queue.id`.
+    pub(crate) row_id: i64,
+    /// The claim's `lease_token`.
+    pub(crate) token: String,
+}
+
+/// One op a worker claimed, ready to run.
+#[derive(Clone, Debug)]
+pub(crate) struct Claim {
+    pub(crate) lease: Lease,
+    pub(crate) op: OpId,
+    pub(crate) op_type: String,
+    pub(crate) queue_name: String,
+    /// The op's stored JSON (header and body).
+    pub(crate) metadata_json: String,
+    /// 1 for the first run; a retry or a rescue counts, a defer does not.
+    pub(crate) attempt: u32,
+    /// How often the op has waited for a dependency.
+    pub(crate) defer_count: u32,
+    /// When the op was enqueued.
+    pub(crate) enqueued_at: f64,
+    /// When this claim was made.
+    pub(crate) claimed_at: f64,
+}
+
+/// How a claimed op ends, or goes back to the queue.
+#[derive(Debug)]
+pub(crate) enum Settlement<'a> {
+    /// `executing → complete`.
+    Complete,
+    /// `executing → error`, the report written first.
+    Error { report: &'a Value, message: &'a str },
+    /// `executing → abort`.
+    Abort { message: &'a str },
+    /// `executing → queued`, runnable again after `delay`.
+    Requeue { delay: Duration, reason: Requeue },
+}
+
+/// Why an op goes back to `queued`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Requeue {
+    /// A dependency is not finished: not an attempt, counted in `defer_count`.
+    Defer,
+    /// A transient failure: the attempt counts.
+    Retry,
+    /// The worker is shutting down before it ran the op: not an attempt.
+    Release,
+}
+
+/// What became of a settlement.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Settled {
+    /// Recorded.
+    Done,
+    /// The claim's lease was lost (expired and rescued); nothing was written.
+    LeaseLost,
+    /// The op was moved out of `executing` by someone else (to `deleted`, say); its work-queue row was
+    /// removed and its state left as that other writer set it. `None` when the op is gone.
+    Superseded(Option<OpState>),
+}
+
+/// An op whose lease expired, put back by [`Store::rescue_expired`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Rescued {
+    pub(crate) op: OpId,
+    /// The worker that held the expired lease.
+    pub(crate) worker: Option<String>,
+    /// The attempts it had used.
+    pub(crate) attempts: u32,
+    /// `false` when it had no attempts left and went to `error` instead.
+    pub(crate) requeued: bool,
+}
+
+/// A ready work-queue row, as the claim selects it.
+#[derive(sqlx::FromRow)]
+struct ReadyRow {
+    id: i64,
+    operation_uuid: String,
+    operation_type: String,
+    queue_name: String,
+    attempts: i64,
+    defer_count: i64,
+}
+
+/// An op named by a ready row, with its stored JSON and state.
+#[derive(sqlx::FromRow)]
+struct ClaimedOp {
+    op_uuid: String,
+    op_type: String,
+    metadata_json: String,
+    created_at: f64,
+    state: Option<String>,
+}
+
+/// A work-queue row whose lease expired.
+#[derive(sqlx::FromRow)]
+struct ExpiredRow {
+    id: i64,
+    operation_uuid: Option<String>,
+    operation_type: Option<String>,
+    claimed_by: Option<String>,
+    attempts: i64,
+}
+
+/// The cap on one claim's batch, as Shaken Fist's dequeue caps it.
+pub(crate) const MAX_CLAIM_BATCH: usize = 256;
+
+impl Store {
+    /// Claims up to `request.limit` ready ops: `queued → executing`, under a fresh lease.
+    ///
+    /// Rows whose op is gone or already terminal are removed on the way (audit "skipping op already in
+    /// terminal state X"), as Shaken Fist's dispatcher skips them at dequeue.
+    pub(crate) async fn claim(&self, request: ClaimRequest<'_>) -> Result<Vec<Claim>, StoreError> {
+        if request.queues.is_empty() || request.op_types.is_empty() || request.limit == 0 {
+            return Ok(Vec::new());
+        }
+        let limit = request.limit.min(MAX_CLAIM_BATCH) as i64;
+        let lease_secs = request.lease.as_secs_f64();
+        let claimed_by = format!("claimed by worker {}", request.worker);
+        let claimed_by = claimed_by.as_str();
+        let outcome = with_backend!(match self {
+            (pool, dialect) => {
+                with_retry(dialect, || async move {
+                    let claimed_at = now();
+                    let token = Uuid::new_v4().hyphenated().to_string();
+                    let mut tx = pool.begin_with(dialect.begin_write()).await?;
+                    let mut select = sqlx::QueryBuilder::new(
+                        "SELECT id, operation_uuid, operation_type, queue_name, attempts, defer_count \
+                         FROM work_queue WHERE claimed_at IS NULL AND scheduled_at <= ",
+                    );
+                    select.push_bind(claimed_at).push(" AND queue_name IN (");
+                    let mut list = select.separated(", ");
+                    for queue in request.queues {
+                        list.push_bind(queue.as_str());
+                    }
+                    select.push(") AND operation_type IN (");
+                    let mut list = select.separated(", ");
+                    for op_type in request.op_types {
+                        list.push_bind(*op_type);
+                    }
+                    select.push(") ORDER BY priority, scheduled_at, id LIMIT ").push_bind(limit);
+                    if dialect != Dialect::Sqlite {
+                        select.push(" FOR UPDATE SKIP LOCKED");
+                    }
+                    let rows: Vec<ReadyRow> = select.build_query_as().fetch_all(&mut *tx).await?;
+                    if rows.is_empty() {
+                        return Ok(Ok(Vec::new()));
+                    }
+                    let mut ops = sqlx::QueryBuilder::new(
+                        "SELECT o.uuid AS op_uuid, o.operation_type AS op_type, o.metadata_json, o.created_at, \
+                         s.state_value AS state FROM cluster_operations o JOIN object_states s \
+                         ON s.object_type = o.operation_type AND s.object_uuid = o.uuid WHERE o.uuid IN (",
+                    );
+                    let mut list = ops.separated(", ");
+                    for row in &rows {
+                        list.push_bind(row.operation_uuid.as_str());
+                    }
+                    ops.push(")");
+                    if dialect != Dialect::Sqlite {
+                        ops.push(" FOR UPDATE");
+                    }
+                    let found: Vec<ClaimedOp> = ops.build_query_as().fetch_all(&mut *tx).await?;
+                    let mut claims = Vec::with_capacity(rows.len());
+                    let mut skipped = Vec::new();
+                    for row in rows {
+                        let op = found
+                            .iter()
+                            .find(|op| op.op_uuid == row.operation_uuid && op.op_type == row.operation_type);
+                        let (Some(op), Ok(op_id)) = (op, row.operation_uuid.parse::<OpId>()) else {
+                            tracing::warn!(row = row.id, op_uuid = %row.operation_uuid, "work-queue row names no op; removed");
+                            skipped.push(row.id);
+                            continue;
+                        };
+                        let key = OpKey { op_type: &op.op_type, op_uuid: &op.op_uuid };
+                        let state = op.state.as_deref().map(parse_state);
+                        match state {
+                            Some(Ok(state)) if state.check_transition(OpState::Executing).is_ok() => {
+                                if state != OpState::Executing {
+                                    tx.write_state(dialect, self.host_name(), key, OpState::Executing, Some(claimed_by), claimed_at)
+                                        .await?;
+                                }
+                            }
+                            other => {
+                                let state = match other {
+                                    Some(Ok(state)) => state.as_str().to_owned(),
+                                    _ => op.state.clone().unwrap_or_else(|| "NULL".to_owned()),
+                                };
+                                let message = format!("skipping op already in terminal state {state}");
+                                let extra = json!({"state": state, "queue_name": row.queue_name});
+                                let event = OpEvent { event_type: "audit", message: &message, extra, timestamp: claimed_at };
+                                tx.record_event(dialect, self.host_name(), key, event).await?;
+                                skipped.push(row.id);
+                                continue;
+                            }
+                        }
+                        claims.push(Claim {
+                            lease: Lease { row_id: row.id, token: token.clone() },
+                            op: op_id,
+                            op_type: row.operation_type,
+                            queue_name: row.queue_name,
+                            metadata_json: op.metadata_json.clone(),
+                            attempt: u32::try_from(row.attempts + 1).unwrap_or(u32::MAX),
+                            defer_count: u32::try_from(row.defer_count).unwrap_or(u32::MAX),
+                            enqueued_at: op.created_at,
+                            claimed_at,
+                        });
+                    }
+                    if !skipped.is_empty() {
+                        let mut delete = sqlx::QueryBuilder::new("DELETE FROM work_queue WHERE id IN (");
+                        let mut list = delete.separated(", ");
+                        for id in &skipped {
+                            list.push_bind(*id);
+                        }
+                        delete.push(")");
+                        delete.build().execute(&mut *tx).await?;
+                    }
+                    if !claims.is_empty() {
+                        let mut update = sqlx::QueryBuilder::new("UPDATE work_queue SET claimed_at = ");
+                        update
+                            .push_bind(claimed_at)
+                            .push(", claimed_by = ")
+                            .push_bind(request.worker)
+                            .push(", lease_token = ")
+                            .push_bind(token.as_str())
+                            .push(", lease_expires_at = ")
+                            .push_bind(claimed_at + lease_secs)
+                            .push(", attempts = attempts + 1 WHERE id IN (");
+                        let mut list = update.separated(", ");
+                        for claim in &claims {
+                            list.push_bind(claim.lease.row_id);
+                        }
+                        update.push(")");
+                        update.build().execute(&mut *tx).await?;
+                    }
+                    tx.commit().await?;
+                    Ok(Ok::<_, StoreError>(claims))
+                })
+                .await
+            }
+        });
+        retried(outcome, || "claiming work".to_owned())
+    }
+
+    /// Extends every lease of these tokens by `lease` from now; returns the row ids still held under them.
+    /// A row missing from the answer was rescued from this worker: its op must stop.
+    pub(crate) async fn renew_leases(
+        &self,
+        tokens: &[&str],
+        lease: Duration,
+    ) -> Result<Vec<i64>, StoreError> {
+        if tokens.is_empty() {
+            return Ok(Vec::new());
+        }
+        let expires = now() + lease.as_secs_f64();
+        let held = with_backend!(match self {
+            (pool, _dialect) => {
+                async {
+                    let mut tx = pool.begin().await?;
+                    let mut update =
+                        sqlx::QueryBuilder::new("UPDATE work_queue SET lease_expires_at = ");
+                    update.push_bind(expires).push(" WHERE lease_token IN (");
+                    let mut list = update.separated(", ");
+                    for token in tokens {
+                        list.push_bind(*token);
+                    }
+                    update.push(")");
+                    update.build().execute(&mut *tx).await?;
+                    let mut select =
+                        sqlx::QueryBuilder::new("SELECT id FROM work_queue WHERE lease_token IN (");
+                    let mut list = select.separated(", ");
+                    for token in tokens {
+                        list.push_bind(*token);
+                    }
+                    select.push(")");
+                    let held: Vec<i64> = select.build_query_scalar().fetch_all(&mut *tx).await?;
+                    tx.commit().await?;
+                    Ok::<_, sqlx::Error>(held)
+                }
+                .await
+            }
+        })
+        .map_err(StoreError::query(|| "renewing work leases"))?;
+        Ok(held)
+    }
+
+    /// Records how a claimed op ends (or puts it back in the queue), with the events that tell its story,
+    /// in one transaction; only while `claim`'s lease is still held.
+    ///
+    /// `events` are recorded with the state change, before it (a dependency audit, "Execution deferred
+    /// for N seconds"): `(event_type, message)` each.
+    pub(crate) async fn settle(
+        &self,
+        claim: &Claim,
+        settlement: Settlement<'_>,
+        events: &[(&'static str, &str)],
+    ) -> Result<Settled, StoreError> {
+        let op_uuid = claim.op.to_string();
+        let (op_uuid, settlement) = (op_uuid.as_str(), &settlement);
+        let outcome = with_backend!(match self {
+            (pool, dialect) => {
+                with_retry(dialect, || async move {
+                    let at = now();
+                    let mut tx = pool.begin_with(dialect.begin_write()).await?;
+                    let held = match settlement {
+                        Settlement::Requeue { delay, reason } => {
+                            let (defers, not_an_attempt) = match reason {
+                                Requeue::Defer => (1_i64, 1_i64),
+                                Requeue::Retry => (0, 0),
+                                Requeue::Release => (0, 1),
+                            };
+                            sqlx::query(sql!(
+                                dialect,
+                                "UPDATE work_queue SET claimed_at = NULL, claimed_by = NULL, lease_token = NULL, \
+                                 lease_expires_at = NULL, scheduled_at = ?, defer_count = defer_count + ?, \
+                                 attempts = attempts - ? WHERE id = ? AND lease_token = ?"
+                            ))
+                            .bind(at + delay.as_secs_f64())
+                            .bind(defers)
+                            .bind(not_an_attempt)
+                            .bind(claim.lease.row_id)
+                            .bind(claim.lease.token.as_str())
+                            .execute(&mut *tx)
+                            .await?
+                        }
+                        _ => {
+                            sqlx::query(sql!(dialect, "DELETE FROM work_queue WHERE id = ? AND lease_token = ?"))
+                                .bind(claim.lease.row_id)
+                                .bind(claim.lease.token.as_str())
+                                .execute(&mut *tx)
+                                .await?
+                        }
+                    };
+                    if held.rows_affected() == 0 {
+                        return Ok(Ok(Settled::LeaseLost));
+                    }
+                    let Some(locked) = tx.lock_op(dialect, op_uuid).await? else {
+                        sqlx::query(sql!(dialect, "DELETE FROM work_queue WHERE id = ?"))
+                            .bind(claim.lease.row_id)
+                            .execute(&mut *tx)
+                            .await?;
+                        tx.commit().await?;
+                        return Ok(Ok(Settled::Superseded(None)));
+                    };
+                    let key = OpKey { op_type: &locked.op_type, op_uuid };
+                    let current = locked.state.as_deref().map(parse_state).and_then(Result::ok);
+                    if current != Some(OpState::Executing) {
+                        // Someone else moved the op while it ran: theirs is the last word.
+                        sqlx::query(sql!(dialect, "DELETE FROM work_queue WHERE id = ?"))
+                            .bind(claim.lease.row_id)
+                            .execute(&mut *tx)
+                            .await?;
+                        let state = locked.state.as_deref().unwrap_or("NULL");
+                        let message = format!("outcome not recorded: the op is already {state}");
+                        let event = OpEvent { event_type: "audit", message: &message, extra: json!({"state": state}), timestamp: at };
+                        tx.record_event(dialect, self.host_name(), key, event).await?;
+                        tx.commit().await?;
+                        return Ok(Ok(Settled::Superseded(current)));
+                    }
+                    let (to, message) = match settlement {
+                        Settlement::Complete => (OpState::Complete, None),
+                        Settlement::Error { report, message } => {
+                            sqlx::query(sql!(dialect, "DELETE FROM cluster_operation_errors WHERE op_uuid = ?"))
+                                .bind(op_uuid)
+                                .execute(&mut *tx)
+                                .await?;
+                            sqlx::query(sql!(
+                                dialect,
+                                "INSERT INTO cluster_operation_errors (op_uuid, error_report, created_at) VALUES (?, ?, ?)"
+                            ))
+                            .bind(op_uuid)
+                            .bind(report.to_string())
+                            .bind(at)
+                            .execute(&mut *tx)
+                            .await?;
+                            (OpState::Error, Some(*message))
+                        }
+                        Settlement::Abort { message } => (OpState::Abort, Some(*message)),
+                        Settlement::Requeue { .. } => (OpState::Queued, None),
+                    };
+                    if let Err(source) = OpState::Executing.check_transition(to) {
+                        return Ok(Err(StoreError::IllegalTransition { op: claim.op, source }));
+                    }
+                    for &(event_type, message) in events {
+                        let extra = json!({"queue_name": claim.queue_name, "attempt": claim.attempt, "defer_count": claim.defer_count});
+                        let event = OpEvent { event_type, message, extra, timestamp: at };
+                        tx.record_event(dialect, self.host_name(), key, event).await?;
+                    }
+                    tx.write_state(dialect, self.host_name(), key, to, message, at).await?;
+                    if to.is_terminal() {
+                        let extra = json!({
+                            "seconds": at - claim.claimed_at,
+                            "wait_seconds": claim.claimed_at - claim.enqueued_at,
+                            "defer_count": claim.defer_count,
+                            "attempt": claim.attempt,
+                            "queue_name": claim.queue_name,
+                        });
+                        let event = OpEvent { event_type: "usage", message: "execution duration", extra, timestamp: at };
+                        tx.record_event(dialect, self.host_name(), key, event).await?;
+                    }
+                    tx.commit().await?;
+                    Ok(Ok(Settled::Done))
+                })
+                .await
+            }
+        });
+        retried(outcome, || {
+            format!("recording the outcome of cluster operation {}", claim.op)
+        })
+    }
+
+    /// Puts back up to `limit` ops whose lease expired (their worker died, hung or lost its connection):
+    /// `executing → queued`, runnable at once, or `→ error` when `max_attempts` are used up — so an op that
+    /// kills every worker that runs it stops being retried.
+    pub(crate) async fn rescue_expired(
+        &self,
+        max_attempts: u32,
+        limit: usize,
+    ) -> Result<Vec<Rescued>, StoreError> {
+        let at = now();
+        // A cheap read first, so that idle workers do not take SQLite's write lock on every poll.
+        let any = with_backend!(match self {
+            (pool, dialect) => {
+                sqlx::query(sql!(
+                    dialect,
+                    "SELECT 1 FROM work_queue WHERE lease_expires_at < ? LIMIT 1"
+                ))
+                .bind(at)
+                .fetch_optional(pool)
+                .await
+                .map(|row| row.is_some())
+            }
+        })
+        .map_err(StoreError::query(|| "looking for expired work leases"))?;
+        if !any {
+            return Ok(Vec::new());
+        }
+        let limit = limit.min(MAX_CLAIM_BATCH) as i64;
+        let outcome = with_backend!(match self {
+            (pool, dialect) => {
+                with_retry(dialect, || async move {
+                    let mut tx = pool.begin_with(dialect.begin_write()).await?;
+                    let select = match dialect {
+                        Dialect::Sqlite => sql!(
+                            dialect,
+                            "SELECT id, operation_uuid, operation_type, claimed_by, attempts FROM work_queue \
+                             WHERE lease_expires_at < ? ORDER BY lease_expires_at LIMIT ?"
+                        ),
+                        Dialect::MariaDb | Dialect::Postgres => sql!(
+                            dialect,
+                            "SELECT id, operation_uuid, operation_type, claimed_by, attempts FROM work_queue \
+                             WHERE lease_expires_at < ? ORDER BY lease_expires_at LIMIT ? FOR UPDATE SKIP LOCKED"
+                        ),
+                    };
+                    let rows: Vec<ExpiredRow> =
+                        sqlx::query_as(select).bind(at).bind(limit).fetch_all(&mut *tx).await?;
+                    let mut rescued = Vec::with_capacity(rows.len());
+                    for row in rows {
+                        let attempts = u32::try_from(row.attempts).unwrap_or(u32::MAX);
+                        let op = row.operation_uuid.as_deref().map(str::parse::<OpId>);
+                        let locked = match (&row.operation_uuid, &op) {
+                            (Some(uuid), Some(Ok(_))) => tx.lock_op(dialect, uuid).await?,
+                            _ => None,
+                        };
+                        let executing = locked.as_ref().is_some_and(|locked| {
+                            locked.state.as_deref() == Some(OpState::Executing.as_str())
+                                && Some(&locked.op_type) == row.operation_type.as_ref()
+                        });
+                        let (Some(Ok(op)), Some(locked), true) = (op, &locked, executing) else {
+                            // The op is gone or was moved on by someone else: nothing is left to run.
+                            sqlx::query(sql!(dialect, "DELETE FROM work_queue WHERE id = ?"))
+                                .bind(row.id)
+                                .execute(&mut *tx)
+                                .await?;
+                            continue;
+                        };
+                        let op_uuid = op.to_string();
+                        let key = OpKey { op_type: &locked.op_type, op_uuid: &op_uuid };
+                        let worker = row.claimed_by.as_deref().unwrap_or("unknown");
+                        let requeued = attempts < max_attempts;
+                        if requeued {
+                            sqlx::query(sql!(
+                                dialect,
+                                "UPDATE work_queue SET claimed_at = NULL, claimed_by = NULL, lease_token = NULL, \
+                                 lease_expires_at = NULL, scheduled_at = ? WHERE id = ?"
+                            ))
+                            .bind(at)
+                            .bind(row.id)
+                            .execute(&mut *tx)
+                            .await?;
+                            let message = format!("rescued: the lease of worker {worker} expired");
+                            let extra = json!({"worker": worker, "attempts": attempts});
+                            let event = OpEvent { event_type: "status", message: &message, extra, timestamp: at };
+                            tx.record_event(dialect, self.host_name(), key, event).await?;
+                            tx.write_state(dialect, self.host_name(), key, OpState::Queued, Some(&message), at).await?;
+                        } else {
+                            sqlx::query(sql!(dialect, "DELETE FROM work_queue WHERE id = ?"))
+                                .bind(row.id)
+                                .execute(&mut *tx)
+                                .await?;
+                            let message = format!("lost its worker on each of {attempts} attempts; giving up");
+                            let report = json!({
+                                "kind": "lease_expired",
+                                "message": message,
+                                "attempts": attempts,
+                                "worker": worker,
+                            });
+                            sqlx::query(sql!(dialect, "DELETE FROM cluster_operation_errors WHERE op_uuid = ?"))
+                                .bind(op_uuid.as_str())
+                                .execute(&mut *tx)
+                                .await?;
+                            sqlx::query(sql!(
+                                dialect,
+                                "INSERT INTO cluster_operation_errors (op_uuid, error_report, created_at) VALUES (?, ?, ?)"
+                            ))
+                            .bind(op_uuid.as_str())
+                            .bind(report.to_string())
+                            .bind(at)
+                            .execute(&mut *tx)
+                            .await?;
+                            tx.write_state(dialect, self.host_name(), key, OpState::Error, Some(&message), at).await?;
+                        }
+                        rescued.push(Rescued { op, worker: row.claimed_by, attempts, requeued });
+                    }
+                    tx.commit().await?;
+                    Ok(Ok::<_, StoreError>(rescued))
+                })
+                .await
+            }
+        });
+        retried(outcome, || "rescuing expired work".to_owned())
+    }
+
+    /// How many work-queue rows of these queues and op types remain, claimed or not, ready or scheduled
+    /// later: zero means a drain is done.
+    pub(crate) async fn queued_work(
+        &self,
+        queues: &[String],
+        op_types: &[&'static str],
+    ) -> Result<u64, StoreError> {
+        if queues.is_empty() || op_types.is_empty() {
+            return Ok(0);
+        }
+        let count: i64 = with_backend!(match self {
+            (pool, _dialect) => {
+                let mut select = sqlx::QueryBuilder::new(
+                    "SELECT COUNT(*) FROM work_queue WHERE queue_name IN (",
+                );
+                let mut list = select.separated(", ");
+                for queue in queues {
+                    list.push_bind(queue.as_str());
+                }
+                select.push(") AND operation_type IN (");
+                let mut list = select.separated(", ");
+                for op_type in op_types {
+                    list.push_bind(*op_type);
+                }
+                select.push(")");
+                select.build_query_scalar().fetch_one(pool).await
+            }
+        })
+        .map_err(StoreError::query(|| "counting queued work"))?;
+        Ok(u64::try_from(count).unwrap_or(0))
+    }
+
+    /// The states of these ops, by `(op_type, op_uuid)`, in the order given; `None` for an op with no state
+    /// row (missing, or hard-deleted).
+    pub(crate) async fn op_states(
+        &self,
+        ops: &[(&str, OpId)],
+    ) -> Result<Vec<Option<OpState>>, StoreError> {
+        if ops.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows: Vec<(String, String, Option<String>)> = with_backend!(match self {
+            (pool, _dialect) => {
+                let mut select = sqlx::QueryBuilder::new(
+                    "SELECT object_type, object_uuid, state_value FROM object_states WHERE object_uuid IN (",
+                );
+                let mut list = select.separated(", ");
+                for (_, op) in ops {
+                    list.push_bind(op.to_string());
+                }
+                select.push(")");
+                select.build_query_as().fetch_all(pool).await
+            }
+        })
+        .map_err(StoreError::query(|| "reading the states of dependencies"))?;
+        ops.iter()
+            .map(|(op_type, op)| {
+                let uuid = op.to_string();
+                rows.iter()
+                    .find(|(t, u, _)| t == op_type && *u == uuid)
+                    .and_then(|(_, _, state)| state.as_deref())
+                    .map(parse_state)
+                    .transpose()
+            })
+            .collect()
+    }
+}

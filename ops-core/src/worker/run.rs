@@ -1,0 +1,611 @@
+//! The worker's loop: rescue, claim, run each claim under its lease, settle, and wind down.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+use tokio::task::JoinSet;
+
+use super::backoff::{defer_delay, retry_delay};
+use super::dependencies::{Dependencies, Verdict, decide};
+use super::handler::{ErasedHandler, Job};
+use super::{CancelToken, OpErrorKind, Options, Worker, WorkerError};
+use crate::store::{Claim, ClaimRequest, Requeue, Settled, Settlement};
+use crate::{OpError, Store, StoreError};
+
+/// What a run of a worker did, op by op.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct RunSummary {
+    /// Ops claimed (a deferred op claimed again counts again).
+    pub claimed: u64,
+    /// Ops that reached `complete`.
+    pub completed: u64,
+    /// Ops that reached `error`.
+    pub failed: u64,
+    /// Ops that reached `abort`.
+    pub aborted: u64,
+    /// Transient failures put back for another attempt.
+    pub retried: u64,
+    /// Ops put back because a dependency had not finished.
+    pub deferred: u64,
+    /// Ops put back unrun or stopped at shutdown, or when their dependencies could not be read.
+    pub released: u64,
+    /// Other workers' ops whose lease had expired, put back (or failed, out of attempts) by this worker.
+    pub rescued: u64,
+    /// Ops this worker stopped because it lost their lease; nothing of theirs was recorded.
+    pub lease_lost: u64,
+    /// Ops moved out of `executing` by someone else while they ran; their outcome was not recorded.
+    pub superseded: u64,
+    /// Outcomes the store would not take (a database error); the lease expires and the op runs again.
+    pub unsettled: u64,
+}
+
+/// How one claimed op ended for this worker.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Ended {
+    Completed,
+    Failed,
+    Aborted,
+    Retried,
+    Deferred,
+    Released,
+    LeaseLost,
+    Superseded,
+    Unsettled,
+}
+
+impl RunSummary {
+    fn count(&mut self, ended: Ended) {
+        let counter = match ended {
+            Ended::Completed => &mut self.completed,
+            Ended::Failed => &mut self.failed,
+            Ended::Aborted => &mut self.aborted,
+            Ended::Retried => &mut self.retried,
+            Ended::Deferred => &mut self.deferred,
+            Ended::Released => &mut self.released,
+            Ended::LeaseLost => &mut self.lease_lost,
+            Ended::Superseded => &mut self.superseded,
+            Ended::Unsettled => &mut self.unsettled,
+        };
+        *counter += 1;
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Mode {
+    /// Until shutdown.
+    Forever,
+    /// What is ready now, then return.
+    Once,
+    /// Until the served queues hold no work of the served types, scheduled later or not.
+    Drain,
+}
+
+/// A lease this worker holds, as the heartbeat sees it.
+struct HeldLease {
+    token: String,
+    renewed_at: Instant,
+    lost: CancelToken,
+}
+
+type HeldLeases = Arc<Mutex<HashMap<i64, HeldLease>>>;
+
+fn lock(held: &HeldLeases) -> std::sync::MutexGuard<'_, HashMap<i64, HeldLease>> {
+    // A panic while holding the lock left a consistent map (every update is one insert or remove).
+    held.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Removes a claim's lease from the heartbeat's map when its task ends, however it ends.
+struct Release {
+    held: HeldLeases,
+    row_id: i64,
+}
+
+impl Drop for Release {
+    fn drop(&mut self) {
+        lock(&self.held).remove(&self.row_id);
+    }
+}
+
+/// Aborts a spawned task when dropped.
+struct AbortOnDrop(tokio::task::AbortHandle);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// What every claim's task shares.
+struct Shared {
+    store: Store,
+    worker: Arc<str>,
+    handlers: std::collections::BTreeMap<&'static str, Arc<dyn ErasedHandler>>,
+    options: Options,
+    /// Handlers' cancellation: set when a shutdown starts.
+    shutdown: CancelToken,
+    /// Set when the shutdown timeout ends: running handlers are stopped and their ops released.
+    abandon: CancelToken,
+}
+
+impl Worker {
+    /// Runs until the [`Worker::shutdown_handle`] is cancelled, then winds down. Database outages are
+    /// logged and ridden out: the worker keeps polling until the database answers again.
+    pub async fn run(&self) -> Result<RunSummary, WorkerError> {
+        self.run_mode(Mode::Forever).await
+    }
+
+    /// Claims and runs what is ready now, then returns: ops deferred or retried meanwhile are left
+    /// queued for a later run.
+    pub async fn run_once(&self) -> Result<RunSummary, WorkerError> {
+        self.run_mode(Mode::Once).await
+    }
+
+    /// Runs until the queues it serves hold no ops of its types, including ops deferred or retried for
+    /// later and ops held by other workers, then returns.
+    pub async fn drain(&self) -> Result<RunSummary, WorkerError> {
+        self.run_mode(Mode::Drain).await
+    }
+
+    async fn run_mode(&self, mode: Mode) -> Result<RunSummary, WorkerError> {
+        let shared = Arc::new(Shared {
+            store: self.store.clone(),
+            worker: self.id.clone(),
+            handlers: self.handlers.clone(),
+            options: self.options.clone(),
+            shutdown: self.shutdown.clone(),
+            abandon: CancelToken::new(),
+        });
+        let held: HeldLeases = Arc::default();
+        let stop_heartbeat = CancelToken::new();
+        // In a JoinSet, so that dropping this future (a crash, as far as the store can tell) stops the
+        // heartbeat too and the leases expire.
+        let mut heartbeat_task = JoinSet::new();
+        heartbeat_task.spawn(heartbeat(
+            self.store.clone(),
+            held.clone(),
+            self.options.lease,
+            stop_heartbeat.clone(),
+        ));
+        let mut tasks = JoinSet::new();
+        let mut summary = RunSummary::default();
+        tracing::info!(worker = %self.id, queues = self.queues.len(), op_types = ?self.op_types, "worker started");
+        let result = self
+            .claim_loop(mode, &shared, &held, &mut tasks, &mut summary)
+            .await;
+        wind_down(&shared, &mut tasks, &mut summary).await;
+        stop_heartbeat.cancel();
+        if let Some(Err(error)) = heartbeat_task.join_next().await {
+            tracing::error!(%error, "the lease heartbeat failed");
+        }
+        tracing::info!(worker = %self.id, ?summary, "worker stopped");
+        result.map(|()| summary)
+    }
+
+    async fn claim_loop(
+        &self,
+        mode: Mode,
+        shared: &Arc<Shared>,
+        held: &HeldLeases,
+        tasks: &mut JoinSet<Ended>,
+        summary: &mut RunSummary,
+    ) -> Result<(), WorkerError> {
+        let options = &self.options;
+        loop {
+            while let Some(done) = tasks.try_join_next() {
+                record(done, summary);
+            }
+            if self.shutdown.is_cancelled() {
+                return Ok(());
+            }
+            match self.store.rescue_expired(options.max_attempts, 256).await {
+                Ok(rescued) => {
+                    for op in &rescued {
+                        tracing::warn!(op = %op.op, worker = ?op.worker, requeued = op.requeued, "rescued an op whose lease expired");
+                    }
+                    summary.rescued += rescued.len() as u64;
+                }
+                Err(error) => self.trouble(mode, error)?,
+            }
+            let free = options.concurrency.saturating_sub(tasks.len());
+            let mut claimed = 0;
+            if free > 0 {
+                let request = ClaimRequest {
+                    queues: &self.queues,
+                    op_types: &self.op_types,
+                    limit: free,
+                    worker: &self.id,
+                    lease: options.lease,
+                };
+                let started = Instant::now();
+                match self.store.claim(request).await {
+                    Ok(claims) => {
+                        claimed = claims.len();
+                        for claim in claims {
+                            let lost = CancelToken::new();
+                            lock(held).insert(
+                                claim.lease.row_id,
+                                HeldLease {
+                                    token: claim.lease.token.clone(),
+                                    renewed_at: started,
+                                    lost: lost.clone(),
+                                },
+                            );
+                            let release = Release {
+                                held: held.clone(),
+                                row_id: claim.lease.row_id,
+                            };
+                            tasks.spawn(run_claim(shared.clone(), claim, lost, release));
+                        }
+                    }
+                    Err(error) => self.trouble(mode, error)?,
+                }
+            }
+            summary.claimed += claimed as u64;
+            if mode == Mode::Once && free > 0 && claimed < free {
+                // Nothing more is ready now: finish what runs, and stop.
+                while let Some(done) = tasks.join_next().await {
+                    record(done, summary);
+                }
+                return Ok(());
+            }
+            if mode == Mode::Drain
+                && tasks.is_empty()
+                && claimed == 0
+                && self.store.queued_work(&self.queues, &self.op_types).await? == 0
+            {
+                return Ok(());
+            }
+            if free > 0 && claimed == free {
+                // A full batch: more may be ready. Claim again at once.
+                continue;
+            }
+            tokio::select! {
+                Some(done) = tasks.join_next(), if !tasks.is_empty() => record(done, summary),
+                () = tokio::time::sleep(options.poll_interval) => {}
+                () = self.shutdown.cancelled() => {}
+            }
+        }
+    }
+
+    /// A store error in the loop: fatal for `run_once` and `drain`, logged and ridden out by `run`.
+    fn trouble(&self, mode: Mode, error: StoreError) -> Result<(), WorkerError> {
+        match mode {
+            Mode::Forever => {
+                tracing::warn!(worker = %self.id, error = %crate::ErrorChain(&error), "store error; retrying after the poll interval");
+                Ok(())
+            }
+            Mode::Once | Mode::Drain => Err(error.into()),
+        }
+    }
+}
+
+fn record(done: Result<Ended, tokio::task::JoinError>, summary: &mut RunSummary) {
+    match done {
+        Ok(ended) => summary.count(ended),
+        Err(error) => tracing::error!(%error, "an op's task failed"),
+    }
+}
+
+/// Stops claiming; waits up to the shutdown timeout for running ops, then stops the rest, whose tasks
+/// release their ops.
+async fn wind_down(shared: &Shared, tasks: &mut JoinSet<Ended>, summary: &mut RunSummary) {
+    if tasks.is_empty() {
+        return;
+    }
+    shared.shutdown.cancel();
+    let deadline = tokio::time::sleep(shared.options.shutdown_timeout);
+    tokio::pin!(deadline);
+    loop {
+        tokio::select! {
+            done = tasks.join_next() => match done {
+                Some(done) => record(done, summary),
+                None => return,
+            },
+            () = &mut deadline, if !shared.abandon.is_cancelled() => {
+                tracing::warn!(running = tasks.len(), "shutdown timeout: stopping the running ops and releasing them");
+                shared.abandon.cancel();
+            }
+        }
+    }
+}
+
+/// Renews every held lease each third of the lease. A lease the store no longer holds for us (rescued by
+/// another worker) stops its op at once; when the store cannot be reached, each op is stopped before its
+/// lease could expire, so it never runs beside its rescuer.
+async fn heartbeat(store: Store, held: HeldLeases, lease: Duration, stop: CancelToken) {
+    let interval = lease / 3;
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return,
+            () = tokio::time::sleep(interval) => {}
+        }
+        let snapshot: Vec<(i64, String)> = lock(&held)
+            .iter()
+            .map(|(row, lease)| (*row, lease.token.clone()))
+            .collect();
+        if snapshot.is_empty() {
+            continue;
+        }
+        let mut tokens: Vec<&str> = snapshot.iter().map(|(_, token)| token.as_str()).collect();
+        tokens.sort_unstable();
+        tokens.dedup();
+        let started = Instant::now();
+        match store.renew_leases(&tokens, lease).await {
+            Ok(still_held) => {
+                let mut held = lock(&held);
+                for (row, _) in &snapshot {
+                    let Some(entry) = held.get_mut(row) else {
+                        continue;
+                    };
+                    if still_held.contains(row) {
+                        entry.renewed_at = started;
+                    } else {
+                        tracing::warn!(row, "lost the lease of a running op; stopping it");
+                        entry.lost.cancel();
+                    }
+                }
+            }
+            Err(error) => {
+                tracing::warn!(error = %crate::ErrorChain(&error), "cannot renew work leases");
+                for entry in lock(&held).values() {
+                    if entry.renewed_at.elapsed() >= lease.saturating_sub(interval) {
+                        entry.lost.cancel();
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Runs one claimed op: its dependencies, then its handler under its lease, then its outcome.
+async fn run_claim(
+    shared: Arc<Shared>,
+    claim: Claim,
+    lost: CancelToken,
+    _release: Release,
+) -> Ended {
+    let store = &shared.store;
+    let metadata = match serde_json::from_str::<Map<String, Value>>(&claim.metadata_json) {
+        Ok(metadata) => metadata,
+        Err(error) => {
+            let failure =
+                OpError::failed("the op's stored JSON is not an object").with_cause(&error);
+            return fail(&shared, &claim, "unreadable", &failure).await;
+        }
+    };
+    let dependencies = match serde_json::from_value::<Dependencies>(Value::Object(metadata.clone()))
+    {
+        Ok(dependencies) => dependencies,
+        Err(error) => {
+            let failure =
+                OpError::failed("the op's dependency lists cannot be read").with_cause(&error);
+            return fail(&shared, &claim, "unreadable", &failure).await;
+        }
+    };
+    let mut warnings = Vec::new();
+    if dependencies.all().next().is_some() {
+        let named: Vec<_> = dependencies
+            .all()
+            .map(|d| (d.op_type.as_str(), d.op_uuid))
+            .collect();
+        let states = match store.op_states(&named).await {
+            Ok(states) => states,
+            Err(error) => {
+                tracing::warn!(op = %claim.op, error = %crate::ErrorChain(&error), "cannot read dependencies; releasing");
+                let settlement = Settlement::Requeue {
+                    delay: shared.options.poll_interval,
+                    reason: Requeue::Release,
+                };
+                return settled(
+                    store.settle(&claim, settlement, &[]).await,
+                    Ended::Released,
+                    &claim,
+                );
+            }
+        };
+        match decide(&dependencies, &states) {
+            Verdict::Run { warnings: found } => warnings = found,
+            Verdict::Defer { waiting_on } => {
+                let delay = defer_delay(claim.defer_count);
+                let message = format!("Execution deferred for {} seconds", delay.as_secs_f64());
+                tracing::debug!(op = %claim.op, waiting_on = %waiting_on.op_uuid, "deferred");
+                let settlement = Settlement::Requeue {
+                    delay,
+                    reason: Requeue::Defer,
+                };
+                let events = [("status", message.as_str())];
+                return settled(
+                    store.settle(&claim, settlement, &events).await,
+                    Ended::Deferred,
+                    &claim,
+                );
+            }
+            Verdict::Error { message } => {
+                let report = report(
+                    &shared,
+                    &claim,
+                    "dependency_missing",
+                    &OpError::failed(&message),
+                );
+                let settlement = Settlement::Error {
+                    report: &report,
+                    message: &message,
+                };
+                let events = [("audit", message.as_str())];
+                return settled(
+                    store.settle(&claim, settlement, &events).await,
+                    Ended::Failed,
+                    &claim,
+                );
+            }
+            Verdict::Abort { message } => {
+                let settlement = Settlement::Abort { message: &message };
+                let events = [("audit", message.as_str())];
+                return settled(
+                    store.settle(&claim, settlement, &events).await,
+                    Ended::Aborted,
+                    &claim,
+                );
+            }
+        }
+    }
+    let warnings: Vec<(&'static str, &str)> =
+        warnings.iter().map(|w| ("audit", w.as_str())).collect();
+    let Some(handler) = shared.handlers.get(claim.op_type.as_str()) else {
+        // Claims only name op types this worker handles; a row changed under us is not ours to run.
+        let settlement = Settlement::Requeue {
+            delay: Duration::ZERO,
+            reason: Requeue::Release,
+        };
+        return settled(
+            store.settle(&claim, settlement, &warnings).await,
+            Ended::Released,
+            &claim,
+        );
+    };
+    let job = Job {
+        op: claim.op,
+        metadata,
+        attempt: claim.attempt,
+        store: store.clone(),
+        cancel: shared.shutdown.clone(),
+        worker: shared.worker.clone(),
+    };
+    let mut running = tokio::spawn(handler.start(job));
+    // If this task is dropped (the worker's run was dropped), the handler stops with it.
+    let _stop_handler = AbortOnDrop(running.abort_handle());
+    let result = tokio::select! {
+        joined = &mut running => joined,
+        () = lost.cancelled() => {
+            running.abort();
+            tracing::warn!(op = %claim.op, "stopped: the lease was lost; the op runs again elsewhere");
+            return Ended::LeaseLost;
+        }
+        () = shared.abandon.cancelled() => {
+            running.abort();
+            let settlement = Settlement::Requeue { delay: Duration::ZERO, reason: Requeue::Release };
+            let events = [("status", "released unfinished at worker shutdown")];
+            return settled(store.settle(&claim, settlement, &events).await, Ended::Released, &claim);
+        }
+    };
+    let outcome = match result {
+        Ok(outcome) => outcome,
+        Err(joined) => Err(OpError::failed(panic_message(joined))),
+    };
+    match outcome {
+        Ok(()) => settled(
+            store.settle(&claim, Settlement::Complete, &warnings).await,
+            Ended::Completed,
+            &claim,
+        ),
+        Err(error) => match error.kind() {
+            OpErrorKind::Abort => {
+                let settlement = Settlement::Abort {
+                    message: error.message(),
+                };
+                settled(
+                    store.settle(&claim, settlement, &warnings).await,
+                    Ended::Aborted,
+                    &claim,
+                )
+            }
+            OpErrorKind::Transient if claim.attempt < shared.options.max_attempts => {
+                let delay = retry_delay(shared.options.first_retry_delay, claim.attempt);
+                let message = format!(
+                    "attempt {} failed transiently, retrying in {} seconds: {error}",
+                    claim.attempt,
+                    delay.as_secs_f64()
+                );
+                let settlement = Settlement::Requeue {
+                    delay,
+                    reason: Requeue::Retry,
+                };
+                let mut events = warnings;
+                events.push(("status", &message));
+                settled(
+                    store.settle(&claim, settlement, &events).await,
+                    Ended::Retried,
+                    &claim,
+                )
+            }
+            OpErrorKind::Transient => {
+                fail_with(&shared, &claim, "attempts_exhausted", &error, &warnings).await
+            }
+            _ => fail_with(&shared, &claim, "failed", &error, &warnings).await,
+        },
+    }
+}
+
+/// Records an `error` outcome with its report.
+async fn fail(shared: &Shared, claim: &Claim, kind: &str, error: &OpError) -> Ended {
+    fail_with(shared, claim, kind, error, &[]).await
+}
+
+async fn fail_with(
+    shared: &Shared,
+    claim: &Claim,
+    kind: &str,
+    error: &OpError,
+    events: &[(&'static str, &str)],
+) -> Ended {
+    let report = report(shared, claim, kind, error);
+    let message = error.to_string();
+    let settlement = Settlement::Error {
+        report: &report,
+        message: &message,
+    };
+    settled(
+        shared.store.settle(claim, settlement, events).await,
+        Ended::Failed,
+        claim,
+    )
+}
+
+/// The error report written to `cluster_operation_errors` before an op moves to `error`.
+fn report(shared: &Shared, claim: &Claim, kind: &str, error: &OpError) -> Value {
+    json!({
+        "kind": kind,
+        "message": error.message(),
+        "causes": error.causes(),
+        "op_type": claim.op_type,
+        "attempt": claim.attempt,
+        "worker": &*shared.worker,
+        "queue_name": claim.queue_name,
+    })
+}
+
+fn settled(result: Result<Settled, StoreError>, ended: Ended, claim: &Claim) -> Ended {
+    match result {
+        Ok(Settled::Done) => ended,
+        Ok(Settled::LeaseLost) => {
+            tracing::warn!(op = %claim.op, "outcome not recorded: the lease was lost");
+            Ended::LeaseLost
+        }
+        Ok(Settled::Superseded(state)) => {
+            tracing::info!(op = %claim.op, ?state, "outcome not recorded: the op was moved on meanwhile");
+            Ended::Superseded
+        }
+        Err(error) => {
+            tracing::error!(op = %claim.op, error = %crate::ErrorChain(&error), "cannot record the outcome; the op will be rescued and run again");
+            Ended::Unsettled
+        }
+    }
+}
+
+fn panic_message(error: tokio::task::JoinError) -> String {
+    match error.try_into_panic() {
+        Ok(payload) => {
+            let text = payload
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "a non-text panic payload".to_owned());
+            format!("the handler panicked: {text}")
+        }
+        Err(error) => format!("the handler was cancelled: {error}"),
+    }
+}

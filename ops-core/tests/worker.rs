@@ -1,0 +1,564 @@
+//! The worker on every backend: typed handlers, claim order, outcomes, dependencies and defer backoff,
+//! retries, leases and rescue, exactly-once execution under two workers.
+
+mod support;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use ops_core::worker::{OpError, Worker, WorkerBuilder};
+use ops_core::{
+    Dependency, InstanceId, InterfaceId, NetworkId, NodeId, OpId, OpState, Priority, QueueTarget,
+    Store,
+};
+use ops_testkit::backend_tests;
+use support::{NetOp, NetTask, NodeInstNetIfaceOp, NodeInstNetIfaceTask, enqueue_net_op};
+
+/// A worker for the network node's queues, polling fast so tests do not wait.
+fn network_node_worker(store: &Store) -> WorkerBuilder {
+    Worker::builder(store.clone())
+        .serve(QueueTarget::NetworkNode)
+        .poll_interval(Duration::from_millis(20))
+        .retry_delay(Duration::from_millis(1))
+}
+
+/// A `net_op` handler that counts its runs per op.
+type Runs = Arc<Mutex<HashMap<OpId, u32>>>;
+
+fn counting(
+    runs: &Runs,
+) -> impl Fn(NetOp, ops_core::OpContext<NetTask>) -> std::future::Ready<Result<(), OpError>>
++ Send
++ Sync
++ 'static {
+    let runs = runs.clone();
+    move |_op, ctx| {
+        *runs.lock().expect("runs").entry(ctx.op_id()).or_default() += 1;
+        std::future::ready(Ok(()))
+    }
+}
+
+async fn enqueue_at(store: &Store, priority: Priority) -> OpId {
+    NetOp {
+        network_uuid: NetworkId::new_v4(),
+        node_uuid: None,
+    }
+    .enqueue(store)
+    .priority(priority)
+    .task(NetTask::NetworkDeploy)
+    .await
+    .expect("enqueue")
+}
+
+async fn enqueue_after(
+    store: &Store,
+    depends_on: &[Dependency],
+    runs_after: &[Dependency],
+) -> OpId {
+    let mut enqueue = NetOp {
+        network_uuid: NetworkId::new_v4(),
+        node_uuid: None,
+    }
+    .enqueue(store)
+    .priority(Priority::UserWaiting)
+    .task(NetTask::NetworkDeploy);
+    for dependency in depends_on {
+        enqueue = enqueue.depends_on(dependency.clone());
+    }
+    for dependency in runs_after {
+        enqueue = enqueue.runs_after(dependency.clone());
+    }
+    enqueue.await.expect("enqueue")
+}
+
+/// An op of a type the network-node workers in these tests have no handler for.
+async fn enqueue_unhandled(store: &Store) -> OpId {
+    NodeInstNetIfaceOp {
+        node_uuid: NodeId::new_v4(),
+        instance_uuid: InstanceId::new_v4(),
+        network_uuid: NetworkId::new_v4(),
+        interface_uuid: InterfaceId::new_v4(),
+    }
+    .enqueue(store)
+    .priority(Priority::Background)
+    .task(NodeInstNetIfaceTask::HotPlugInstanceInterface)
+    .await
+    .expect("enqueue")
+}
+
+async fn state(store: &Store, op: OpId) -> OpState {
+    store
+        .op_state(op)
+        .await
+        .expect("read state")
+        .expect("a state row")
+}
+
+async fn messages(store: &Store, op: OpId) -> Vec<String> {
+    let record = store.op_record(op).await.expect("read op").expect("the op");
+    record
+        .events
+        .into_iter()
+        .map(|event| event.message)
+        .collect()
+}
+
+/// Marks every work-queue row runnable now, as if its backoff had passed.
+async fn time_passes(db: &ops_testkit::TestDb) {
+    db.execute("UPDATE work_queue SET scheduled_at = 0").await;
+}
+
+backend_tests! {
+    async fn enqueued_ops_all_complete_after_a_drain(db: &TestDb) {
+        let store = db.migrated_store().await;
+        let networks: Vec<NetworkId> = (0..5).map(|_| NetworkId::new_v4()).collect();
+        let mut ops = Vec::new();
+        for network in &networks {
+            ops.push(enqueue_net_op(&store, *network).await);
+        }
+        let runs = Runs::default();
+        let worker = network_node_worker(&store).handle(counting(&runs)).build().unwrap();
+        let summary = worker.drain().await.unwrap();
+        assert_eq!((summary.claimed, summary.completed), (5, 5), "{summary:?}");
+        for (op, network) in ops.iter().zip(&networks) {
+            assert_eq!(state(&store, *op).await, OpState::Complete);
+            assert!(!store.has_pending(*network).await.unwrap());
+        }
+        assert_eq!(runs.lock().unwrap().values().copied().collect::<Vec<_>>(), [1; 5]);
+        assert_eq!(db.count("work_queue").await, 0);
+        // The op's story: created, claimed (naming the worker), completed, and how long it took.
+        let record = store.op_record(ops[0]).await.unwrap().unwrap();
+        let story: Vec<_> = record.events.iter().map(|e| (e.event_type.as_str(), e.message.as_str())).collect();
+        assert_eq!(
+            story,
+            [
+                ("audit", "net_op operation created with tasks network_deploy"),
+                ("mutate", "set attribute"),
+                ("mutate", "set attribute"),
+                ("usage", "execution duration"),
+            ]
+        );
+        assert_eq!(record.events[1].extra["value"], "executing");
+        assert_eq!(record.events[1].extra["message"], format!("claimed by worker {}", worker.id()));
+        assert_eq!(record.events[2].extra["value"], "complete");
+        // Each transition is also in the target's story.
+        let linked = db
+            .count(&format!(
+                "event_objects WHERE object_type = 'network' AND object_uuid = '{}'",
+                networks[0]
+            ))
+            .await;
+        assert_eq!(linked, 4);
+    }
+
+    async fn claims_take_priority_then_enqueue_order(db: &TestDb) {
+        let store = db.migrated_store().await;
+        let background = enqueue_at(&store, Priority::Background).await;
+        let waiting_first = enqueue_at(&store, Priority::UserWaiting).await;
+        let facing = enqueue_at(&store, Priority::UserFacing).await;
+        let waiting_second = enqueue_at(&store, Priority::UserWaiting).await;
+        let order = Arc::new(Mutex::new(Vec::new()));
+        let seen = order.clone();
+        let worker = network_node_worker(&store)
+            .concurrency(1)
+            .handle(move |_op: NetOp, ctx| {
+                seen.lock().unwrap().push(ctx.op_id());
+                async { Ok(()) }
+            })
+            .build()
+            .unwrap();
+        worker.run_once().await.unwrap();
+        assert_eq!(*order.lock().unwrap(), [waiting_first, waiting_second, facing, background]);
+    }
+
+    async fn op_types_without_a_handler_are_left_queued(db: &TestDb) {
+        let store = db.migrated_store().await;
+        let unhandled = enqueue_unhandled(&store).await;
+        let handled = enqueue_net_op(&store, NetworkId::new_v4()).await;
+        // This worker serves every queue of the node the unhandled op is for, and `networknode`.
+        let node = store.op_record(unhandled).await.unwrap().unwrap().wire["node_uuid"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let runs = Runs::default();
+        let worker = network_node_worker(&store)
+            .serve(QueueTarget::Node(node))
+            .handle(counting(&runs))
+            .build()
+            .unwrap();
+        assert_eq!(worker.op_types(), ["net_op"]);
+        worker.drain().await.unwrap();
+        assert_eq!(state(&store, handled).await, OpState::Complete);
+        assert_eq!(state(&store, unhandled).await, OpState::Queued);
+        assert_eq!(db.count("work_queue").await, 1);
+    }
+
+    async fn a_hard_dependency_defers_with_doubling_backoff_until_complete(db: &TestDb) {
+        let store = db.migrated_store().await;
+        let first = enqueue_unhandled(&store).await;
+        let second = enqueue_after(&store, &[Dependency::on::<NodeInstNetIfaceOp>(first)], &[]).await;
+        let runs = Runs::default();
+        let worker = network_node_worker(&store).handle(counting(&runs)).build().unwrap();
+        let mut delays = Vec::new();
+        for round in 1..=4 {
+            let summary = worker.run_once().await.unwrap();
+            assert_eq!((summary.deferred, summary.completed), (1, 0), "round {round}: {summary:?}");
+            assert_eq!(state(&store, second).await, OpState::Queued);
+            // The recorded schedule: the defer's event time plus the backoff.
+            let scheduled = db.floats(&format!("SELECT scheduled_at FROM work_queue WHERE operation_uuid = '{second}'")).await[0];
+            let record = store.op_record(second).await.unwrap().unwrap();
+            let deferred = record.events.iter().rev().find(|e| e.event_type == "status").unwrap();
+            delays.push(((scheduled - deferred.timestamp) * 1000.0).round() as u64);
+            assert_eq!(deferred.message, format!("Execution deferred for {} seconds", delays[round - 1] as f64 / 1000.0));
+            let unattempted = db.count(&format!("work_queue WHERE operation_uuid = '{second}' AND attempts = 0")).await;
+            assert_eq!(unattempted, 1, "a defer is not an attempt");
+            time_passes(db).await;
+        }
+        assert_eq!(delays, [100, 200, 400, 800]);
+        store.transition(first, OpState::Executing, None).await.unwrap();
+        store.transition(first, OpState::Complete, None).await.unwrap();
+        let summary = worker.run_once().await.unwrap();
+        assert_eq!(summary.completed, 1, "{summary:?}");
+        assert_eq!(state(&store, second).await, OpState::Complete);
+        assert_eq!(runs.lock().unwrap()[&second], 1);
+    }
+
+    async fn a_missing_hard_dependency_is_an_error_with_its_audit(db: &TestDb) {
+        let store = db.migrated_store().await;
+        let op = enqueue_after(&store, &[Dependency::on::<NetOp>(OpId::new_v4())], &[]).await;
+        let runs = Runs::default();
+        let worker = network_node_worker(&store).handle(counting(&runs)).build().unwrap();
+        let summary = worker.drain().await.unwrap();
+        assert_eq!(summary.failed, 1, "{summary:?}");
+        assert_eq!(state(&store, op).await, OpState::Error);
+        assert!(runs.lock().unwrap().is_empty());
+        assert!(messages(&store, op).await.iter().any(|m| m.starts_with("cancelling operation, as dependency does not exist")));
+        let report = db.strings(&format!("SELECT error_report FROM cluster_operation_errors WHERE op_uuid = '{op}'")).await;
+        let report: serde_json::Value = serde_json::from_str(report[0].as_deref().unwrap()).unwrap();
+        assert_eq!(report["kind"], "dependency_missing");
+    }
+
+    async fn a_failed_hard_dependency_aborts(db: &TestDb) {
+        let store = db.migrated_store().await;
+        for end in [OpState::Error, OpState::Abort, OpState::Deleted] {
+            let first = enqueue_unhandled(&store).await;
+            store.transition(first, OpState::Executing, None).await.unwrap();
+            store.transition(first, end, None).await.unwrap();
+            let op = enqueue_after(&store, &[Dependency::on::<NodeInstNetIfaceOp>(first)], &[]).await;
+            let runs = Runs::default();
+            let worker = network_node_worker(&store).handle(counting(&runs)).build().unwrap();
+            worker.drain().await.unwrap();
+            assert_eq!(state(&store, op).await, OpState::Abort, "{end}");
+            assert!(runs.lock().unwrap().is_empty());
+            assert!(messages(&store, op).await.iter().any(|m| m.starts_with("aborting operation, as dependency is unsuitable")));
+        }
+    }
+
+    async fn runs_after_waits_for_any_end_and_tolerates_a_missing_op(db: &TestDb) {
+        let store = db.migrated_store().await;
+        let first = enqueue_unhandled(&store).await;
+        let op = enqueue_after(&store, &[], &[Dependency::on::<NodeInstNetIfaceOp>(first)]).await;
+        let runs = Runs::default();
+        let worker = network_node_worker(&store).handle(counting(&runs)).build().unwrap();
+        assert_eq!(worker.run_once().await.unwrap().deferred, 1);
+        store.transition(first, OpState::Executing, None).await.unwrap();
+        store.transition(first, OpState::Error, Some("failed")).await.unwrap();
+        time_passes(db).await;
+        worker.drain().await.unwrap();
+        assert_eq!(state(&store, op).await, OpState::Complete);
+
+        let missing = enqueue_after(&store, &[], &[Dependency::on::<NetOp>(OpId::new_v4())]).await;
+        worker.drain().await.unwrap();
+        assert_eq!(state(&store, missing).await, OpState::Complete);
+        assert!(messages(&store, missing).await.iter().any(|m| m.starts_with("warning, runs_after dependency is missing")));
+    }
+
+    async fn a_failing_handler_writes_its_report_then_the_error_state(db: &TestDb) {
+        let store = db.migrated_store().await;
+        let op = enqueue_net_op(&store, NetworkId::new_v4()).await;
+        let worker = network_node_worker(&store)
+            .handle(|_op: NetOp, _ctx| async {
+                let missing = std::io::Error::new(std::io::ErrorKind::NotFound, "no such device");
+                Err(BridgeDown(missing).into())
+            })
+            .build()
+            .unwrap();
+        assert_eq!(worker.drain().await.unwrap().failed, 1);
+        assert_eq!(state(&store, op).await, OpState::Error);
+        let record = store.op_record(op).await.unwrap().unwrap();
+        assert_eq!(record.state_message.as_deref(), Some("bridge br-vxlan-000001 is down: no such device"));
+        let report = db.strings(&format!("SELECT error_report FROM cluster_operation_errors WHERE op_uuid = '{op}'")).await;
+        let report: serde_json::Value = serde_json::from_str(report[0].as_deref().unwrap()).unwrap();
+        assert_eq!(report["kind"], "failed");
+        assert_eq!(report["message"], "bridge br-vxlan-000001 is down");
+        assert_eq!(report["causes"], serde_json::json!(["no such device"]));
+        assert_eq!(report["attempt"], 1);
+        // The report's row was written before the state changed: its time is not after the error's.
+        let written = db.floats(&format!("SELECT created_at FROM cluster_operation_errors WHERE op_uuid = '{op}'")).await[0];
+        let changed = db.floats(&format!("SELECT update_time FROM object_states WHERE object_uuid = '{op}'")).await[0];
+        assert!(written <= changed);
+    }
+
+    async fn transient_failures_retry_until_the_attempts_are_used_up(db: &TestDb) {
+        let store = db.migrated_store().await;
+        let op = enqueue_net_op(&store, NetworkId::new_v4()).await;
+        let attempts = Arc::new(Mutex::new(Vec::new()));
+        let seen = attempts.clone();
+        let worker = network_node_worker(&store)
+            .max_attempts(3)
+            .handle(move |_op: NetOp, ctx| {
+                seen.lock().unwrap().push(ctx.attempt());
+                async { Err(OpError::transient("hypervisor busy")) }
+            })
+            .build()
+            .unwrap();
+        let summary = worker.drain().await.unwrap();
+        assert_eq!((summary.retried, summary.failed), (2, 1), "{summary:?}");
+        assert_eq!(*attempts.lock().unwrap(), [1, 2, 3]);
+        assert_eq!(state(&store, op).await, OpState::Error);
+        let report = db.strings(&format!("SELECT error_report FROM cluster_operation_errors WHERE op_uuid = '{op}'")).await;
+        assert!(report[0].as_deref().unwrap().contains("\"attempts_exhausted\""));
+        assert!(messages(&store, op).await.iter().any(|m| m.starts_with("attempt 1 failed transiently, retrying in 0.001 seconds")));
+    }
+
+    async fn a_transient_failure_then_success_completes(db: &TestDb) {
+        let store = db.migrated_store().await;
+        let op = enqueue_net_op(&store, NetworkId::new_v4()).await;
+        let worker = network_node_worker(&store)
+            .handle(|_op: NetOp, ctx| async move {
+                if ctx.attempt() == 1 { Err(OpError::transient("try again")) } else { Ok(()) }
+            })
+            .build()
+            .unwrap();
+        let summary = worker.drain().await.unwrap();
+        assert_eq!((summary.retried, summary.completed), (1, 1), "{summary:?}");
+        assert_eq!(state(&store, op).await, OpState::Complete);
+    }
+
+    async fn aborts_and_panics_are_outcomes(db: &TestDb) {
+        let store = db.migrated_store().await;
+        let aborted = enqueue_at(&store, Priority::UserWaiting).await;
+        let panicked = enqueue_at(&store, Priority::Background).await;
+        let worker = network_node_worker(&store)
+            .concurrency(1)
+            .handle(move |_op: NetOp, ctx| async move {
+                if ctx.op_id() == aborted {
+                    return Err(OpError::abort("network already gone"));
+                }
+                panic!("bridge table corrupt");
+            })
+            .build()
+            .unwrap();
+        let summary = worker.drain().await.unwrap();
+        assert_eq!((summary.aborted, summary.failed), (1, 1), "{summary:?}");
+        assert_eq!(state(&store, aborted).await, OpState::Abort);
+        assert_eq!(store.op_record(aborted).await.unwrap().unwrap().state_message.as_deref(), Some("network already gone"));
+        assert_eq!(state(&store, panicked).await, OpState::Error);
+        assert_eq!(
+            store.op_record(panicked).await.unwrap().unwrap().state_message.as_deref(),
+            Some("the handler panicked: bridge table corrupt")
+        );
+    }
+
+    async fn an_op_moved_on_while_it_ran_keeps_the_other_writers_state(db: &TestDb) {
+        let store = db.migrated_store().await;
+        let op = enqueue_net_op(&store, NetworkId::new_v4()).await;
+        let worker = network_node_worker(&store)
+            .handle(|_op: NetOp, ctx| async move {
+                // An operator deletes the op while it runs.
+                ctx.store().transition(ctx.op_id(), OpState::Deleted, Some("deleted by operator")).await?;
+                Ok(())
+            })
+            .build()
+            .unwrap();
+        let summary = worker.drain().await.unwrap();
+        assert_eq!(summary.superseded, 1, "{summary:?}");
+        assert_eq!(state(&store, op).await, OpState::Deleted);
+        assert_eq!(db.count("work_queue").await, 0);
+        assert!(messages(&store, op).await.contains(&"outcome not recorded: the op is already deleted".to_owned()));
+    }
+
+    async fn rows_of_terminal_or_vanished_ops_are_skipped(db: &TestDb) {
+        let store = db.migrated_store().await;
+        let done = enqueue_net_op(&store, NetworkId::new_v4()).await;
+        store.transition(done, OpState::Deleted, None).await.unwrap();
+        let vanished = enqueue_net_op(&store, NetworkId::new_v4()).await;
+        db.execute(&format!("DELETE FROM object_states WHERE object_uuid = '{vanished}'")).await;
+        let runs = Runs::default();
+        let worker = network_node_worker(&store).handle(counting(&runs)).build().unwrap();
+        let summary = worker.drain().await.unwrap();
+        assert_eq!(summary.claimed, 0, "{summary:?}");
+        assert!(runs.lock().unwrap().is_empty());
+        assert_eq!(db.count("work_queue").await, 0);
+        assert!(messages(&store, done).await.contains(&"skipping op already in terminal state deleted".to_owned()));
+    }
+
+    /// A worker that dies mid-handler (its future dropped: no outcome, no release, no heartbeat) loses
+    /// the op to a rescue within one lease plus one poll, and the op runs exactly once more.
+    async fn a_dead_workers_op_is_rescued_after_its_lease_and_runs_once_more(db: &TestDb) {
+        let store = db.migrated_store().await;
+        let op = enqueue_net_op(&store, NetworkId::new_v4()).await;
+        let lease = Duration::from_millis(900);
+        let poll = Duration::from_millis(50);
+        let dying = network_node_worker(&store)
+            .lease(lease)
+            .worker_id("dying")
+            .handle(|_op: NetOp, _ctx| std::future::pending::<Result<(), OpError>>())
+            .build()
+            .unwrap();
+        let running = tokio::spawn(async move { dying.run().await });
+        while state(&store, op).await != OpState::Executing {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        // Let the heartbeat renew at least once, then die.
+        tokio::time::sleep(lease / 2).await;
+        running.abort();
+        let _ = running.await;
+        let died_at = now();
+        let runs = Runs::default();
+        let rescuer = network_node_worker(&store)
+            .lease(lease)
+            .poll_interval(poll)
+            .worker_id("rescuer")
+            .handle(counting(&runs))
+            .build()
+            .unwrap();
+        let summary = rescuer.drain().await.unwrap();
+        assert_eq!((summary.rescued, summary.completed), (1, 1), "{summary:?}");
+        assert_eq!(runs.lock().unwrap()[&op], 1);
+        assert_eq!(state(&store, op).await, OpState::Complete);
+        let record = store.op_record(op).await.unwrap().unwrap();
+        let rescue = record.events.iter().find(|e| e.message == "rescued: the lease of worker dying expired").unwrap();
+        let bound = (lease + poll).as_secs_f64() + 0.25;
+        assert!(rescue.timestamp - died_at <= bound, "rescued {:.3}s after the worker died", rescue.timestamp - died_at);
+        let executing: Vec<_> = record.events.iter().filter(|e| e.extra["value"] == "executing").collect();
+        assert_eq!(executing.len(), 2);
+        assert_eq!(executing[1].extra["message"], "claimed by worker rescuer");
+    }
+
+    /// A worker whose lease was taken over finishes its handler while the rescuer's run of the op is still
+    /// going: the store refuses the stale outcome, and only the rescuer's is recorded.
+    async fn a_worker_that_lost_its_lease_records_nothing(db: &TestDb) {
+        let store = db.migrated_store().await;
+        let op = enqueue_net_op(&store, NetworkId::new_v4()).await;
+        let gated = |name: &str, gate: &Arc<tokio::sync::Semaphore>| {
+            let gate = gate.clone();
+            network_node_worker(&store)
+                .worker_id(name)
+                .handle(move |_op: NetOp, _ctx| {
+                    let gate = gate.clone();
+                    async move {
+                        let _permit = gate.acquire().await;
+                        Ok(())
+                    }
+                })
+                .build()
+                .unwrap()
+        };
+        let (slow_gate, rescuer_gate) = (Arc::new(tokio::sync::Semaphore::new(0)), Arc::new(tokio::sync::Semaphore::new(0)));
+        let slow = gated("slow", &slow_gate);
+        let rescuer = gated("rescuer", &rescuer_gate);
+        let slow_run = tokio::spawn(async move { slow.run_once().await });
+        while state(&store, op).await != OpState::Executing {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        // The slow worker stalls past its lease; the rescuer takes the op over and is running it ...
+        db.execute("UPDATE work_queue SET lease_expires_at = 0").await;
+        let rescuer_run = tokio::spawn(async move { rescuer.run_once().await });
+        while db.count("work_queue WHERE claimed_by = 'rescuer'").await == 0 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        // ... when the slow worker's handler finishes: its outcome is refused.
+        slow_gate.add_permits(1);
+        let slow = slow_run.await.unwrap().unwrap();
+        assert_eq!((slow.completed, slow.lease_lost), (0, 1), "{slow:?}");
+        assert_eq!(state(&store, op).await, OpState::Executing);
+        rescuer_gate.add_permits(1);
+        let rescuer = rescuer_run.await.unwrap().unwrap();
+        assert_eq!((rescuer.rescued, rescuer.completed), (1, 1), "{rescuer:?}");
+        let record = store.op_record(op).await.unwrap().unwrap();
+        let completions = record.events.iter().filter(|e| e.extra["value"] == "complete").count();
+        assert_eq!(completions, 1);
+        assert_eq!(record.state, Some(OpState::Complete));
+    }
+
+    /// The heartbeat learns that a lease was taken over and stops the handler at once, even one that
+    /// would never finish by itself.
+    async fn the_heartbeat_stops_a_handler_whose_lease_was_taken_over(db: &TestDb) {
+        let store = db.migrated_store().await;
+        let op = enqueue_net_op(&store, NetworkId::new_v4()).await;
+        let stuck = network_node_worker(&store)
+            .lease(Duration::from_millis(600))
+            .handle(|_op: NetOp, _ctx| std::future::pending::<Result<(), OpError>>())
+            .build()
+            .unwrap();
+        let stuck_run = tokio::spawn(async move { stuck.run_once().await });
+        while state(&store, op).await != OpState::Executing {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        db.execute("UPDATE work_queue SET lease_expires_at = 0").await;
+        let runs = Runs::default();
+        let rescuer = network_node_worker(&store).handle(counting(&runs)).build().unwrap();
+        rescuer.drain().await.unwrap();
+        let stuck = tokio::time::timeout(Duration::from_secs(10), stuck_run).await.unwrap().unwrap().unwrap();
+        assert_eq!(stuck.lease_lost, 1, "{stuck:?}");
+        assert_eq!(state(&store, op).await, OpState::Complete);
+    }
+
+    async fn two_workers_run_each_of_a_thousand_ops_exactly_once(db: &TestDb) {
+        let store = db.migrated_store().await;
+        let mut ops = Vec::new();
+        for _ in 0..1000 {
+            ops.push(enqueue_at(&store, Priority::Background).await);
+        }
+        let runs = Runs::default();
+        let workers: Vec<Worker> = (0..2)
+            .map(|n| network_node_worker(&store).worker_id(format!("w{n}")).concurrency(4).handle(counting(&runs)).build().unwrap())
+            .collect();
+        let (a, b) = tokio::join!(workers[0].drain(), workers[1].drain());
+        let (a, b) = (a.unwrap(), b.unwrap());
+        assert_eq!(a.completed + b.completed, 1000, "{a:?} {b:?}");
+        assert!(a.completed > 0 && b.completed > 0, "both workers took work: {a:?} {b:?}");
+        let counts: Vec<u32> = runs.lock().unwrap().values().copied().collect();
+        assert_eq!(counts.len(), 1000);
+        assert!(counts.iter().all(|&n| n == 1));
+        assert_eq!(db.count("object_states WHERE state_value = 'complete'").await, 1000);
+    }
+
+    async fn a_worker_needs_queues_handlers_and_sane_limits(db: &TestDb) {
+        let store = db.migrated_store().await;
+        let runs = Runs::default();
+        let errors = [
+            Worker::builder(store.clone()).handle(counting(&runs)).build().unwrap_err().to_string(),
+            Worker::builder(store.clone()).serve(QueueTarget::Any).build().unwrap_err().to_string(),
+            network_node_worker(&store).handle(counting(&runs)).handle(counting(&runs)).build().unwrap_err().to_string(),
+            network_node_worker(&store).handle(counting(&runs)).concurrency(0).build().unwrap_err().to_string(),
+            network_node_worker(&store).handle(counting(&runs)).lease(Duration::from_millis(10)).build().unwrap_err().to_string(),
+            network_node_worker(&store).handle(counting(&runs)).worker_id("").build().unwrap_err().to_string(),
+        ];
+        assert_eq!(
+            errors,
+            [
+                "a worker needs at least one queue to serve",
+                "a worker needs at least one handler",
+                "two handlers are registered for `net_op`",
+                "invalid worker option: concurrency must be at least 1",
+                "invalid worker option: a lease of 10ms is too short to renew; use at least 300ms",
+                "invalid worker option: a worker id must have 1 to 200 characters, not 0",
+            ]
+        );
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("bridge br-vxlan-000001 is down")]
+struct BridgeDown(#[source] std::io::Error);
+
+fn now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("a clock after 1970")
+        .as_secs_f64()
+}
