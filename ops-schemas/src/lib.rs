@@ -12,6 +12,7 @@ mod tasks;
 pub mod types;
 
 pub use registry::{
-    AnyOp, BodyError, EnqueueRequest, OPS, OpKind, RequestError, UnknownOpType, lookup,
+    AnyHandler, AnyJob, AnyOp, BodyError, EnqueueRequest, OPS, OpKind, RequestError, UnknownOpType,
+    lookup,
 };
 pub use tasks::TaskList;

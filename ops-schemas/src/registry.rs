@@ -8,9 +8,12 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 
+use ops_core::worker::{CancelToken, OpContext, OpError, WorkerBuilder};
 use ops_core::{
-    ClusterOperation, Dependency, EnqueueError, ObjectType, OpId, Priority, Store, TargetSet,
+    ClusterOperation, Dependency, EnqueueError, ObjectType, OpId, OpTask, Priority, Store,
+    TargetSet,
 };
 use schemars::JsonSchema;
 use serde_json::Value;
@@ -34,9 +37,37 @@ pub struct OpKind {
     /// The JSON Schema of its wire form.
     pub schema: fn() -> Value,
     parse: fn(Value) -> Result<Box<dyn AnyOp>, BodyError>,
+    register: fn(WorkerBuilder, AnyHandler) -> WorkerBuilder,
+}
+
+/// A handler for ops of any type, which sees each op untyped ([`AnyJob`]): for tools that treat every op
+/// alike, as `opsctl worker`'s built-in handlers do. Real handlers are typed, registered with
+/// [`WorkerBuilder::handle`].
+pub type AnyHandler =
+    Arc<dyn Fn(AnyJob) -> Pin<Box<dyn Future<Output = Result<(), OpError>> + Send>> + Send + Sync>;
+
+/// One op, as an [`AnyHandler`] sees it.
+#[derive(Clone, Debug)]
+pub struct AnyJob {
+    /// The op's id.
+    pub op: OpId,
+    /// Its type.
+    pub op_type: &'static str,
+    /// Its task names, in order.
+    pub tasks: Vec<&'static str>,
+    /// 1 on the first run (see [`OpContext::attempt`]).
+    pub attempt: u32,
+    /// Set when the worker shuts down.
+    pub cancellation: CancelToken,
 }
 
 impl OpKind {
+    /// Registers `handler` on `worker` for this op type: the op is decoded into its typed struct (so a body
+    /// this build cannot read fails as it would for a typed handler), then handed over untyped.
+    pub fn register(&self, worker: WorkerBuilder, handler: AnyHandler) -> WorkerBuilder {
+        (self.register)(worker, handler)
+    }
+
     /// Deserialises an op body (the op's own fields, no header) into the typed struct.
     pub fn parse(&self, body: Value) -> Result<Box<dyn AnyOp>, BodyError> {
         (self.parse)(body)
@@ -65,7 +96,20 @@ where
         task_names: task_names::<Op>,
         schema: wire_schema::<Op>,
         parse: parse_body::<Op>,
+        register: register_any::<Op>,
     }
+}
+
+fn register_any<Op: ClusterOperation>(worker: WorkerBuilder, handler: AnyHandler) -> WorkerBuilder {
+    worker.handle(move |_op: Op, ctx: OpContext<Op::Task>| {
+        handler(AnyJob {
+            op: ctx.op_id(),
+            op_type: Op::OP_TYPE,
+            tasks: ctx.tasks().iter().map(|task| task.name()).collect(),
+            attempt: ctx.attempt(),
+            cancellation: ctx.cancellation().clone(),
+        })
+    })
 }
 
 /// Every operation type.

@@ -72,6 +72,13 @@ pub(crate) enum Command {
         /// The operation's uuid.
         op_uuid: String,
     },
+    /// Run queued operations: claim them, run them, record how each ended; SIGINT or SIGTERM stops it
+    /// cleanly (running ops finish, or are released when --shutdown-timeout ends).
+    ///
+    /// Every operation type runs with a built-in handler that does nothing and completes (after
+    /// --handler-delay): for trying the store end to end. Real handlers are registered in code, with
+    /// `ops_core::Worker::builder(store).handle(|op: NodeInstOp, ctx| async move { ... })`.
+    Worker(WorkerArgs),
     /// Write the JSON Schema of every operation's wire form, and index.json, into a directory.
     Schema {
         /// The directory to write into (created if missing).
@@ -87,4 +94,40 @@ pub(crate) struct ObjectArgs {
     pub(crate) object_type: String,
     /// The object's uuid.
     pub(crate) uuid: String,
+}
+
+/// `opsctl worker`'s options.
+#[derive(Debug, Args)]
+pub(crate) struct WorkerArgs {
+    /// The queues to serve, comma-separated or repeated: `any`, `networknode` or a node uuid (each with
+    /// every family and priority), or a full queue name such as any-clusteroperation-background.
+    #[arg(long = "queues", value_delimiter = ',', required = true)]
+    pub(crate) queues: Vec<String>,
+    /// How many operations run at once.
+    #[arg(long, default_value_t = 4)]
+    pub(crate) concurrency: usize,
+    /// Claim and run what is ready now, then exit.
+    #[arg(long, conflicts_with = "drain")]
+    pub(crate) once: bool,
+    /// Run until the queues hold no more operations (including deferred ones), then exit.
+    #[arg(long)]
+    pub(crate) drain: bool,
+    /// How often to look for work when idle.
+    #[arg(long, default_value = "1s", value_parser = humantime::parse_duration)]
+    pub(crate) poll_interval: std::time::Duration,
+    /// How long a claim holds without renewal; a dead worker's operations are rescued after it.
+    #[arg(long, default_value = "30s", value_parser = humantime::parse_duration)]
+    pub(crate) lease: std::time::Duration,
+    /// Attempts per operation (transient failures, lost workers) before it goes to error.
+    #[arg(long, default_value_t = 5)]
+    pub(crate) max_attempts: u32,
+    /// How long a shutdown waits for running operations before releasing them.
+    #[arg(long, default_value = "30s", value_parser = humantime::parse_duration)]
+    pub(crate) shutdown_timeout: std::time::Duration,
+    /// How long the built-in handler takes per operation (to watch leases and rescues at work).
+    #[arg(long, default_value = "0s", value_parser = humantime::parse_duration)]
+    pub(crate) handler_delay: std::time::Duration,
+    /// The id recorded as the claimer (default: host name, process id and a random suffix).
+    #[arg(long)]
+    pub(crate) worker_id: Option<String>,
 }

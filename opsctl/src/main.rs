@@ -5,6 +5,7 @@
 
 mod cli;
 mod render;
+mod worker;
 
 use std::process::ExitCode;
 
@@ -185,6 +186,11 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             } else {
                 print!("{}", render::op_record(&record));
             }
+        }
+        Command::Worker(args) => {
+            let store = open(&cli.database_url).await?;
+            let worker = worker::build(store, &args)?;
+            worker::run(worker, &args, cli.json).await?;
         }
         Command::Schema { out } => {
             let written = ops_schemas::schema::write_all(&out).map_err(|e| {

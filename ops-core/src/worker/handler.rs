@@ -83,6 +83,9 @@ pub enum OpErrorKind {
     Transient,
     /// Nothing went wrong, but the op cannot or need not run: `abort`.
     Abort,
+    /// The handler stopped early because the worker is shutting down ([`OpContext::cancellation`]): the
+    /// op goes back to `queued` at once, and this run does not count as an attempt.
+    Interrupted,
 }
 
 impl OpError {
@@ -104,6 +107,15 @@ impl OpError {
     pub fn abort(reason: impl fmt::Display) -> Self {
         OpError {
             kind: OpErrorKind::Abort,
+            ..OpError::failed(reason)
+        }
+    }
+
+    /// The handler gave up early for a shutdown; the op is released to run again, not counted as an
+    /// attempt.
+    pub fn interrupted(reason: impl fmt::Display) -> Self {
+        OpError {
+            kind: OpErrorKind::Interrupted,
             ..OpError::failed(reason)
         }
     }

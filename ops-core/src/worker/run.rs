@@ -513,6 +513,20 @@ async fn run_claim(
                     &claim,
                 )
             }
+            OpErrorKind::Interrupted => {
+                let settlement = Settlement::Requeue {
+                    delay: Duration::ZERO,
+                    reason: Requeue::Release,
+                };
+                let mut events = warnings;
+                let message = format!("released: {error}");
+                events.push(("status", &message));
+                settled(
+                    store.settle(&claim, settlement, &events).await,
+                    Ended::Released,
+                    &claim,
+                )
+            }
             OpErrorKind::Transient if claim.attempt < shared.options.max_attempts => {
                 let delay = retry_delay(shared.options.first_retry_delay, claim.attempt);
                 let message = format!(

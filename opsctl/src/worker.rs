@@ -1,0 +1,179 @@
+//! `opsctl worker`: runs the queued ops of the configured database with the built-in handlers.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use ops_core::worker::{OpError, RunSummary, Worker, WorkerBuilder};
+use ops_core::{Family, NodeId, Priority, QueueTarget, Store, queue_name};
+use ops_schemas::{AnyHandler, AnyJob, OPS};
+use serde_json::json;
+
+use crate::CliError;
+use crate::cli::WorkerArgs;
+
+/// Builds the worker `args` describe, with the built-in handler for every op type.
+pub(crate) fn build(store: Store, args: &WorkerArgs) -> Result<Worker, CliError> {
+    let mut builder = Worker::builder(store)
+        .concurrency(args.concurrency)
+        .poll_interval(args.poll_interval)
+        .lease(args.lease)
+        .max_attempts(args.max_attempts)
+        .shutdown_timeout(args.shutdown_timeout);
+    if let Some(id) = &args.worker_id {
+        builder = builder.worker_id(id);
+    }
+    for spec in &args.queues {
+        builder = serve(builder, spec)?;
+    }
+    let handler = builtin_handler(args.handler_delay);
+    for kind in OPS {
+        builder = kind.register(builder, handler.clone());
+    }
+    builder
+        .build()
+        .map_err(|error| CliError::Input(error.to_string()))
+}
+
+/// `any`, `networknode`, a node uuid (every family and priority of each), or one full queue name.
+fn serve(builder: WorkerBuilder, spec: &str) -> Result<WorkerBuilder, CliError> {
+    let spec = spec.trim();
+    match spec {
+        "any" => return Ok(builder.serve(QueueTarget::Any)),
+        "networknode" => return Ok(builder.serve(QueueTarget::NetworkNode)),
+        _ => {}
+    }
+    if let Ok(node) = spec.parse::<NodeId>() {
+        return Ok(builder.serve(QueueTarget::Node(node)));
+    }
+    if is_queue_name(spec) {
+        return Ok(builder.queue(spec));
+    }
+    Err(CliError::Input(format!(
+        "unknown queue `{spec}`; expected any, networknode, a node uuid, or a queue name such as \
+         {}",
+        queue_name(
+            QueueTarget::Any,
+            Family::ClusterOperation,
+            Priority::Background
+        )
+    )))
+}
+
+/// Whether `name` is `{any|networknode|node uuid}-{family}-{priority}`.
+fn is_queue_name(name: &str) -> bool {
+    let families = [Family::ClusterOperation, Family::Network];
+    families.iter().any(|family| {
+        Priority::ALL.iter().any(|priority| {
+            let suffix = format!("-{}-{}", family.as_str(), priority.name());
+            name.strip_suffix(&suffix).is_some_and(|target| {
+                target == "any" || target == "networknode" || target.parse::<NodeId>().is_ok()
+            })
+        })
+    })
+}
+
+/// The handler every op type gets from opsctl: waits `delay` (for watching leases and rescues), then
+/// completes. It stops early, releasing the op, when the worker shuts down.
+fn builtin_handler(delay: Duration) -> AnyHandler {
+    Arc::new(move |job: AnyJob| {
+        Box::pin(async move {
+            tracing::debug!(op = %job.op, op_type = job.op_type, tasks = ?job.tasks, attempt = job.attempt, "running");
+            if !delay.is_zero() {
+                tokio::select! {
+                    () = tokio::time::sleep(delay) => {}
+                    () = job.cancellation.cancelled() => {
+                        return Err(OpError::interrupted("stopped by a worker shutdown"));
+                    }
+                }
+            }
+            Ok(())
+        })
+    })
+}
+
+/// Runs the worker as `args` asks — once, until drained, or until SIGINT/SIGTERM — and reports.
+pub(crate) async fn run(worker: Worker, args: &WorkerArgs, json: bool) -> Result<(), CliError> {
+    let shutdown = worker.shutdown_handle();
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        shutdown.cancel();
+    });
+    let summary = if args.once {
+        worker.run_once().await
+    } else if args.drain {
+        worker.drain().await
+    } else {
+        worker.run().await
+    }
+    .map_err(|error| match error {
+        ops_core::worker::WorkerError::Store(store) => CliError::Store(store),
+        other => CliError::Failed(ops_core::ErrorChain(&other).to_string()),
+    })?;
+    if json {
+        let mut value = serde_json::to_value(summary).unwrap_or_default();
+        value["worker"] = json!(worker.id());
+        println!("{value}");
+    } else {
+        println!("{}", render(worker.id(), &summary));
+    }
+    Ok(())
+}
+
+fn render(id: &str, s: &RunSummary) -> String {
+    format!(
+        "worker {id} stopped: claimed {}, completed {}, failed {}, aborted {}, retried {}, deferred {}, \
+         released {}, rescued {}, lease lost {}",
+        s.claimed,
+        s.completed,
+        s.failed,
+        s.aborted,
+        s.retried,
+        s.deferred,
+        s.released,
+        s.rescued,
+        s.lease_lost
+    )
+}
+
+/// SIGINT or SIGTERM (Ctrl-C elsewhere).
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match (
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::terminate()),
+        ) {
+            (Ok(mut interrupt), Ok(mut terminate)) => {
+                tokio::select! {
+                    _ = interrupt.recv() => {}
+                    _ = terminate.recv() => {}
+                }
+            }
+            _ => std::future::pending().await,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queue_names_are_recognised_by_shape() {
+        assert!(is_queue_name("any-clusteroperation-background"));
+        assert!(is_queue_name("networknode-clusteroperation-user_waiting"));
+        assert!(is_queue_name(
+            "0b0a6a4e-8a37-4b5c-9d5c-3e9b1c0f2a10-network-user_facing_high_io"
+        ));
+        assert!(!is_queue_name("any-clusteroperation-urgent"));
+        assert!(!is_queue_name("somewhere-network-background"));
+        assert!(!is_queue_name("any"));
+    }
+}
