@@ -79,7 +79,8 @@ pub use priority::{Priority, UnknownPriority};
 pub use state::{IllegalTransition, OpState, UnknownState};
 pub use store::{
     BackfillReport, Dialect, EventRecord, HistoryPage, MigrationReport, OpRecord, OpRef,
-    SchemaVersion, Store, StoreOptions, TargetRow, TargetingOp, TerminalOp,
+    PrunePolicy, PruneReport, SchemaVersion, Store, StoreOptions, TargetRow, TargetingOp,
+    TerminalOp,
 };
 pub use worker::{OpContext, OpError, Worker};
 

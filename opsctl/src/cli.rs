@@ -79,6 +79,20 @@ pub(crate) enum Command {
     /// --handler-delay): for trying the store end to end. Real handlers are registered in code, with
     /// `ops_core::Worker::builder(store).handle(|op: NodeInstOp, ctx| async move { ... })`.
     Worker(WorkerArgs),
+    /// Delete what the retention allows: target rows older than it whose operation is not in flight (each
+    /// object keeps its latest), then finished operations with no target row left. In short batches, so
+    /// enqueues never wait long behind it.
+    Prune {
+        /// How old a row must be to go, e.g. 7d, 12h, 30m; 0 disables the prune.
+        #[arg(long, default_value = "7d", value_parser = humantime::parse_duration)]
+        retention: std::time::Duration,
+        /// Count what would be deleted, delete nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Rows per batch (each batch is one short transaction).
+        #[arg(long, default_value_t = 500)]
+        batch_size: usize,
+    },
     /// Write the JSON Schema of every operation's wire form, and index.json, into a directory.
     Schema {
         /// The directory to write into (created if missing).

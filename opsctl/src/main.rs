@@ -192,6 +192,32 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             let worker = worker::build(store, &args)?;
             worker::run(worker, &args, cli.json).await?;
         }
+        Command::Prune {
+            retention,
+            dry_run,
+            batch_size,
+        } => {
+            let store = open(&cli.database_url).await?;
+            let policy = ops_core::PrunePolicy::new(retention)
+                .batch_size(batch_size)
+                .dry_run(dry_run);
+            let progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
+            let report = store
+                .prune_with_progress(&policy, |so_far| {
+                    if progress {
+                        eprint!("\r{}", render::pruned(so_far));
+                    }
+                })
+                .await?;
+            if progress && report.batches > 0 {
+                eprintln!();
+            }
+            if cli.json {
+                println!("{}", serde_json::to_string(&report).unwrap_or_default());
+            } else {
+                println!("{}", render::pruned(&report));
+            }
+        }
         Command::Schema { out } => {
             let written = ops_schemas::schema::write_all(&out).map_err(|e| {
                 CliError::Failed(format!("cannot write schemas to `{}`: {e}", out.display()))

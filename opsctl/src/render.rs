@@ -114,6 +114,26 @@ pub(crate) fn op_record(op: &OpRecord) -> String {
     out
 }
 
+/// A prune's counts, as the progress line and the summary say them.
+pub(crate) fn pruned(report: &ops_core::PruneReport) -> String {
+    if report.disabled {
+        return "prune disabled: the retention is 0".to_owned();
+    }
+    let verb = if report.dry_run {
+        "would delete"
+    } else {
+        "deleted"
+    };
+    let batches = match report.batches {
+        1 => "1 batch".to_owned(),
+        n => format!("{n} batches"),
+    };
+    format!(
+        "{verb} {} target rows and {} finished operations ({batches})",
+        report.target_rows, report.ops
+    )
+}
+
 /// What an event says: a state change names the new state and its message, as Shaken Fist's
 /// "set attribute" events carry them in `extra`.
 fn event_text(event: &ops_core::EventRecord) -> String {

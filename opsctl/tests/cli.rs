@@ -134,6 +134,33 @@ backend_tests! {
         assert_eq!(stdout(&opsctl(db, &["migrate"])).trim(), "schema already at version 5");
     }
 
+    async fn prune_counts_in_a_dry_run_then_deletes_what_the_retention_allows(db: &TestDb) {
+        stdout(&opsctl(db, &["migrate"]));
+        let network = Uuid::new_v4();
+        let (old, older, recent) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+        write_op_rows(db, network, older, "complete", 1000.0).await;
+        write_op_rows(db, network, old, "error", 1001.0).await;
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs_f64();
+        write_op_rows(db, network, recent, "complete", now).await;
+        assert_eq!(
+            stdout(&opsctl(db, &["prune", "--retention", "7d", "--dry-run"])).trim(),
+            "would delete 2 target rows and 0 finished operations (1 batch)"
+        );
+        assert_eq!(db.count("cluster_operation_targets").await, 3);
+        let report: serde_json::Value =
+            serde_json::from_str(&stdout(&opsctl(db, &["--json", "prune", "--retention", "7d", "--batch-size", "1"]))).unwrap();
+        assert_eq!(
+            report,
+            serde_json::json!({"target_rows": 2, "ops": 0, "batches": 3, "dry_run": false, "disabled": false})
+        );
+        // The newest row stays: it is the network's latest op.
+        let latest: serde_json::Value =
+            serde_json::from_str(&stdout(&opsctl(db, &["--json", "latest", "network", &network.to_string()]))).unwrap();
+        assert_eq!(latest["last_cluster_operation"]["op_uuid"], recent.to_string());
+        assert_eq!(stdout(&opsctl(db, &["prune", "--retention", "0s"])).trim(), "prune disabled: the retention is 0");
+        assert_eq!(opsctl(db, &["prune", "--retention", "a week"]).status.code(), Some(2));
+    }
+
     async fn pending_and_latest_read_rows_written_by_another_program(db: &TestDb) {
         assert!(stdout(&opsctl(db, &["migrate"])).starts_with("schema created at version 5"));
         let network = Uuid::new_v4();

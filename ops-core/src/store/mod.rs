@@ -8,6 +8,7 @@
 pub(crate) mod dialect;
 mod enqueue;
 mod op_record;
+mod prune;
 mod queries;
 mod retry;
 mod schema;
@@ -25,6 +26,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 pub use dialect::Dialect;
 pub(crate) use enqueue::NewOp;
 pub use op_record::{EventRecord, OpRecord, TargetRow};
+pub use prune::{DEFAULT_RETENTION, PrunePolicy, PruneReport};
 pub use queries::{DEFAULT_HISTORY_LIMIT, HistoryPage, OpRef, TargetingOp, TerminalOp};
 pub use schema::{BackfillReport, MigrationReport, SchemaVersion};
 pub(crate) use work::{Claim, ClaimRequest, Requeue, Settled, Settlement};

@@ -1,0 +1,178 @@
+//! The retention prune on every backend, over 100,000 ops written the way a long-lived fleet leaves them:
+//! it removes exactly what the policy says, keeps every in-flight op's targets and every object's latest
+//! op, and a dry run counts the same without deleting.
+
+use std::time::Duration;
+
+use ops_core::{NetworkId, ObjectRef, PrunePolicy};
+use ops_testkit::{TestDb, backend_tests};
+use uuid::Uuid;
+
+const OPS: usize = 100_000;
+/// Ops `0..OLD` were enqueued 30 days ago, the rest within the last hour.
+const OLD: usize = 90_000;
+const OBJECTS: usize = 1_000;
+
+/// The fleet: which object op `i` targets, and what became of it.
+fn object_of(i: usize) -> usize {
+    // Recent ops touch only the first half of the objects: the other half's latest op is old.
+    if i < OLD {
+        i % OBJECTS
+    } else {
+        i % (OBJECTS / 2)
+    }
+}
+
+fn state_of(i: usize) -> &'static str {
+    if i.is_multiple_of(20) {
+        "queued"
+    } else if i.is_multiple_of(3) {
+        "error"
+    } else {
+        "complete"
+    }
+}
+
+struct Fleet {
+    ops: Vec<Uuid>,
+    objects: Vec<Uuid>,
+}
+
+/// Writes the fleet's headers, states and target rows straight into the tables, 1,000 rows a statement.
+async fn write_fleet(db: &TestDb) -> Fleet {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("a clock after 1970")
+        .as_secs_f64();
+    let fleet = Fleet {
+        ops: (0..OPS).map(|_| Uuid::new_v4()).collect(),
+        objects: (0..OBJECTS).map(|_| Uuid::new_v4()).collect(),
+    };
+    let created = |i: usize| {
+        if i < OLD {
+            now - 30.0 * 86_400.0 + i as f64 * 0.01
+        } else {
+            now - 3_600.0 + (i - OLD) as f64 * 0.01
+        }
+    };
+    for start in (0..OPS).step_by(1_000) {
+        let rows = start..start + 1_000;
+        let headers: Vec<String> = rows
+            .clone()
+            .map(|i| {
+                format!(
+                    "('{}', 'net_op', 3, {}, '{}', 'background', 'networknode-clusteroperation-background', '{{}}')",
+                    fleet.ops[i], created(i), fleet.objects[object_of(i)]
+                )
+            })
+            .collect();
+        let states: Vec<String> = rows
+            .clone()
+            .map(|i| {
+                format!(
+                    "('net_op', '{}', '{}', {})",
+                    fleet.ops[i],
+                    state_of(i),
+                    created(i)
+                )
+            })
+            .collect();
+        let targets: Vec<String> = rows
+            .map(|i| {
+                format!(
+                    "('{}', 'net_op', 'network', '{}', {})",
+                    fleet.ops[i],
+                    fleet.objects[object_of(i)],
+                    created(i)
+                )
+            })
+            .collect();
+        db.execute(&format!(
+            "INSERT INTO cluster_operations (uuid, operation_type, version, created_at, network_uuid, priority, \
+             queue_name, metadata_json) VALUES {}; \
+             INSERT INTO object_states (object_type, object_uuid, state_value, update_time) VALUES {}; \
+             INSERT INTO cluster_operation_targets (operation_uuid, operation_type, target_object_type, target_uuid, \
+             created_at) VALUES {};",
+            headers.join(", "),
+            states.join(", "),
+            targets.join(", ")
+        ))
+        .await;
+    }
+    fleet
+}
+
+fn network(fleet: &Fleet, object: usize) -> ObjectRef {
+    NetworkId::from(fleet.objects[object]).into()
+}
+
+backend_tests! {
+    async fn a_prune_over_a_hundred_thousand_ops_removes_only_what_the_policy_says(db: &TestDb) {
+        let store = db.migrated_store().await;
+        let fleet = write_fleet(db).await;
+        assert_eq!(db.count("in_flight_targets").await, 5_000);
+        // Kept: the 10,000 recent rows, the 4,500 old in-flight ones, and the old latest row of each of
+        // the 500 objects no recent op touched (25 of which are in flight already).
+        let kept = (OPS - OLD) + 4_500 + 475;
+        let removed = (OPS - kept) as u64;
+        let policy = PrunePolicy::new(Duration::from_secs(7 * 86_400)).batch_size(2_000);
+
+        let dry = store.prune(&policy.dry_run(true)).await.unwrap();
+        assert_eq!((dry.target_rows, dry.ops, dry.dry_run), (removed, removed, true), "{dry:?}");
+        assert_eq!(db.count("cluster_operation_targets").await, OPS as i64);
+
+        let mut batches = 0;
+        let report = store.prune_with_progress(&policy, |_| batches += 1).await.unwrap();
+        assert_eq!((report.target_rows, report.ops), (removed, removed), "{report:?}");
+        assert_eq!(report.batches, batches);
+        assert!(batches >= 2 * removed / 2_000, "{batches} batches");
+        assert_eq!(db.count("cluster_operation_targets").await, kept as i64);
+        assert_eq!(db.count("cluster_operations").await, kept as i64);
+        assert_eq!(db.count("object_states").await, kept as i64);
+
+        // Every in-flight op keeps its target and its gate answer.
+        assert_eq!(db.count("in_flight_targets").await, 5_000);
+        let in_flight_targets = db
+            .count(
+                "cluster_operation_targets t JOIN object_states s ON s.object_type = t.operation_type \
+                 AND s.object_uuid = t.operation_uuid WHERE s.state_value = 'queued'",
+            )
+            .await;
+        assert_eq!(in_flight_targets, 5_000);
+        assert!(store.has_pending(network(&fleet, 0)).await.unwrap());
+        // Every object keeps its latest op: the old one, for objects no recent op touched.
+        for object in [500, 501, 777, 999] {
+            let latest = store.latest(network(&fleet, object)).await.unwrap().unwrap();
+            assert_eq!(latest.op_uuid.as_uuid(), fleet.ops[89_000 + object]);
+            assert!(store.op_record(latest.op_uuid).await.unwrap().is_some(), "the latest op keeps its header");
+        }
+        for object in [0, 499] {
+            let latest = store.latest(network(&fleet, object)).await.unwrap().unwrap();
+            let newest = (OLD..OPS).rev().find(|&i| object_of(i) == object).unwrap();
+            assert_eq!(latest.op_uuid.as_uuid(), fleet.ops[newest]);
+        }
+        // An old finished op that was no object's latest is gone whole.
+        assert!(store.op_record(fleet.ops[1].into()).await.unwrap().is_none());
+
+        // Nothing is left to prune.
+        let again = store.prune(&policy).await.unwrap();
+        assert_eq!((again.target_rows, again.ops), (0, 0), "{again:?}");
+    }
+
+    async fn a_zero_retention_disables_the_prune(db: &TestDb) {
+        let store = db.migrated_store().await;
+        db.execute(&format!(
+            "INSERT INTO cluster_operation_targets (operation_uuid, operation_type, target_object_type, target_uuid, \
+             created_at) VALUES ('{}', 'net_op', 'network', '{}', 0), ('{}', 'net_op', 'network', '{}', 1)",
+            Uuid::new_v4(), Uuid::nil(), Uuid::new_v4(), Uuid::nil()
+        ))
+        .await;
+        let report = store.prune(&PrunePolicy::new(Duration::ZERO)).await.unwrap();
+        assert!(report.disabled);
+        assert_eq!(db.count("cluster_operation_targets").await, 2);
+        // With a retention, the older of the two goes: the newer is the object's latest.
+        let report = store.prune(&PrunePolicy::new(Duration::from_secs(1))).await.unwrap();
+        assert_eq!(report.target_rows, 1);
+        assert_eq!(db.count("cluster_operation_targets WHERE created_at = 1").await, 1);
+    }
+}
