@@ -6,7 +6,7 @@
 //!
 //! - [`OpData`](crate::OpData) for a field with neither attribute (deny by default: see `op_data`);
 //! - [`TargetField`] for `#[target]`, [`ContextField`] for `#[context]`;
-//! - [`QueueNode`] for the `node_uuid` of a `queue = node` op.
+//! - [`QueueNode`] for the `node_uuid` of a `queue = node` op, [`NodeOrNetworkNode`] for `queue = node_or_network_node`.
 
 use serde::{Deserialize, Serialize};
 
@@ -46,6 +46,33 @@ impl QueueNode for NodeId {
 impl QueueNode for Option<NodeId> {
     fn queue_target(&self) -> QueueTarget {
         self.map_or(QueueTarget::Any, QueueTarget::Node)
+    }
+}
+
+/// The route of an op declared `queue = node_or_network_node` (Shaken Fist's `net_op`): with a node, that
+/// node's `network` family queue (per-node network work); without one, the network node's queue.
+#[diagnostic::on_unimplemented(
+    message = "`queue = node_or_network_node` needs a `node_uuid` field of type `Option<NodeId>`, not `{Self}`",
+    label = "the node whose network queue runs this operation, if any",
+    note = "help: declare `#[context] node_uuid: Option<NodeId>`, or choose `queue = node` with `family = network`"
+)]
+pub trait NodeOrNetworkNode {
+    /// The queue.
+    fn queue_target(&self) -> QueueTarget;
+    /// The family that goes with it.
+    fn family(&self) -> Family;
+}
+
+impl NodeOrNetworkNode for Option<NodeId> {
+    fn queue_target(&self) -> QueueTarget {
+        self.map_or(QueueTarget::NetworkNode, QueueTarget::Node)
+    }
+
+    fn family(&self) -> Family {
+        match self {
+            Some(_) => Family::Network,
+            None => Family::ClusterOperation,
+        }
     }
 }
 

@@ -172,7 +172,7 @@ impl<'s, Op: ClusterOperation> Enqueue<'s, Op, Priority> {
             priority: header.priority,
             request_id: header.request_id,
             task_names: header.tasks.iter().map(|task| task.name()).collect(),
-            queue_name: queue_name(op.queue_target(), Op::family(), header.priority),
+            queue_name: queue_name(op.queue_target(), op.family(), header.priority),
             metadata,
             targets: op.targets(),
             context: op.context(),

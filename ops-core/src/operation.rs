@@ -40,8 +40,8 @@ pub trait ClusterOperation: Serialize + DeserializeOwned + Send + Sync + 'static
     /// Which queue's workers run this op.
     fn queue_target(&self) -> QueueTarget;
 
-    /// The queue family.
-    fn family() -> Family;
+    /// The queue family: fixed by `family = ...`, or chosen per op by `queue = node_or_network_node`.
+    fn family(&self) -> Family;
 
     /// A hand-written impl fails without this, and its name says why: the trait is a promise the derive
     /// checks field by field (zerocopy's convention). Write `#[derive(ClusterOperation)]` instead.

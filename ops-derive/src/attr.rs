@@ -16,12 +16,15 @@ pub(crate) const OPERATION_KEYS: &str = "name, version, tasks, queue, family, un
 pub(crate) const OPERATION_EXAMPLE: &str =
     "#[operation(name = \"node_inst_op\", version = 1, tasks = NodeInstTask, queue = node)]";
 
-/// Where an op's work is queued: `queue = node | any | network_node`.
+/// Where an op's work is queued: `queue = node | any | network_node | node_or_network_node`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Queue {
     Node,
     Any,
     NetworkNode,
+    /// Shaken Fist's `net_op` routing: the node in `node_uuid` (on its `network` family), else the
+    /// network node.
+    NodeOrNetworkNode,
 }
 
 /// The queue family: `family = clusteroperation | network`.
@@ -146,15 +149,21 @@ impl OperationAttrs {
                         let Some(path) = parse_value::<Path>(cx, &meta, "tasks = NodeInstTask")? else { return Ok(()) };
                         set(cx, &meta.path, "tasks", &mut parsed.tasks, Some(path));
                     }
-                    // queue = node | any | network_node
+                    // queue = node | any | network_node | node_or_network_node
                     "queue" => {
                         let Some(ident) = parse_value::<Ident>(cx, &meta, "queue = node")? else { return Ok(()) };
                         let queue = keyword(
                             cx,
                             &ident,
                             "queue",
-                            &[("node", Queue::Node), ("any", Queue::Any), ("network_node", Queue::NetworkNode)],
-                            "write `queue = node` (the node in `node_uuid`), `queue = any` or `queue = network_node`",
+                            &[
+                                ("node", Queue::Node),
+                                ("any", Queue::Any),
+                                ("network_node", Queue::NetworkNode),
+                                ("node_or_network_node", Queue::NodeOrNetworkNode),
+                            ],
+                            "write `queue = node` (the node in `node_uuid`), `queue = any`, `queue = network_node`, or \
+                             `queue = node_or_network_node` (the node's network queue when `node_uuid` is set)",
                         );
                         set(cx, &meta.path, "queue", &mut parsed.queue, queue);
                     }

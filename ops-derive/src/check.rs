@@ -142,20 +142,35 @@ fn check_targets_declared(cx: &Ctxt, cont: &Container<'_>) {
     }
 }
 
-/// `queue = node` reads the node from `node_uuid`, which must be there and be context.
+/// `queue = node` and `queue = node_or_network_node` read the node from `node_uuid`, which must be there;
+/// the second picks the family itself, so `family` cannot be given with it.
 fn check_queue_node(cx: &Ctxt, cont: &Container<'_>) {
     let Some(queue) = &cont.attrs.queue else {
         return;
     };
-    if queue.value != Queue::Node {
-        return;
-    }
-    if cont.field("node_uuid").is_none() {
-        cx.syn_error(syn::Error::new(
+    match queue.value {
+        Queue::Node if cont.field("node_uuid").is_none() => cx.syn_error(syn::Error::new(
             queue.span,
             "`queue = node` needs a `node_uuid` field to name the node\nhelp: add `#[context] node_uuid: NodeId`, \
              or choose `queue = any` or `queue = network_node`",
-        ));
+        )),
+        Queue::NodeOrNetworkNode => {
+            if cont.field("node_uuid").is_none() {
+                cx.syn_error(syn::Error::new(
+                    queue.span,
+                    "`queue = node_or_network_node` needs a `node_uuid` field to name the node\nhelp: add \
+                     `#[context] node_uuid: Option<NodeId>`, or choose `queue = network_node`",
+                ));
+            }
+            if let Some(family) = &cont.attrs.family {
+                cx.syn_error(syn::Error::new(
+                    family.span,
+                    "`family` cannot be set with `queue = node_or_network_node`: the route picks it (`network` \
+                     on the node, `clusteroperation` on the network node)\nhelp: remove `family`",
+                ));
+            }
+        }
+        _ => {}
     }
 }
 

@@ -53,7 +53,7 @@ pub(crate) fn operation(cont: &Container<'_>) -> TokenStream {
                     ::core::unreachable!()
                 }
 
-                fn family() -> ::ops_core::Family {
+                fn family(&self) -> ::ops_core::Family {
                     ::core::unreachable!()
                 }
 

@@ -274,7 +274,7 @@ where
     }
 
     fn queue_name(&self, priority: Priority) -> String {
-        ops_core::queue_name(self.queue_target(), Op::family(), priority)
+        ops_core::queue_name(self.queue_target(), self.family(), priority)
     }
 
     fn enqueue<'a>(

@@ -222,14 +222,29 @@ fn queues_follow_the_table() {
         ops_core::QueueTarget::Any,
         "artifact_fetch_op without a node runs anywhere"
     );
-    assert_eq!(
-        round_trip::<NetOp>().body.queue_target(),
-        ops_core::QueueTarget::NetworkNode
-    );
+    // net_op: the network node, or with a node, that node's network queue (DOMAIN.md §3).
+    let mut net = round_trip::<NetOp>().body;
+    let queue = |op: &NetOp| {
+        ops_core::queue_name(
+            op.queue_target(),
+            op.family(),
+            ops_core::Priority::Background,
+        )
+    };
+    net.node_uuid = None;
+    assert_eq!(queue(&net), "networknode-clusteroperation-background");
+    net.node_uuid = Some(node);
+    assert_eq!(queue(&net), format!("{NODE}-network-background"));
     assert_eq!(
         round_trip::<NodeInstOp>().body.queue_target(),
         ops_core::QueueTarget::Node(node)
     );
-    assert_eq!(NodeNetOp::family(), ops_core::Family::Network);
-    assert_eq!(NodeInstOp::family(), ops_core::Family::ClusterOperation);
+    assert_eq!(
+        round_trip::<NodeNetOp>().body.family(),
+        ops_core::Family::Network
+    );
+    assert_eq!(
+        round_trip::<NodeInstOp>().body.family(),
+        ops_core::Family::ClusterOperation
+    );
 }

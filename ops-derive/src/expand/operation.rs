@@ -76,12 +76,24 @@ fn expand(cont: &Container<'_>) -> TokenStream {
             let ty = field.map(|field| field.ty);
             quote_spanned!(ty.span()=> ::ops_core::__private::QueueNode::queue_target(&self.node_uuid))
         }
+        Some(Queue::NodeOrNetworkNode) => {
+            let ty = cont.field("node_uuid").map(|field| field.ty);
+            quote_spanned!(ty.span()=> ::ops_core::__private::NodeOrNetworkNode::queue_target(&self.node_uuid))
+        }
         Some(Queue::NetworkNode) => quote!(::ops_core::QueueTarget::NetworkNode),
         Some(Queue::Any) | None => quote!(::ops_core::QueueTarget::Any),
     };
-    let family = match attrs.family.as_ref().map(|family| family.value) {
-        Some(Family::Network) => quote!(::ops_core::Family::Network),
-        Some(Family::ClusterOperation) | None => quote!(::ops_core::Family::ClusterOperation),
+    let family = match (
+        attrs.queue.as_ref().map(|queue| queue.value),
+        attrs.family.as_ref().map(|family| family.value),
+    ) {
+        (Some(Queue::NodeOrNetworkNode), _) => {
+            // Spanned like `queue_target` above, so a wrong `node_uuid` type is one error, not two.
+            let ty = cont.field("node_uuid").map(|field| field.ty);
+            quote_spanned!(ty.span()=> ::ops_core::__private::NodeOrNetworkNode::family(&self.node_uuid))
+        }
+        (_, Some(Family::Network)) => quote!(::ops_core::Family::Network),
+        (_, Some(Family::ClusterOperation) | None) => quote!(::ops_core::Family::ClusterOperation),
     };
     let enqueue = enqueue_method(cont);
 
@@ -117,7 +129,7 @@ fn expand(cont: &Container<'_>) -> TokenStream {
                     #queue_target
                 }
 
-                fn family() -> ::ops_core::Family {
+                fn family(&self) -> ::ops_core::Family {
                     #family
                 }
 

@@ -107,7 +107,7 @@ fn main() {
     assert_eq!(context.len(), 2);
     assert!(context.contains(&node.object_ref()) && context.contains(&peer.object_ref()));
     assert_eq!(op.queue_target(), QueueTarget::Node(node));
-    assert_eq!(EverythingOp::family(), Family::Network);
+    assert_eq!(op.family(), Family::Network);
     assert_eq!(EverythingOp::OP_TYPE, "everything_op");
     assert_eq!(EverythingOp::VERSION, 7);
     assert_eq!(

@@ -1,4 +1,5 @@
-//! Every queue and family form; `queue = node` with an optional node falls back to any node.
+//! Every queue and family form; `queue = node` with an optional node falls back to any node, and
+//! `queue = node_or_network_node` to the network node.
 
 use ops_core::{ClusterOperation, Family, InstanceId, NetworkId, NodeId, QueueTarget};
 use serde::{Deserialize, Serialize};
@@ -23,6 +24,16 @@ struct NetOp {
     network_uuid: NetworkId,
 }
 
+/// Shaken Fist's `net_op` routing: a node's network queue, or the network node.
+#[derive(Serialize, Deserialize, ClusterOperation)]
+#[operation(name = "net_op", tasks = Task, queue = node_or_network_node)]
+struct RoutedNetOp {
+    #[target]
+    network_uuid: NetworkId,
+    #[context]
+    node_uuid: Option<NodeId>,
+}
+
 #[derive(Serialize, Deserialize, ClusterOperation)]
 #[operation(name = "sweep_op", tasks = Task, queue = any, untargeted)]
 struct SweepOp {
@@ -40,8 +51,13 @@ fn main() {
 
     let net = NetOp { network_uuid: NetworkId::new_v4() };
     assert_eq!(net.queue_target(), QueueTarget::NetworkNode);
-    assert_eq!(NetOp::family(), Family::ClusterOperation);
+    assert_eq!(net.family(), Family::ClusterOperation);
     assert_eq!(NetOp::VERSION, 3);
+
+    let on_node = RoutedNetOp { network_uuid: NetworkId::new_v4(), node_uuid: Some(node) };
+    assert_eq!((on_node.queue_target(), on_node.family()), (QueueTarget::Node(node), Family::Network));
+    let central = RoutedNetOp { node_uuid: None, ..on_node };
+    assert_eq!((central.queue_target(), central.family()), (QueueTarget::NetworkNode, Family::ClusterOperation));
 
     let sweep = SweepOp { batch: 10 };
     assert!(sweep.targets().is_empty());

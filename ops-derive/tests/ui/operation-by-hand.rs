@@ -31,7 +31,7 @@ impl ClusterOperation for NetOp {
         QueueTarget::Any
     }
 
-    fn family() -> Family {
+    fn family(&self) -> Family {
         Family::ClusterOperation
     }
 }

@@ -43,7 +43,7 @@ op_tasks! {
 /// coalescing key), never a target, so no node target row is ever written.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema, ClusterOperation)]
 #[serde(deny_unknown_fields)]
-#[operation(name = "net_op", version = 3, tasks = NetTask, queue = network_node)]
+#[operation(name = "net_op", version = 3, tasks = NetTask, queue = node_or_network_node)]
 pub struct NetOp {
     /// The network.
     #[target]
