@@ -562,3 +562,42 @@ fn now() -> f64 {
         .expect("a clock after 1970")
         .as_secs_f64()
 }
+
+/// On PostgreSQL an enqueue wakes an idle worker through LISTEN/NOTIFY: with an hour between polls, the
+/// op still runs at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_wakes_an_idle_worker_on_enqueue() {
+    ops_testkit::run_on(ops_testkit::Backend::Postgres, |db| async move {
+        let store = db.migrated_store().await;
+        let runs = Runs::default();
+        let worker = Worker::builder(store.clone())
+            .serve(QueueTarget::NetworkNode)
+            .poll_interval(Duration::from_secs(3600))
+            .handle(counting(&runs))
+            .build()
+            .expect("worker");
+        let stop = worker.shutdown_handle();
+        let running = tokio::spawn(async move { worker.run().await });
+        // A first op, run by the worker's first claim; after it the worker waits for the next poll.
+        let first = enqueue_net_op(&store, NetworkId::new_v4()).await;
+        let second = tokio::time::timeout(Duration::from_secs(30), async {
+            while state(&store, first).await != OpState::Complete {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            // Idle now, an hour from its next poll: only the notification can wake it.
+            let second = enqueue_net_op(&store, NetworkId::new_v4()).await;
+            while state(&store, second).await != OpState::Complete {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            second
+        })
+        .await
+        .expect("the worker woke for the enqueue, not an hour later");
+        stop.cancel();
+        let summary = running.await.expect("join").expect("run");
+        assert_eq!(summary.completed, 2, "{summary:?}");
+        assert_eq!(runs.lock().expect("runs")[&second], 1);
+        db
+    })
+    .await;
+}

@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use super::dialect::sql;
 use super::retry::{RetryFailure, with_retry};
+use super::steps::Steps;
 use super::{Store, now, with_backend};
 use crate::{ContextSet, EnqueueError, ObjectRef, OpId, Priority, TargetSet};
 
@@ -108,6 +109,7 @@ impl Store {
                 .bind(i64::from(op.priority.value()))
                 .execute(&mut *tx)
                 .await?;
+                tx.notify_work(dialect, &op.queue_name).await?;
                 for chunk in targets.chunks(dialect.max_params() / TARGET_COLUMNS) {
                     let mut insert = sqlx::QueryBuilder::new(
                         "INSERT INTO cluster_operation_targets \

@@ -11,6 +11,9 @@ use super::Dialect;
 use super::dialect::sql;
 use crate::OpState;
 
+/// The PostgreSQL notification channel for new work; the payload is the queue name.
+pub(crate) const WORK_CHANNEL: &str = "ops_work";
+
 /// An op's key in the state table, `(object_type, object_uuid)` = `(operation_type, operation_uuid)`.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct OpKey<'a> {
@@ -66,6 +69,10 @@ pub(super) trait Steps {
         message: Option<&str>,
         update_time: f64,
     ) -> Result<(), sqlx::Error>;
+
+    /// Tells listening workers that `queue` has work, when the transaction commits (PostgreSQL's
+    /// `pg_notify` on [`WORK_CHANNEL`]); nothing elsewhere, where workers poll.
+    async fn notify_work(&mut self, dialect: Dialect, queue: &str) -> Result<(), sqlx::Error>;
 
     /// Records `event`, linked to the op and each of its targets.
     async fn record_event(
@@ -131,6 +138,17 @@ macro_rules! steps_for {
                 });
                 let event = OpEvent { event_type: "mutate", message: "set attribute", extra, timestamp: update_time };
                 self.record_event(dialect, host, op, event).await
+            }
+
+            async fn notify_work(&mut self, dialect: Dialect, queue: &str) -> Result<(), sqlx::Error> {
+                if dialect == Dialect::Postgres {
+                    sqlx::query(sql!(dialect, "SELECT pg_notify(?, ?)"))
+                        .bind(WORK_CHANNEL)
+                        .bind(queue)
+                        .execute(&mut *self)
+                        .await?;
+                }
+                Ok(())
             }
 
             async fn record_event(

@@ -19,7 +19,7 @@ use uuid::Uuid;
 use super::dialect::sql;
 use super::retry::{retried, with_retry};
 use super::state::parse_state;
-use super::steps::{OpEvent, OpKey, Steps};
+use super::steps::{OpEvent, OpKey, Steps, WORK_CHANNEL};
 use super::{Dialect, Store, now, with_backend};
 use crate::{OpId, OpState, StoreError};
 
@@ -429,6 +429,11 @@ impl Store {
                         tx.record_event(dialect, self.host_name(), key, event).await?;
                     }
                     tx.write_state(dialect, self.host_name(), key, to, message, at).await?;
+                    if let Settlement::Requeue { delay, .. } = settlement
+                        && delay.is_zero()
+                    {
+                        tx.notify_work(dialect, &claim.queue_name).await?;
+                    }
                     if to.is_terminal() {
                         let extra = json!({
                             "seconds": at - claim.claimed_at,
@@ -571,6 +576,25 @@ impl Store {
             }
         });
         retried(outcome, || "rescuing expired work".to_owned())
+    }
+
+    /// On PostgreSQL, a listener that hears of new work on any queue (payload: the queue name), holding
+    /// one connection of the pool; `None` on the other backends, whose workers poll.
+    pub(crate) async fn work_listener(
+        &self,
+    ) -> Result<Option<sqlx::postgres::PgListener>, StoreError> {
+        let super::Pool::Postgres(pool) = &self.pool else {
+            return Ok(None);
+        };
+        let listen = async {
+            let mut listener = sqlx::postgres::PgListener::connect_with(pool).await?;
+            listener.listen(WORK_CHANNEL).await?;
+            Ok::<_, sqlx::Error>(listener)
+        };
+        listen
+            .await
+            .map(Some)
+            .map_err(StoreError::query(|| "listening for new work"))
     }
 
     /// How many work-queue rows of these queues and op types remain, claimed or not, ready or scheduled

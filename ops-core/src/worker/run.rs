@@ -1,6 +1,6 @@
 //! The worker's loop: rescue, claim, run each claim under its lease, settle, and wind down.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -170,12 +170,30 @@ impl Worker {
             self.options.lease,
             stop_heartbeat.clone(),
         ));
+        let wake = Arc::new(tokio::sync::Notify::new());
+        let mut listener_task = JoinSet::new();
+        match self.store.work_listener().await {
+            Ok(Some(listener)) => {
+                let queues: HashSet<String> = self.queues.iter().cloned().collect();
+                listener_task.spawn(listen(
+                    listener,
+                    queues,
+                    wake.clone(),
+                    self.options.poll_interval,
+                ));
+            }
+            Ok(None) => {}
+            Err(error) => {
+                tracing::warn!(error = %crate::ErrorChain(&error), "cannot listen for new work; polling")
+            }
+        }
         let mut tasks = JoinSet::new();
         let mut summary = RunSummary::default();
         tracing::info!(worker = %self.id, queues = self.queues.len(), op_types = ?self.op_types, "worker started");
         let result = self
-            .claim_loop(mode, &shared, &held, &mut tasks, &mut summary)
+            .claim_loop(mode, &shared, &held, &wake, &mut tasks, &mut summary)
             .await;
+        listener_task.abort_all();
         wind_down(&shared, &mut tasks, &mut summary).await;
         stop_heartbeat.cancel();
         if let Some(Err(error)) = heartbeat_task.join_next().await {
@@ -190,6 +208,7 @@ impl Worker {
         mode: Mode,
         shared: &Arc<Shared>,
         held: &HeldLeases,
+        wake: &tokio::sync::Notify,
         tasks: &mut JoinSet<Ended>,
         summary: &mut RunSummary,
     ) -> Result<(), WorkerError> {
@@ -266,6 +285,7 @@ impl Worker {
             tokio::select! {
                 Some(done) = tasks.join_next(), if !tasks.is_empty() => record(done, summary),
                 () = tokio::time::sleep(options.poll_interval) => {}
+                () = wake.notified() => {}
                 () = self.shutdown.cancelled() => {}
             }
         }
@@ -308,6 +328,26 @@ async fn wind_down(shared: &Shared, tasks: &mut JoinSet<Ended>, summary: &mut Ru
             () = &mut deadline, if !shared.abandon.is_cancelled() => {
                 tracing::warn!(running = tasks.len(), "shutdown timeout: stopping the running ops and releasing them");
                 shared.abandon.cancel();
+            }
+        }
+    }
+}
+
+/// Wakes the claim loop when PostgreSQL says one of `queues` has new work. Polling goes on beside it, so
+/// a notification lost while the listener reconnects costs at most one poll interval.
+async fn listen(
+    mut listener: sqlx::postgres::PgListener,
+    queues: HashSet<String>,
+    wake: Arc<tokio::sync::Notify>,
+    retry: Duration,
+) {
+    loop {
+        match listener.recv().await {
+            Ok(notification) if queues.contains(notification.payload()) => wake.notify_one(),
+            Ok(_) => {}
+            Err(error) => {
+                tracing::warn!(%error, "the work listener failed; polling until it reconnects");
+                tokio::time::sleep(retry).await;
             }
         }
     }
