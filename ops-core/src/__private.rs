@@ -16,8 +16,8 @@ pub use crate::op_data::{
     TargetPart, Yes,
 };
 pub use crate::{
-    ClusterOperation, ContextSet, Enqueue, Family, ObjectType, OpTask, QueueTarget, Store,
-    TargetSet,
+    ClusterOperation, CoalesceKey, ContextSet, Enqueue, Family, ObjectType, OpTask, QueueTarget,
+    Store, TargetSet,
 };
 
 /// The start of an op's enqueue builder; the derive's generated `enqueue` method calls it.

@@ -6,7 +6,8 @@ use std::pin::Pin;
 use crate::Envelope;
 use crate::store::NewOp;
 use crate::{
-    ClusterOperation, Dependency, EnqueueError, Header, OpId, OpTask, Priority, Store, queue_name,
+    ClusterOperation, CoalesceKey, Dependency, EnqueueError, Family, Header, OpId, OpTask,
+    Priority, QueueTarget, Store, queue_name,
 };
 
 /// The longest `request_id` the store keeps (`cluster_operations.request_id` is `VARCHAR(255)`).
@@ -151,6 +152,29 @@ impl<'s, Op: ClusterOperation> Enqueue<'s, Op, Priority> {
                 max: MAX_REQUEST_ID,
             });
         }
+        let coalesce_key =
+            if self.tasks.len() == 1 && self.depends_on.is_empty() && self.runs_after.is_empty() {
+                self.op.coalescing(&self.tasks)
+            } else {
+                None
+            };
+        if let Some(key) = &coalesce_key {
+            let length = key.as_str().chars().count();
+            if length > CoalesceKey::MAX_LEN {
+                return Err(EnqueueError::CoalesceKeyTooLong {
+                    length,
+                    max: CoalesceKey::MAX_LEN,
+                });
+            }
+            if let QueueTarget::Node(_) = self.op.queue_target()
+                && self.op.family() != Family::Network
+            {
+                return Err(EnqueueError::InvalidCoalescibleEnqueue {
+                    op_type: Op::OP_TYPE,
+                    queue: queue_name(self.op.queue_target(), self.op.family(), self.priority),
+                });
+            }
+        }
         let envelope = Envelope {
             header: Header {
                 uuid: self.uuid.unwrap_or_else(OpId::new_v4),
@@ -176,6 +200,7 @@ impl<'s, Op: ClusterOperation> Enqueue<'s, Op, Priority> {
             metadata,
             targets: op.targets(),
             context: op.context(),
+            coalesce_key: coalesce_key.map(|key| key.as_str().to_owned()),
         };
         Ok((self.store, new_op))
     }

@@ -156,6 +156,23 @@ pub enum EnqueueError {
     /// The op cannot be put in its wire form.
     #[error(transparent)]
     Wire(#[from] WireError),
+    /// A coalescing op queued for one node outside the `network` family (Shaken Fist's
+    /// `InvalidCoalescibleEnqueue`): per-node coalescing is only defined for per-node network work.
+    #[error("`{op_type}` coalesces, so on node queue `{queue}` it must be in the `network` family")]
+    InvalidCoalescibleEnqueue {
+        /// The op type.
+        op_type: &'static str,
+        /// The queue it would have gone to.
+        queue: String,
+    },
+    /// A coalescing key longer than the store keeps.
+    #[error("a coalescing key of {length} characters is longer than the maximum of {max}")]
+    CoalesceKeyTooLong {
+        /// The characters given.
+        length: usize,
+        /// The characters allowed.
+        max: usize,
+    },
     /// An op with this id exists already.
     #[error("cluster operation {0} already exists")]
     Duplicate(OpId),

@@ -68,8 +68,8 @@ pub use id::{
 pub use object_type::{ObjectType, UnknownObjectType};
 pub use op_data::OpData;
 pub use operation::{
-    ClusterOperation, ContextSet, Dependency, Envelope, Family, HEADER_KEYS, Header, OpTask,
-    QueueTarget, TargetSet, queue_name,
+    ClusterOperation, CoalesceKey, ContextSet, Dependency, Envelope, Family, HEADER_KEYS, Header,
+    OpTask, QueueTarget, TargetSet, queue_name,
 };
 /// The derive shares the trait's name, as serde's do: `use ops_core::ClusterOperation;` brings both.
 pub use ops_derive::ClusterOperation;

@@ -43,10 +43,46 @@ pub trait ClusterOperation: Serialize + DeserializeOwned + Send + Sync + 'static
     /// The queue family: fixed by `family = ...`, or chosen per op by `queue = node_or_network_node`.
     fn family(&self) -> Family;
 
+    /// The coalescing key of an enqueue of this op with `tasks`, when the op type coalesces (Shaken Fist's
+    /// `net_op`): two queued ops with the same type and key do the same work. Given by the function named in
+    /// `#[operation(coalesce = ...)]`; `None` (no coalescing) otherwise. The enqueue only asks when there is
+    /// exactly one task and no dependency, as Shaken Fist's dedup does.
+    fn coalescing(&self, tasks: &[Self::Task]) -> Option<CoalesceKey> {
+        let _ = tasks;
+        None
+    }
+
     /// A hand-written impl fails without this, and its name says why: the trait is a promise the derive
     /// checks field by field (zerocopy's convention). Write `#[derive(ClusterOperation)]` instead.
     #[doc(hidden)]
     fn only_derive_is_allowed_to_implement_this_trait();
+}
+
+/// What makes two queued ops of one type interchangeable: an enqueue with the key of a queued op (at least
+/// as urgent) returns that op instead of writing a new one, and a worker that completes an op completes its
+/// queued siblings with it. Build it from the task and the fields that identify the work (`net_op`: the
+/// task, the network and the node).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct CoalesceKey(String);
+
+impl CoalesceKey {
+    /// The longest key the store keeps (`cluster_operations.coalesce_key` is `VARCHAR(255)`).
+    pub const MAX_LEN: usize = 255;
+
+    /// A key from named parts, `name=value;...`, a missing value written `-` (so `None` matches only
+    /// `None`, as Shaken Fist binds it as `IS NULL`).
+    pub fn from_parts<'a>(parts: impl IntoIterator<Item = (&'a str, Option<String>)>) -> Self {
+        let parts: Vec<String> = parts
+            .into_iter()
+            .map(|(name, value)| format!("{name}={}", value.as_deref().unwrap_or("-")))
+            .collect();
+        CoalesceKey(parts.join(";"))
+    }
+
+    /// The key as stored.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
 }
 
 /// A task of an operation: one variant of its task enum.

@@ -10,7 +10,7 @@ use syn::{Attribute, Ident, LitInt, LitStr, Path};
 use crate::ctxt::Ctxt;
 
 /// The keys `#[operation(...)]` accepts, in the order the help lines show them.
-pub(crate) const OPERATION_KEYS: &str = "name, version, tasks, queue, family, untargeted";
+pub(crate) const OPERATION_KEYS: &str = "name, version, tasks, queue, family, untargeted, coalesce";
 
 /// The full form, for `help:` lines.
 pub(crate) const OPERATION_EXAMPLE: &str =
@@ -49,6 +49,8 @@ pub(crate) struct OperationAttrs {
     pub(crate) queue: Option<WithSpan<Queue>>,
     pub(crate) family: Option<WithSpan<Family>>,
     pub(crate) untargeted: Option<Span>,
+    /// `coalesce = path::to::fn`: the function that gives an enqueue's coalescing key, if any.
+    pub(crate) coalesce: Option<Path>,
     /// The first `#[operation]` attribute, for errors about missing keys.
     pub(crate) attribute: Option<Attribute>,
     /// Every key written, valid or not: a key given with a bad value is not also "missing".
@@ -178,6 +180,11 @@ impl OperationAttrs {
                             "write `family = network`, or leave it out for `clusteroperation`",
                         );
                         set(cx, &meta.path, "family", &mut parsed.family, family);
+                    }
+                    // coalesce = net_op_coalescing
+                    "coalesce" => {
+                        let Some(path) = parse_value::<Path>(cx, &meta, "coalesce = my_op_coalescing")? else { return Ok(()) };
+                        set(cx, &meta.path, "coalesce", &mut parsed.coalesce, Some(path));
                     }
                     // untargeted
                     "untargeted" => {

@@ -8,8 +8,8 @@ use uuid::Uuid;
 
 use super::dialect::sql;
 use super::retry::{RetryFailure, with_retry};
-use super::steps::Steps;
-use super::{Store, now, with_backend};
+use super::steps::{OpEvent, OpKey, Steps};
+use super::{Dialect, Store, now, with_backend};
 use crate::{ContextSet, EnqueueError, ObjectRef, OpId, Priority, TargetSet};
 
 /// An op ready to be written: everything the enqueue transaction stores, already validated.
@@ -26,6 +26,20 @@ pub(crate) struct NewOp {
     pub(crate) metadata: Map<String, Value>,
     pub(crate) targets: TargetSet,
     pub(crate) context: ContextSet,
+    /// The coalescing key, when the op coalesces.
+    pub(crate) coalesce_key: Option<String>,
+}
+
+/// A queued, unclaimed op of one type with one coalescing key, at least as urgent as a given priority value:
+/// binds the op type, the key and the priority value. Oldest first.
+macro_rules! coalescible_sibling {
+    () => {
+        "SELECT o.uuid FROM cluster_operations o \
+         JOIN object_states s ON s.object_type = o.operation_type AND s.object_uuid = o.uuid \
+         JOIN work_queue w ON w.operation_uuid = o.uuid \
+         WHERE o.operation_type = ? AND o.coalesce_key = ? AND s.state_value = 'queued' \
+         AND w.claimed_at IS NULL AND w.priority <= ? ORDER BY o.created_at"
+    };
 }
 
 /// Bind parameters per target row; bounds how many rows one INSERT carries.
@@ -60,11 +74,41 @@ impl Store {
             (pool, dialect) => {
                 with_retry(dialect, || async move {
                 let mut tx = pool.begin_with(dialect.begin_write()).await?;
+                if let Some(key) = op.coalesce_key.as_deref() {
+                    // A queued op with this key, at least as urgent, does this work already: reuse it. Its
+                    // work-queue row is locked (on the servers), so no worker claims it before we commit.
+                    let select = match dialect {
+                        Dialect::Sqlite => sql!(dialect, concat!(coalescible_sibling!(), " LIMIT 1")),
+                        Dialect::MariaDb | Dialect::Postgres => {
+                            sql!(dialect, concat!(coalescible_sibling!(), " LIMIT 1 FOR UPDATE"))
+                        }
+                    };
+                    let existing: Option<String> = sqlx::query_scalar(select)
+                        .bind(op.op_type)
+                        .bind(key)
+                        .bind(i64::from(op.priority.value()))
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    if let Some(existing) = existing {
+                        let message = "enqueue-side dedup: reused pending op";
+                        let extra = json!({"requested_op_uuid": op.uuid, "coalesce_key": key, "priority": op.priority});
+                        let event = OpEvent { event_type: "audit", message, extra, timestamp: created_at };
+                        let key = OpKey { op_type: op.op_type, op_uuid: &existing };
+                        tx.record_event(dialect, self.host_name(), key, event).await?;
+                        tx.commit().await?;
+                        let Ok(existing) = existing.parse::<OpId>() else {
+                            return Ok(Err(EnqueueError::Database(sqlx::Error::Decode(
+                                format!("unreadable op uuid `{existing}` in cluster_operations").into(),
+                            ))));
+                        };
+                        return Ok(Ok(existing));
+                    }
+                }
                 let inserted = sqlx::query(sql!(
                     dialect,
                     "INSERT INTO cluster_operations (uuid, operation_type, version, created_at, node_uuid, \
-                     instance_uuid, network_uuid, priority, queue_name, request_id, metadata_json) \
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                     instance_uuid, network_uuid, priority, queue_name, request_id, metadata_json, coalesce_key) \
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 ))
                 .bind(op_uuid)
                 .bind(op.op_type)
@@ -77,6 +121,7 @@ impl Store {
                 .bind(op.queue_name.as_str())
                 .bind(op.request_id.as_deref())
                 .bind(metadata_json)
+                .bind(op.coalesce_key.as_deref())
                 .execute(&mut *tx)
                 .await;
                 match inserted {

@@ -93,8 +93,9 @@ pub(crate) enum Requeue {
 /// What became of a settlement.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Settled {
-    /// Recorded.
-    Done,
+    /// Recorded; with a completion, how many queued siblings with the op's coalescing key were completed
+    /// with it.
+    Done { coalesced: u64 },
     /// The claim's lease was lost (expired and rescued); nothing was written.
     LeaseLost,
     /// The op was moved out of `executing` by someone else (to `deleted`, say); its work-queue row was
@@ -112,6 +113,18 @@ pub(crate) struct Rescued {
     pub(crate) attempts: u32,
     /// `false` when it had no attempts left and went to `error` instead.
     pub(crate) requeued: bool,
+}
+
+/// The queued, unclaimed siblings of a completing op: same type and coalescing key, enqueued before it was
+/// claimed. Binds the op type, the key, the op's own uuid and the claim time; gives `(uuid, work row id)`.
+macro_rules! sibling_rows {
+    () => {
+        "SELECT o.uuid, w.id FROM cluster_operations o \
+         JOIN object_states s ON s.object_type = o.operation_type AND s.object_uuid = o.uuid \
+         JOIN work_queue w ON w.operation_uuid = o.uuid \
+         WHERE o.operation_type = ? AND o.coalesce_key = ? AND o.uuid <> ? AND s.state_value = 'queued' \
+         AND w.claimed_at IS NULL AND o.created_at <= ?"
+    };
 }
 
 /// A ready work-queue row, as the claim selects it.
@@ -445,8 +458,54 @@ impl Store {
                         let event = OpEvent { event_type: "usage", message: "execution duration", extra, timestamp: at };
                         tx.record_event(dialect, self.host_name(), key, event).await?;
                     }
+                    let coalesced = if to == OpState::Complete {
+                        let at_claim = claim.claimed_at;
+                        let stored: Option<Option<String>> =
+                            sqlx::query_scalar(sql!(dialect, "SELECT coalesce_key FROM cluster_operations WHERE uuid = ?"))
+                                .bind(op_uuid)
+                                .fetch_optional(&mut *tx)
+                                .await?;
+                        match stored.flatten() {
+                            // Siblings queued before this op was claimed: its run did their work too.
+                            Some(coalesce_key) => {
+                                let select = match dialect {
+                                    Dialect::Sqlite => sql!(dialect, concat!(sibling_rows!(), "")),
+                                    Dialect::MariaDb | Dialect::Postgres => {
+                                        sql!(dialect, concat!(sibling_rows!(), " FOR UPDATE SKIP LOCKED"))
+                                    }
+                                };
+                                let siblings: Vec<(String, i64)> = sqlx::query_as(select)
+                                    .bind(locked.op_type.as_str())
+                                    .bind(coalesce_key.as_str())
+                                    .bind(op_uuid)
+                                    .bind(at_claim)
+                                    .fetch_all(&mut *tx)
+                                    .await?;
+                                let message = format!("coalesced into {op_uuid}");
+                                for (sibling, row) in &siblings {
+                                    sqlx::query(sql!(dialect, "DELETE FROM work_queue WHERE id = ?"))
+                                        .bind(*row)
+                                        .execute(&mut *tx)
+                                        .await?;
+                                    let sibling_key = OpKey { op_type: &locked.op_type, op_uuid: sibling };
+                                    tx.write_state(dialect, self.host_name(), sibling_key, OpState::Complete, Some(&message), at)
+                                        .await?;
+                                }
+                                if !siblings.is_empty() {
+                                    let folded: Vec<&str> = siblings.iter().map(|(uuid, _)| uuid.as_str()).collect();
+                                    let extra = json!({"coalesce_key": coalesce_key, "siblings": folded});
+                                    let event = OpEvent { event_type: "status", message: "coalesced sibling ops", extra, timestamp: at };
+                                    tx.record_event(dialect, self.host_name(), key, event).await?;
+                                }
+                                siblings.len() as u64
+                            }
+                            None => 0,
+                        }
+                    } else {
+                        0
+                    };
                     tx.commit().await?;
-                    Ok(Ok(Settled::Done))
+                    Ok(Ok(Settled::Done { coalesced }))
                 })
                 .await
             }

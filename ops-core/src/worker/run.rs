@@ -39,6 +39,8 @@ pub struct RunSummary {
     pub lease_lost: u64,
     /// Ops moved out of `executing` by someone else while they ran; their outcome was not recorded.
     pub superseded: u64,
+    /// Queued ops completed together with an op that did the same work (same coalescing key).
+    pub coalesced: u64,
     /// Outcomes the store would not take (a database error); the lease expires and the op runs again.
     pub unsettled: u64,
 }
@@ -46,7 +48,7 @@ pub struct RunSummary {
 /// How one claimed op ended for this worker.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Ended {
-    Completed,
+    Completed { coalesced: u64 },
     Failed,
     Aborted,
     Retried,
@@ -60,7 +62,10 @@ enum Ended {
 impl RunSummary {
     fn count(&mut self, ended: Ended) {
         let counter = match ended {
-            Ended::Completed => &mut self.completed,
+            Ended::Completed { coalesced } => {
+                self.coalesced += coalesced;
+                &mut self.completed
+            }
             Ended::Failed => &mut self.failed,
             Ended::Aborted => &mut self.aborted,
             Ended::Retried => &mut self.retried,
@@ -539,7 +544,7 @@ async fn run_claim(
     match outcome {
         Ok(()) => settled(
             store.settle(&claim, Settlement::Complete, &warnings).await,
-            Ended::Completed,
+            Ended::Completed { coalesced: 0 },
             &claim,
         ),
         Err(error) => match error.kind() {
@@ -634,7 +639,10 @@ fn report(shared: &Shared, claim: &Claim, kind: &str, error: &OpError) -> Value 
 
 fn settled(result: Result<Settled, StoreError>, ended: Ended, claim: &Claim) -> Ended {
     match result {
-        Ok(Settled::Done) => ended,
+        Ok(Settled::Done { coalesced }) => match ended {
+            Ended::Completed { .. } => Ended::Completed { coalesced },
+            other => other,
+        },
         Ok(Settled::LeaseLost) => {
             tracing::warn!(op = %claim.op, "outcome not recorded: the lease was lost");
             Ended::LeaseLost

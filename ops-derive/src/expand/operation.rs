@@ -95,6 +95,13 @@ fn expand(cont: &Container<'_>) -> TokenStream {
         (_, Some(Family::Network)) => quote!(::ops_core::Family::Network),
         (_, Some(Family::ClusterOperation) | None) => quote!(::ops_core::Family::ClusterOperation),
     };
+    let coalescing = attrs.coalesce.as_ref().map(|path| {
+        quote_spanned!(path.span()=>
+            fn coalescing(&self, tasks: &[Self::Task]) -> ::core::option::Option<::ops_core::CoalesceKey> {
+                #path(self, tasks)
+            }
+        )
+    });
     let enqueue = enqueue_method(cont);
 
     quote! {
@@ -132,6 +139,8 @@ fn expand(cont: &Container<'_>) -> TokenStream {
                 fn family(&self) -> ::ops_core::Family {
                     #family
                 }
+
+                #coalescing
 
                 fn only_derive_is_allowed_to_implement_this_trait() {}
             }

@@ -1,8 +1,9 @@
-//! `net_op` (version 3): network-wide work, on the network node.
+//! `net_op` (version 3): network-wide work, on the network node or, with a node, on that node's network
+//! queue; the one op type that coalesces.
 
 use std::net::IpAddr;
 
-use ops_core::ClusterOperation;
+use ops_core::{ClusterOperation, CoalesceKey, OpTask};
 use ops_core::{NetworkId, NodeId};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -43,7 +44,13 @@ op_tasks! {
 /// coalescing key), never a target, so no node target row is ever written.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema, ClusterOperation)]
 #[serde(deny_unknown_fields)]
-#[operation(name = "net_op", version = 3, tasks = NetTask, queue = node_or_network_node)]
+#[operation(
+    name = "net_op",
+    version = 3,
+    tasks = NetTask,
+    queue = node_or_network_node,
+    coalesce = net_op_coalescing
+)]
 pub struct NetOp {
     /// The network.
     #[target]
@@ -60,4 +67,25 @@ pub struct NetOp {
     #[context]
     #[serde(default)]
     pub inner_address: Option<IpAddr>,
+}
+
+/// Shaken Fist's `COALESCIBLE_TASKS`: the `net_op` tasks whose repeated runs do the same work, so queued
+/// duplicates can be folded into one run.
+pub const COALESCIBLE_TASKS: [NetTask; 3] = [
+    NetTask::NetworkApplyUpdateDnsmasq,
+    NetTask::NetworkApplyCreateNetworkNode,
+    NetTask::NetworkEnsureMesh,
+];
+
+/// The coalescing key of a `net_op` enqueue: its one coalescible task and Shaken Fist's
+/// `COALESCIBLE_KEY_COLUMNS`, the network and the node (a missing node matches only a missing node).
+fn net_op_coalescing(op: &NetOp, tasks: &[NetTask]) -> Option<CoalesceKey> {
+    match tasks {
+        [task] if COALESCIBLE_TASKS.contains(task) => Some(CoalesceKey::from_parts([
+            ("task", Some(task.name().to_owned())),
+            ("network_uuid", Some(op.network_uuid.to_string())),
+            ("node_uuid", op.node_uuid.map(|node| node.to_string())),
+        ])),
+        _ => None,
+    }
 }
