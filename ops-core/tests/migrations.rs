@@ -185,12 +185,18 @@ backend_tests! {
         assert!(cause.contains("injected backfill failure"), "{err}: {cause}");
         if db.backend() == Backend::MariaDb {
             // What MariaDB is left with: migration 2 marked unfinished, which readers refuse.
-            let readers = StoreOptions::new(db.url()).connect().await.unwrap_err();
+            let readers = StoreOptions::new(db.url()).require_current_schema(true).connect().await.unwrap_err();
             assert_eq!(readers.to_string(), "migration 2 did not finish; run `opsctl migrate` to finish it");
         }
 
         db.execute(heal).await;
-        let report = store.migrate().await.unwrap();
+        // Another process (a store with a pool of its own) finishes it: the failed run must not have left
+        // its migration lock held by a pooled connection, or this waits forever.
+        let other = db.store().await;
+        let report = tokio::time::timeout(std::time::Duration::from_secs(60), other.migrate())
+            .await
+            .expect("the failed migration's lock was released")
+            .unwrap();
         assert_eq!((report.previous, report.current), (Some(1), 6), "{report:?}");
         // SQLite and PostgreSQL rolled the failed migration back; MariaDB's is finished from its mark.
         let resumed = if db.backend() == Backend::MariaDb { Some(2) } else { None };
@@ -335,8 +341,10 @@ backend_tests! {
         let store = db.store().await;
         store.migrate_to(1).await.unwrap();
         insert_migration_row(db, 2, false).await;
-        let err = StoreOptions::new(db.url()).connect().await.unwrap_err();
+        let err = StoreOptions::new(db.url()).require_current_schema(true).connect().await.unwrap_err();
         assert!(matches!(err, StoreError::SchemaDirty { version: 2 }), "{err}");
+        // `opsctl migrate` opens a store of its own to finish it: that is allowed.
+        let store = StoreOptions::new(db.url()).connect().await.unwrap();
         let report = store.migrate().await.unwrap();
         assert_eq!((report.resumed, report.current), (Some(2), 6));
         store.require_current_schema().await.unwrap();

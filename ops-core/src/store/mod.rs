@@ -134,9 +134,10 @@ impl StoreOptions {
     }
 
     /// Opens the pool and checks that the schema is not newer than this build knows (and, with
-    /// [`StoreOptions::require_current_schema`], that it is exactly the newest).
+    /// [`StoreOptions::require_current_schema`], that it is exactly the newest and not half-applied).
     ///
-    /// By default a database with no schema yet is accepted, so that [`Store::migrate`] can create it.
+    /// By default a database with no schema yet, or with a migration an earlier run left half-applied, is
+    /// accepted, so that [`Store::migrate`] can create or finish it.
     pub async fn connect(self) -> Result<Store, StoreError> {
         let redacted = redact_password(&self.url);
         let invalid = |reason: String| StoreError::InvalidUrl {
@@ -234,9 +235,12 @@ impl StoreOptions {
                 None => system_host_name()?,
             },
         };
-        let version = store.schema_version().await?;
-        if self.require_current_schema {
-            version.require_current()?;
+        match store.schema_version().await {
+            Ok(version) if self.require_current_schema => version.require_current()?,
+            Ok(_) => {}
+            // A half-applied migration is what `migrate` finishes: only readers refuse it.
+            Err(StoreError::SchemaDirty { .. }) if !self.require_current_schema => {}
+            Err(error) => return Err(error),
         }
         Ok(store)
     }

@@ -114,7 +114,20 @@ impl Store {
             None
         };
         with_backend!(match self {
-            (pool, dialect) => dialect.migrator().run_to(version, pool).await,
+            (pool, dialect) => {
+                let mut connection = pool
+                    .acquire()
+                    .await
+                    .map_err(StoreError::query(|| "opening a connection to migrate"))?;
+                let result = dialect.migrator().run_to(version, &mut *connection).await;
+                if result.is_err() {
+                    // A failed migration leaves sqlx's migration lock (PostgreSQL's session advisory lock,
+                    // MariaDB's GET_LOCK) held by its connection: close it rather than return it to the pool,
+                    // or the next migrate on another connection waits for that lock forever.
+                    let _ = connection.close().await;
+                }
+                result
+            }
         })?;
         let current = self.schema_version().await?.applied.unwrap_or(0);
         let backfill = match pointers {
