@@ -4,8 +4,11 @@
 
 use std::time::Duration;
 
-use ops_core::{NetworkId, ObjectRef, PrunePolicy};
+mod support;
+
+use ops_core::{NetworkId, ObjectRef, OpState, PrunePolicy};
 use ops_testkit::{TestDb, backend_tests};
+use support::enqueue_net_op;
 use uuid::Uuid;
 
 const OPS: usize = 100_000;
@@ -157,6 +160,32 @@ backend_tests! {
         // Nothing is left to prune.
         let again = store.prune(&policy).await.unwrap();
         assert_eq!((again.target_rows, again.ops), (0, 0), "{again:?}");
+    }
+
+    /// Shaken Fist's sweep: finished ops past the grace go whole, target rows included; `error` stays.
+    async fn the_sweep_hard_deletes_finished_ops_past_the_grace(db: &TestDb) {
+        let store = db.migrated_store().await;
+        let network = NetworkId::new_v4();
+        let mut ops = Vec::new();
+        for end in [OpState::Complete, OpState::Abort, OpState::Error, OpState::Complete] {
+            let op = enqueue_net_op(&store, network).await;
+            store.transition(op, OpState::Executing, None).await.unwrap();
+            store.transition(op, end, None).await.unwrap();
+            ops.push(op);
+        }
+        let in_flight = enqueue_net_op(&store, network).await;
+        // The first three ended a minute ago; the last just now.
+        for op in &ops[..3] {
+            db.execute(&format!("UPDATE object_states SET update_time = update_time - 60 WHERE object_uuid = '{op}'")).await;
+        }
+        let deleted = store.hard_delete_finished_ops(ops_core::store::HARD_DELETE_GRACE, 100).await.unwrap();
+        assert_eq!(deleted, 2);
+        for (op, kept) in ops.iter().zip([false, false, true, true]) {
+            assert_eq!(store.op_record(*op).await.unwrap().is_some(), kept, "{op}");
+        }
+        assert!(store.op_record(in_flight).await.unwrap().is_some());
+        assert_eq!(db.count("cluster_operation_targets").await, 3);
+        assert_eq!(store.latest(network).await.unwrap().unwrap().op_uuid, in_flight);
     }
 
     async fn a_zero_retention_disables_the_prune(db: &TestDb) {

@@ -92,6 +92,11 @@ pub(crate) enum Command {
         /// Rows per batch (each batch is one short transaction).
         #[arg(long, default_value_t = 500)]
         batch_size: usize,
+        /// Also hard-delete operations that reached complete, abort or deleted longer ago than this
+        /// (Shaken Fist's sweep uses 30s), target rows included: an object's latest operation can then move
+        /// back to an older one or to none, as in Shaken Fist. Operations in error are kept.
+        #[arg(long, value_parser = humantime::parse_duration, conflicts_with = "dry_run")]
+        hard_delete_finished_after: Option<std::time::Duration>,
     },
     /// Write the JSON Schema of every operation's wire form, and index.json, into a directory.
     Schema {

@@ -196,6 +196,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             retention,
             dry_run,
             batch_size,
+            hard_delete_finished_after,
         } => {
             let store = open(&cli.database_url).await?;
             let policy = ops_core::PrunePolicy::new(retention)
@@ -212,10 +213,21 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             if progress && report.batches > 0 {
                 eprintln!();
             }
+            let hard_deleted = match hard_delete_finished_after {
+                Some(grace) => Some(store.hard_delete_finished_ops(grace, usize::MAX).await?),
+                None => None,
+            };
             if cli.json {
-                println!("{}", serde_json::to_string(&report).unwrap_or_default());
+                let mut value = serde_json::to_value(report).unwrap_or_default();
+                if let Some(count) = hard_deleted {
+                    value["hard_deleted_ops"] = json!(count);
+                }
+                println!("{value}");
             } else {
                 println!("{}", render::pruned(&report));
+                if let Some(count) = hard_deleted {
+                    println!("hard-deleted {count} finished operations");
+                }
             }
         }
         Command::Schema { out } => {

@@ -26,7 +26,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 pub use dialect::Dialect;
 pub(crate) use enqueue::NewOp;
 pub use op_record::{EventRecord, OpRecord, TargetRow};
-pub use prune::{DEFAULT_RETENTION, PrunePolicy, PruneReport};
+pub use prune::{DEFAULT_RETENTION, HARD_DELETE_GRACE, PrunePolicy, PruneReport};
 pub use queries::{DEFAULT_HISTORY_LIMIT, HistoryPage, OpRef, TargetingOp, TerminalOp};
 pub use schema::{BackfillReport, MigrationReport, SchemaVersion};
 pub(crate) use work::{Claim, ClaimRequest, Requeue, Settled, Settlement};

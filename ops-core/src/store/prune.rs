@@ -29,6 +29,10 @@ pub struct PrunePolicy {
     dry_run: bool,
 }
 
+/// Shaken Fist's grace before its sweep hard-deletes a finished op (any type whose name ends in `_op`):
+/// 30 seconds.
+pub const HARD_DELETE_GRACE: Duration = Duration::from_secs(30);
+
 /// Shaken Fist's `CLUSTER_OPERATION_TARGET_RETENTION` default: seven days.
 pub const DEFAULT_RETENTION: Duration = Duration::from_secs(7 * 24 * 3600);
 
@@ -201,6 +205,54 @@ impl Store {
         }
         tracing::info!(?report, "pruned");
         Ok(report)
+    }
+
+    /// Shaken Fist's sweep (`per_deleted_object_checks`): hard-deletes, one transaction each, up to
+    /// `limit` ops that reached `complete`, `abort` or `deleted` longer than `grace` ago ([`HARD_DELETE_GRACE`]
+    /// in Shaken Fist) — never `error`, which Shaken Fist keeps for inspection. Returns how many went.
+    ///
+    /// Unlike [`Store::prune`], this removes the ops' target rows whatever their age, so an object's
+    /// `latest` (and `last_cluster_operation`) can move back to an older op or to none, exactly as in
+    /// Shaken Fist (DOMAIN.md §5). It is opt-in for that reason: `opsctl prune --hard-delete-finished-after`.
+    pub async fn hard_delete_finished_ops(
+        &self,
+        grace: Duration,
+        limit: usize,
+    ) -> Result<u64, StoreError> {
+        let before = now() - grace.as_secs_f64();
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let finished: Vec<String> = with_backend!(match self {
+            (pool, dialect) => {
+                sqlx::query_scalar(sql!(
+                    dialect,
+                    "SELECT o.uuid FROM cluster_operations o JOIN object_states s \
+                     ON s.object_type = o.operation_type AND s.object_uuid = o.uuid \
+                     WHERE s.state_value IN ('complete', 'abort', 'deleted') AND s.update_time < ? \
+                     ORDER BY s.update_time LIMIT ?"
+                ))
+                .bind(before)
+                .bind(limit)
+                .fetch_all(pool)
+                .await
+            }
+        })
+        .map_err(StoreError::query(
+            || "finding finished operations to hard-delete",
+        ))?;
+        let mut deleted = 0;
+        for uuid in finished {
+            let Ok(op) = uuid.parse() else {
+                tracing::warn!(op_uuid = %uuid, "unreadable op uuid; not hard-deleted");
+                continue;
+            };
+            match self.hard_delete_op(op).await {
+                Ok(()) => deleted += 1,
+                // Gone or moved back meanwhile: nothing to sweep.
+                Err(StoreError::OpNotFound(_) | StoreError::OpInFlight { .. }) => {}
+                Err(error) => return Err(error),
+            }
+        }
+        Ok(deleted)
     }
 
     /// One batch of the first pass: the prunable target rows after `after` in sequence order. Returns how
