@@ -140,7 +140,7 @@ impl<'s, Op: ClusterOperation, P> Enqueue<'s, Op, P> {
 
 impl<'s, Op: ClusterOperation> Enqueue<'s, Op, Priority> {
     /// Validates the op and builds what the transaction writes.
-    fn prepare(self) -> Result<(&'s Store, NewOp), EnqueueError> {
+    pub(crate) fn prepare(self) -> Result<(&'s Store, NewOp), EnqueueError> {
         if self.tasks.is_empty() {
             return Err(EnqueueError::NoTasks);
         }

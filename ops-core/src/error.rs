@@ -115,6 +115,16 @@ pub enum StoreError {
         #[source]
         source: IllegalTransition,
     },
+    /// A follow-up op a handler asked for could not be written, so the op's completion was not recorded
+    /// either; the op runs again when its lease expires.
+    #[error("a follow-up of cluster operation {op} could not be enqueued")]
+    FollowUpRefused {
+        /// The op whose completion carried the follow-up.
+        op: OpId,
+        /// Why the follow-up was refused.
+        #[source]
+        source: Box<crate::EnqueueError>,
+    },
     /// Only terminal ops may be hard-deleted.
     #[error("cluster operation {op} is still {state}; only a terminal op can be hard-deleted")]
     OpInFlight {

@@ -507,6 +507,65 @@ backend_tests! {
         assert_eq!(state(&store, op).await, OpState::Complete);
     }
 
+    /// A handler's follow-up ops commit with its completion, and only with it.
+    async fn follow_ups_are_enqueued_with_the_completion_and_only_then(db: &TestDb) {
+        let store = db.migrated_store().await;
+        let succeeds = enqueue_at(&store, Priority::UserWaiting).await;
+        let fails = enqueue_at(&store, Priority::Background).await;
+        let follow_up_of = Arc::new(Mutex::new(HashMap::new()));
+        let seen = follow_up_of.clone();
+        let worker = network_node_worker(&store)
+            .concurrency(1)
+            .handle(move |op: NetOp, ctx| {
+                let seen = seen.clone();
+                async move {
+                    if ctx.op_id() != succeeds && ctx.op_id() != fails {
+                        return Ok(()); // a follow-up itself
+                    }
+                    let next = NetOp { network_uuid: op.network_uuid, node_uuid: None }
+                        .enqueue(ctx.store())
+                        .priority(Priority::Background)
+                        .task(NetTask::NetworkEnsureMesh);
+                    let id = ctx.enqueue_on_completion(next)?;
+                    seen.lock().unwrap().insert(ctx.op_id(), id);
+                    // Not written yet: the follow-up waits for the completion's transaction.
+                    assert!(ctx.store().op_state(id).await?.is_none());
+                    if ctx.op_id() == succeeds { Ok(()) } else { Err(OpError::failed("bridge missing")) }
+                }
+            })
+            .build()
+            .unwrap();
+        let summary = worker.drain().await.unwrap();
+        // The completed op, then its follow-up (run by the same drain); the failed one has none.
+        assert_eq!((summary.completed, summary.failed), (2, 1), "{summary:?}");
+        let follow_ups = follow_up_of.lock().unwrap().clone();
+        assert_eq!(state(&store, follow_ups[&succeeds]).await, OpState::Complete);
+        assert!(store.op_state(follow_ups[&fails]).await.unwrap().is_none(), "a failed op has no follow-up");
+    }
+
+    /// A follow-up the store refuses (its id is taken) leaves the op uncompleted, to run again.
+    async fn a_refused_follow_up_leaves_the_op_unfinished(db: &TestDb) {
+        let store = db.migrated_store().await;
+        let taken = enqueue_unhandled(&store).await;
+        let op = enqueue_net_op(&store, NetworkId::new_v4()).await;
+        let worker = network_node_worker(&store)
+            .handle(move |op: NetOp, ctx| async move {
+                let again = NetOp { network_uuid: op.network_uuid, node_uuid: None }
+                    .enqueue(ctx.store())
+                    .priority(Priority::Background)
+                    .task(NetTask::NetworkDeploy)
+                    .uuid(taken);
+                ctx.enqueue_on_completion(again)?;
+                Ok(())
+            })
+            .build()
+            .unwrap();
+        let summary = worker.run_once().await.unwrap();
+        assert_eq!((summary.completed, summary.unsettled), (0, 1), "{summary:?}");
+        assert_eq!(state(&store, op).await, OpState::Executing);
+        assert_eq!(db.count("cluster_operations").await, 2);
+    }
+
     async fn two_workers_run_each_of_a_thousand_ops_exactly_once(db: &TestDb) {
         let store = db.migrated_store().await;
         let mut ops = Vec::new();

@@ -49,151 +49,19 @@ impl Store {
     /// Writes `op` in one transaction, retried whole on contention. The raw target writer: crate-private, so
     /// that the only way to record a target is through a [`ClusterOperation`](crate::ClusterOperation).
     pub(crate) async fn enqueue_new_op(&self, op: &NewOp) -> Result<OpId, EnqueueError> {
-        let created_at = now();
-        let metadata_json =
-            serde_json::to_string(&op.metadata).map_err(|source| crate::WireError::Serialize {
-                op_type: op.op_type,
-                source,
-            })?;
-        let payload = json!({"operation_type": op.op_type, "operation_uuid": op.uuid}).to_string();
-        let op_uuid = op.uuid.to_string();
-        let column = |key: &str| op.metadata.get(key).and_then(Value::as_str);
-        let (node_uuid, instance_uuid, network_uuid) = (
-            column("node_uuid"),
-            column("instance_uuid"),
-            column("network_uuid"),
-        );
-        let event = AuditEvent::for_op(op);
-        let targets: Vec<&ObjectRef> = op.targets.iter().collect();
-        // Every attempt borrows these; `async move` below copies the references, not the values.
-        let (op_uuid, metadata_json, payload) =
-            (op_uuid.as_str(), metadata_json.as_str(), payload.as_str());
-        let (event, targets) = (&event, targets.as_slice());
-
+        let row = OpRow::new(op, now())?;
+        let row = &row;
         let outcome = with_backend!(match self {
             (pool, dialect) => {
                 with_retry(dialect, || async move {
-                let mut tx = pool.begin_with(dialect.begin_write()).await?;
-                if let Some(key) = op.coalesce_key.as_deref() {
-                    // A queued op with this key, at least as urgent, does this work already: reuse it. Its
-                    // work-queue row is locked (on the servers), so no worker claims it before we commit.
-                    let select = match dialect {
-                        Dialect::Sqlite => sql!(dialect, concat!(coalescible_sibling!(), " LIMIT 1")),
-                        Dialect::MariaDb | Dialect::Postgres => {
-                            sql!(dialect, concat!(coalescible_sibling!(), " LIMIT 1 FOR UPDATE"))
-                        }
-                    };
-                    let existing: Option<String> = sqlx::query_scalar(select)
-                        .bind(op.op_type)
-                        .bind(key)
-                        .bind(i64::from(op.priority.value()))
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                    if let Some(existing) = existing {
-                        let message = "enqueue-side dedup: reused pending op";
-                        let extra = json!({"requested_op_uuid": op.uuid, "coalesce_key": key, "priority": op.priority});
-                        let event = OpEvent { event_type: "audit", message, extra, timestamp: created_at };
-                        let key = OpKey { op_type: op.op_type, op_uuid: &existing };
-                        tx.record_event(dialect, self.host_name(), key, event).await?;
+                    let mut tx = pool.begin_with(dialect.begin_write()).await?;
+                    let written = tx.insert_op(dialect, self.host_name(), row).await?;
+                    if written.is_ok() {
                         tx.commit().await?;
-                        let Ok(existing) = existing.parse::<OpId>() else {
-                            return Ok(Err(EnqueueError::Database(sqlx::Error::Decode(
-                                format!("unreadable op uuid `{existing}` in cluster_operations").into(),
-                            ))));
-                        };
-                        return Ok(Ok(existing));
                     }
-                }
-                let inserted = sqlx::query(sql!(
-                    dialect,
-                    "INSERT INTO cluster_operations (uuid, operation_type, version, created_at, node_uuid, \
-                     instance_uuid, network_uuid, priority, queue_name, request_id, metadata_json, coalesce_key) \
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                ))
-                .bind(op_uuid)
-                .bind(op.op_type)
-                .bind(i64::from(op.version))
-                .bind(created_at)
-                .bind(node_uuid)
-                .bind(instance_uuid)
-                .bind(network_uuid)
-                .bind(op.priority.name())
-                .bind(op.queue_name.as_str())
-                .bind(op.request_id.as_deref())
-                .bind(metadata_json)
-                .bind(op.coalesce_key.as_deref())
-                .execute(&mut *tx)
-                .await;
-                match inserted {
-                    Err(error) if error.as_database_error().is_some_and(|e| e.is_unique_violation()) => {
-                        return Ok(Err(EnqueueError::Duplicate(op.uuid)));
-                    }
-                    other => other?,
-                };
-                sqlx::query(sql!(
-                    dialect,
-                    "INSERT INTO object_states (object_type, object_uuid, state_value, update_time, message) \
-                     VALUES (?, ?, 'queued', ?, NULL)"
-                ))
-                .bind(op.op_type)
-                .bind(op_uuid)
-                .bind(created_at)
-                .execute(&mut *tx)
-                .await?;
-                sqlx::query(sql!(
-                    dialect,
-                    "INSERT INTO work_queue (queue_name, scheduled_at, claimed_at, claimed_by, attempts, payload, \
-                     created_at, operation_uuid, operation_type, priority) VALUES (?, ?, NULL, NULL, 0, ?, ?, ?, ?, ?)"
-                ))
-                .bind(op.queue_name.as_str())
-                .bind(created_at)
-                .bind(payload)
-                .bind(created_at)
-                .bind(op_uuid)
-                .bind(op.op_type)
-                .bind(i64::from(op.priority.value()))
-                .execute(&mut *tx)
-                .await?;
-                tx.notify_work(dialect, &op.queue_name).await?;
-                for chunk in targets.chunks(dialect.max_params() / TARGET_COLUMNS) {
-                    let mut insert = sqlx::QueryBuilder::new(
-                        "INSERT INTO cluster_operation_targets \
-                         (operation_uuid, operation_type, target_object_type, target_uuid, created_at) ",
-                    );
-                    insert.push_values(chunk, |mut row, target| {
-                        row.push_bind(op_uuid)
-                            .push_bind(op.op_type)
-                            .push_bind(target.object_type.as_str())
-                            .push_bind(target.uuid.hyphenated().to_string())
-                            .push_bind(created_at);
-                    });
-                    insert.build().execute(&mut *tx).await?;
-                }
-                sqlx::query(sql!(
-                    dialect,
-                    "INSERT INTO events (event_uuid, event_type, timestamp, fqdn, duration, message, extra, \
-                     request_id) VALUES (?, 'audit', ?, ?, NULL, ?, ?, ?)"
-                ))
-                .bind(event.uuid.as_str())
-                .bind(created_at)
-                .bind(self.host_name())
-                .bind(event.message.as_str())
-                .bind(event.extra.as_str())
-                .bind(op.request_id.as_deref())
-                .execute(&mut *tx)
-                .await?;
-                for chunk in event.links.chunks(dialect.max_params() / 3) {
-                    let mut insert =
-                        sqlx::QueryBuilder::new("INSERT INTO event_objects (object_type, object_uuid, event_uuid) ");
-                    insert.push_values(chunk, |mut row, (object_type, object_uuid)| {
-                        row.push_bind(object_type.as_str()).push_bind(object_uuid.as_str()).push_bind(event.uuid.as_str());
-                    });
-                    insert.build().execute(&mut *tx).await?;
-                }
-                tx.commit().await?;
-                Ok(Ok(op.uuid))
-            })
-            .await
+                    Ok(written)
+                })
+                .await
             }
         });
         match outcome {
@@ -210,6 +78,192 @@ impl Store {
         }
     }
 }
+
+/// Everything one op's rows are written from, computed before the transaction so that a retried
+/// transaction (or a completion that writes follow-up ops) only binds it.
+pub(crate) struct OpRow<'a> {
+    op: &'a NewOp,
+    created_at: f64,
+    op_uuid: String,
+    metadata_json: String,
+    payload: String,
+    event: AuditEvent,
+}
+
+impl<'a> OpRow<'a> {
+    pub(crate) fn new(op: &'a NewOp, created_at: f64) -> Result<Self, EnqueueError> {
+        let metadata_json =
+            serde_json::to_string(&op.metadata).map_err(|source| crate::WireError::Serialize {
+                op_type: op.op_type,
+                source,
+            })?;
+        Ok(OpRow {
+            op,
+            created_at,
+            op_uuid: op.uuid.to_string(),
+            metadata_json,
+            payload: json!({"operation_type": op.op_type, "operation_uuid": op.uuid}).to_string(),
+            event: AuditEvent::for_op(op),
+        })
+    }
+}
+
+/// Writing one op into a transaction, for each backend's connection: the enqueue's whole transaction,
+/// and a completion's follow-up ops.
+pub(crate) trait InsertOp {
+    /// Writes the op's header, `queued` state, work-queue row, target rows and audit event — or, when it
+    /// coalesces with a queued op, records the reuse on that op and returns its id. `Ok(Err(_))` is a
+    /// refusal (a duplicate id) after which the transaction must be rolled back.
+    async fn insert_op(
+        &mut self,
+        dialect: Dialect,
+        host: &str,
+        row: &OpRow<'_>,
+    ) -> Result<Result<OpId, EnqueueError>, sqlx::Error>;
+}
+
+macro_rules! insert_op_for {
+    ($($conn:ty),* $(,)?) => {$(
+        impl InsertOp for $conn {
+            async fn insert_op(
+                &mut self,
+                dialect: Dialect,
+                host: &str,
+                row: &OpRow<'_>,
+            ) -> Result<Result<OpId, EnqueueError>, sqlx::Error> {
+                let OpRow { op, created_at, .. } = *row;
+                let (op_uuid, metadata_json, payload, event) =
+                    (row.op_uuid.as_str(), row.metadata_json.as_str(), row.payload.as_str(), &row.event);
+                let column = |key: &str| op.metadata.get(key).and_then(Value::as_str);
+                let (node_uuid, instance_uuid, network_uuid) =
+                    (column("node_uuid"), column("instance_uuid"), column("network_uuid"));
+                let targets: Vec<&ObjectRef> = op.targets.iter().collect();
+                        if let Some(key) = op.coalesce_key.as_deref() {
+                            // A queued op with this key, at least as urgent, does this work already: reuse it. Its
+                            // work-queue row is locked (on the servers), so no worker claims it before we commit.
+                            let select = match dialect {
+                                Dialect::Sqlite => sql!(dialect, concat!(coalescible_sibling!(), " LIMIT 1")),
+                                Dialect::MariaDb | Dialect::Postgres => {
+                                    sql!(dialect, concat!(coalescible_sibling!(), " LIMIT 1 FOR UPDATE"))
+                                }
+                            };
+                            let existing: Option<String> = sqlx::query_scalar(select)
+                                .bind(op.op_type)
+                                .bind(key)
+                                .bind(i64::from(op.priority.value()))
+                                .fetch_optional(&mut *self)
+                                .await?;
+                            if let Some(existing) = existing {
+                                let message = "enqueue-side dedup: reused pending op";
+                                let extra = json!({"requested_op_uuid": op.uuid, "coalesce_key": key, "priority": op.priority});
+                                let event = OpEvent { event_type: "audit", message, extra, timestamp: created_at };
+                                let key = OpKey { op_type: op.op_type, op_uuid: &existing };
+                                self.record_event(dialect, host, key, event).await?;
+                                let Ok(existing) = existing.parse::<OpId>() else {
+                                    return Ok(Err(EnqueueError::Database(sqlx::Error::Decode(
+                                        format!("unreadable op uuid `{existing}` in cluster_operations").into(),
+                                    ))));
+                                };
+                                return Ok(Ok(existing));
+                            }
+                        }
+                        let inserted = sqlx::query(sql!(
+                            dialect,
+                            "INSERT INTO cluster_operations (uuid, operation_type, version, created_at, node_uuid, \
+                             instance_uuid, network_uuid, priority, queue_name, request_id, metadata_json, coalesce_key) \
+                             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                        ))
+                        .bind(op_uuid)
+                        .bind(op.op_type)
+                        .bind(i64::from(op.version))
+                        .bind(created_at)
+                        .bind(node_uuid)
+                        .bind(instance_uuid)
+                        .bind(network_uuid)
+                        .bind(op.priority.name())
+                        .bind(op.queue_name.as_str())
+                        .bind(op.request_id.as_deref())
+                        .bind(metadata_json)
+                        .bind(op.coalesce_key.as_deref())
+                        .execute(&mut *self)
+                        .await;
+                        match inserted {
+                            Err(error) if error.as_database_error().is_some_and(|e| e.is_unique_violation()) => {
+                                return Ok(Err(EnqueueError::Duplicate(op.uuid)));
+                            }
+                            other => other?,
+                        };
+                        sqlx::query(sql!(
+                            dialect,
+                            "INSERT INTO object_states (object_type, object_uuid, state_value, update_time, message) \
+                             VALUES (?, ?, 'queued', ?, NULL)"
+                        ))
+                        .bind(op.op_type)
+                        .bind(op_uuid)
+                        .bind(created_at)
+                        .execute(&mut *self)
+                        .await?;
+                        sqlx::query(sql!(
+                            dialect,
+                            "INSERT INTO work_queue (queue_name, scheduled_at, claimed_at, claimed_by, attempts, payload, \
+                             created_at, operation_uuid, operation_type, priority) VALUES (?, ?, NULL, NULL, 0, ?, ?, ?, ?, ?)"
+                        ))
+                        .bind(op.queue_name.as_str())
+                        .bind(created_at)
+                        .bind(payload)
+                        .bind(created_at)
+                        .bind(op_uuid)
+                        .bind(op.op_type)
+                        .bind(i64::from(op.priority.value()))
+                        .execute(&mut *self)
+                        .await?;
+                        self.notify_work(dialect, &op.queue_name).await?;
+                        for chunk in targets.chunks(dialect.max_params() / TARGET_COLUMNS) {
+                            let mut insert = sqlx::QueryBuilder::new(
+                                "INSERT INTO cluster_operation_targets \
+                                 (operation_uuid, operation_type, target_object_type, target_uuid, created_at) ",
+                            );
+                            insert.push_values(chunk, |mut row, target| {
+                                row.push_bind(op_uuid)
+                                    .push_bind(op.op_type)
+                                    .push_bind(target.object_type.as_str())
+                                    .push_bind(target.uuid.hyphenated().to_string())
+                                    .push_bind(created_at);
+                            });
+                            insert.build().execute(&mut *self).await?;
+                        }
+                        sqlx::query(sql!(
+                            dialect,
+                            "INSERT INTO events (event_uuid, event_type, timestamp, fqdn, duration, message, extra, \
+                             request_id) VALUES (?, 'audit', ?, ?, NULL, ?, ?, ?)"
+                        ))
+                        .bind(event.uuid.as_str())
+                        .bind(created_at)
+                        .bind(host)
+                        .bind(event.message.as_str())
+                        .bind(event.extra.as_str())
+                        .bind(op.request_id.as_deref())
+                        .execute(&mut *self)
+                        .await?;
+                        for chunk in event.links.chunks(dialect.max_params() / 3) {
+                            let mut insert =
+                                sqlx::QueryBuilder::new("INSERT INTO event_objects (object_type, object_uuid, event_uuid) ");
+                            insert.push_values(chunk, |mut row, (object_type, object_uuid)| {
+                                row.push_bind(object_type.as_str()).push_bind(object_uuid.as_str()).push_bind(event.uuid.as_str());
+                            });
+                            insert.build().execute(&mut *self).await?;
+                        }
+                Ok(Ok(op.uuid))
+            }
+        }
+    )*};
+}
+
+insert_op_for!(
+    sqlx::SqliteConnection,
+    sqlx::MySqlConnection,
+    sqlx::PgConnection
+);
 
 /// The audit event of one enqueue (Shaken Fist's "operation created" event): linked to the op, every target and every context id.
 struct AuditEvent {

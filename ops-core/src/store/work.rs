@@ -16,7 +16,9 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use super::NewOp;
 use super::dialect::sql;
+use super::enqueue::{InsertOp, OpRow};
 use super::retry::{retried, with_retry};
 use super::state::parse_state;
 use super::steps::{OpEvent, OpKey, Steps, WORK_CHANNEL};
@@ -69,8 +71,8 @@ pub(crate) struct Claim {
 /// How a claimed op ends, or goes back to the queue.
 #[derive(Debug)]
 pub(crate) enum Settlement<'a> {
-    /// `executing → complete`.
-    Complete,
+    /// `executing → complete`, writing the handler's follow-up ops in the same transaction.
+    Complete { follow_ups: &'a [NewOp] },
     /// `executing → error`, the report written first.
     Error { report: &'a Value, message: &'a str },
     /// `executing → abort`.
@@ -351,7 +353,19 @@ impl Store {
         events: &[(&'static str, &str)],
     ) -> Result<Settled, StoreError> {
         let op_uuid = claim.op.to_string();
-        let (op_uuid, settlement) = (op_uuid.as_str(), &settlement);
+        let follow_ups = match &settlement {
+            Settlement::Complete { follow_ups } => follow_ups
+                .iter()
+                .map(|op| OpRow::new(op, now()))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|source| StoreError::FollowUpRefused {
+                    op: claim.op,
+                    source: Box::new(source),
+                })?,
+            _ => Vec::new(),
+        };
+        let (op_uuid, settlement, follow_ups) =
+            (op_uuid.as_str(), &settlement, follow_ups.as_slice());
         let outcome = with_backend!(match self {
             (pool, dialect) => {
                 with_retry(dialect, || async move {
@@ -413,7 +427,7 @@ impl Store {
                         return Ok(Ok(Settled::Superseded(current)));
                     }
                     let (to, message) = match settlement {
-                        Settlement::Complete => (OpState::Complete, None),
+                        Settlement::Complete { .. } => (OpState::Complete, None),
                         Settlement::Error { report, message } => {
                             sqlx::query(sql!(dialect, "DELETE FROM cluster_operation_errors WHERE op_uuid = ?"))
                                 .bind(op_uuid)
@@ -442,6 +456,11 @@ impl Store {
                         tx.record_event(dialect, self.host_name(), key, event).await?;
                     }
                     tx.write_state(dialect, self.host_name(), key, to, message, at).await?;
+                    for row in follow_ups {
+                        if let Err(refused) = tx.insert_op(dialect, self.host_name(), row).await? {
+                            return Ok(Err(StoreError::FollowUpRefused { op: claim.op, source: Box::new(refused) }));
+                        }
+                    }
                     if let Settlement::Requeue { delay, .. } = settlement
                         && delay.is_zero()
                     {

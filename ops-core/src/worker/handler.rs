@@ -9,7 +9,10 @@ use std::pin::Pin;
 use serde_json::{Map, Value};
 
 use super::CancelToken;
-use crate::{ClusterOperation, Envelope, Header, OpId, OpTask, Store};
+use crate::store::NewOp;
+use crate::{
+    ClusterOperation, Enqueue, EnqueueError, Envelope, Header, OpId, OpTask, Priority, Store,
+};
 
 /// What a handler gets besides the op itself.
 #[derive(Debug)]
@@ -20,7 +23,11 @@ pub struct OpContext<T: OpTask> {
     pub(super) store: Store,
     pub(super) cancel: CancelToken,
     pub(super) worker: std::sync::Arc<str>,
+    pub(super) follow_ups: FollowUps,
 }
+
+/// The ops a handler asked to enqueue when its op completes.
+pub(super) type FollowUps = std::sync::Arc<std::sync::Mutex<Vec<NewOp>>>;
 
 impl<T: OpTask> OpContext<T> {
     /// The op's id.
@@ -48,6 +55,24 @@ impl<T: OpTask> OpContext<T> {
     /// whether or not this op then completes.
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// Enqueues `enqueue` **when this op completes, in the same transaction** as its completion: the
+    /// follow-up exists exactly when this op is `complete` (an outbox: no follow-up for an op that then
+    /// fails, and no completed op whose follow-up was lost). The op is checked now, as an enqueue checks
+    /// it; the id returned is the one it will have, unless it coalesces with an op already queued then,
+    /// whose id it takes instead.
+    pub fn enqueue_on_completion<Op: ClusterOperation>(
+        &self,
+        enqueue: Enqueue<'_, Op, Priority>,
+    ) -> Result<OpId, EnqueueError> {
+        let (_, op) = enqueue.prepare()?;
+        let id = op.uuid;
+        self.follow_ups
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(op);
+        Ok(id)
     }
 
     /// Set when the worker is shutting down: finish or give up soon. A handler that is still running when
@@ -195,6 +220,7 @@ pub(super) struct Job {
     pub(super) store: Store,
     pub(super) cancel: CancelToken,
     pub(super) worker: std::sync::Arc<str>,
+    pub(super) follow_ups: FollowUps,
 }
 
 /// A handler for one op type, with the type erased.
@@ -241,6 +267,7 @@ where
             store: job.store,
             cancel: job.cancel,
             worker: job.worker,
+            follow_ups: job.follow_ups,
         };
         Box::pin((self.handler)(envelope.body, context))
     }

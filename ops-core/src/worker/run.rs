@@ -10,7 +10,7 @@ use tokio::task::JoinSet;
 
 use super::backoff::{defer_delay, retry_delay};
 use super::dependencies::{Dependencies, Verdict, decide};
-use super::handler::{ErasedHandler, Job};
+use super::handler::{ErasedHandler, FollowUps, Job};
 use super::{CancelToken, OpErrorKind, Options, Worker, WorkerError};
 use crate::store::{Claim, ClaimRequest, Requeue, Settled, Settlement};
 use crate::{OpError, Store, StoreError};
@@ -512,6 +512,7 @@ async fn run_claim(
             &claim,
         );
     };
+    let follow_ups = FollowUps::default();
     let job = Job {
         op: claim.op,
         metadata,
@@ -519,6 +520,7 @@ async fn run_claim(
         store: store.clone(),
         cancel: shared.shutdown.clone(),
         worker: shared.worker.clone(),
+        follow_ups: follow_ups.clone(),
     };
     let mut running = tokio::spawn(handler.start(job));
     // If this task is dropped (the worker's run was dropped), the handler stops with it.
@@ -542,11 +544,18 @@ async fn run_claim(
         Err(joined) => Err(OpError::failed(panic_message(joined))),
     };
     match outcome {
-        Ok(()) => settled(
-            store.settle(&claim, Settlement::Complete, &warnings).await,
-            Ended::Completed { coalesced: 0 },
-            &claim,
-        ),
+        Ok(()) => {
+            let follow_ups =
+                std::mem::take(&mut *follow_ups.lock().unwrap_or_else(PoisonError::into_inner));
+            let settlement = Settlement::Complete {
+                follow_ups: &follow_ups,
+            };
+            settled(
+                store.settle(&claim, settlement, &warnings).await,
+                Ended::Completed { coalesced: 0 },
+                &claim,
+            )
+        }
         Err(error) => match error.kind() {
             OpErrorKind::Abort => {
                 let settlement = Settlement::Abort {
