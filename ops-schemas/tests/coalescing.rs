@@ -116,6 +116,9 @@ backend_tests! {
         assert_eq!(record.state, Some(OpState::Complete));
         assert_eq!(record.state_message.as_deref(), Some(format!("coalesced into {urgent}").as_str()));
         assert!(messages(&store, urgent).await.contains(&"coalesced sibling ops".to_owned()));
+        // The sibling took the legal path, queued → executing → complete.
+        let states: Vec<_> = record.events.iter().filter_map(|e| e.extra["value"].as_str()).collect();
+        assert_eq!(states, ["executing", "complete"]);
         assert_eq!(db.count("work_queue").await, 0);
         assert!(!store.has_pending(network).await.unwrap());
     }

@@ -506,9 +506,12 @@ impl Store {
                                         .bind(*row)
                                         .execute(&mut *tx)
                                         .await?;
+                                    // Through executing, as every op: queued → complete is no legal move.
                                     let sibling_key = OpKey { op_type: &locked.op_type, op_uuid: sibling };
-                                    tx.write_state(dialect, self.host_name(), sibling_key, OpState::Complete, Some(&message), at)
-                                        .await?;
+                                    for state in [OpState::Executing, OpState::Complete] {
+                                        tx.write_state(dialect, self.host_name(), sibling_key, state, Some(&message), at)
+                                            .await?;
+                                    }
                                 }
                                 if !siblings.is_empty() {
                                     let folded: Vec<&str> = siblings.iter().map(|(uuid, _)| uuid.as_str()).collect();
