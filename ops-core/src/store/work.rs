@@ -311,9 +311,9 @@ impl Store {
         }
         let expires = now() + lease.as_secs_f64();
         let held = with_backend!(match self {
-            (pool, _dialect) => {
+            (pool, dialect) => {
                 async {
-                    let mut tx = pool.begin().await?;
+                    let mut tx = pool.begin_with(dialect.begin_write()).await?;
                     let mut update =
                         sqlx::QueryBuilder::new("UPDATE work_queue SET lease_expires_at = ");
                     update.push_bind(expires).push(" WHERE lease_token IN (");
