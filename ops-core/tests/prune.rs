@@ -122,6 +122,8 @@ backend_tests! {
 
         let dry = store.prune(&policy.dry_run(true)).await.unwrap();
         assert_eq!((dry.target_rows, dry.ops, dry.dry_run), (removed, removed, true), "{dry:?}");
+        // Every target row and every op examined once, however many windows it took.
+        assert_eq!((dry.examined, dry.to_examine), (2 * OPS as u64, 2 * OPS as u64), "{dry:?}");
         assert_eq!(db.count("cluster_operation_targets").await, OPS as i64);
 
         let mut batches = 0;

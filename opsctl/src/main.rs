@@ -202,16 +202,28 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             let policy = ops_core::PrunePolicy::new(retention)
                 .batch_size(batch_size)
                 .dry_run(dry_run);
-            let progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
+            // A bar on a terminal (rows examined of rows there were), nothing otherwise: the summary line
+            // below says what happened.
+            let bar = std::io::IsTerminal::is_terminal(&std::io::stderr()).then(|| {
+                let bar = indicatif::ProgressBar::new(0);
+                if let Ok(style) = indicatif::ProgressStyle::with_template(
+                    "{bar:30} {pos}/{len} rows examined, {msg}",
+                ) {
+                    bar.set_style(style);
+                }
+                bar
+            });
             let report = store
                 .prune_with_progress(&policy, |so_far| {
-                    if progress {
-                        eprint!("\r{}", render::pruned(so_far));
+                    if let Some(bar) = &bar {
+                        bar.set_length(so_far.to_examine);
+                        bar.set_position(so_far.examined);
+                        bar.set_message(render::pruned(so_far));
                     }
                 })
                 .await?;
-            if progress && report.batches > 0 {
-                eprintln!();
+            if let Some(bar) = bar {
+                bar.finish_and_clear();
             }
             let hard_deleted = match hard_delete_finished_after {
                 Some(grace) => Some(store.hard_delete_finished_ops(grace, usize::MAX).await?),

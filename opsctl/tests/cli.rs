@@ -151,7 +151,8 @@ backend_tests! {
             serde_json::from_str(&stdout(&opsctl(db, &["--json", "prune", "--retention", "7d", "--batch-size", "1"]))).unwrap();
         assert_eq!(
             report,
-            serde_json::json!({"target_rows": 2, "ops": 0, "batches": 3, "dry_run": false, "disabled": false})
+            serde_json::json!({"target_rows": 2, "ops": 0, "batches": 3, "dry_run": false, "disabled": false,
+                               "examined": 3, "to_examine": 3})
         );
         // The newest row stays: it is the network's latest op.
         let latest: serde_json::Value =

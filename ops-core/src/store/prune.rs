@@ -78,6 +78,10 @@ pub struct PruneReport {
     pub dry_run: bool,
     /// Whether the retention was zero, which disables the prune.
     pub disabled: bool,
+    /// Target rows and ops examined so far.
+    pub examined: u64,
+    /// Target rows and ops there were to examine when the prune started: with `examined`, how far it is.
+    pub to_examine: u64,
 }
 
 /// A target row is prunable when it is older than the cutoff, its op is not in flight (no in-flight
@@ -179,14 +183,19 @@ impl Store {
         if report.disabled {
             return Ok(report);
         }
+        report.to_examine = self.count("cluster_operation_targets").await?
+            + self.count("cluster_operations").await?;
         let cutoff = now() - policy.retention.as_secs_f64();
         let batch = i64::try_from(policy.batch_size).unwrap_or(500);
         let mut after_sequence = 0_i64;
         loop {
-            let (removed, last) = self
+            let (removed, window) = self
                 .prune_target_batch(cutoff, after_sequence, batch, policy.dry_run)
                 .await?;
-            let Some(last) = last else { break };
+            let Some((last, examined)) = window else {
+                break;
+            };
+            report.examined += examined;
             after_sequence = last;
             report.target_rows += removed;
             report.batches += 1;
@@ -194,10 +203,13 @@ impl Store {
         }
         let mut after_uuid = String::new();
         loop {
-            let (removed, last) = self
+            let (removed, window) = self
                 .prune_op_batch(cutoff, &after_uuid, batch, policy.dry_run)
                 .await?;
-            let Some(last) = last else { break };
+            let Some((last, examined)) = window else {
+                break;
+            };
+            report.examined += examined;
             after_uuid = last;
             report.ops += removed;
             report.batches += 1;
@@ -263,7 +275,7 @@ impl Store {
         after: i64,
         batch: i64,
         dry_run: bool,
-    ) -> Result<(u64, Option<i64>), StoreError> {
+    ) -> Result<(u64, Option<(i64, u64)>), StoreError> {
         let result = with_backend!(match self {
             (pool, dialect) => {
                 async {
@@ -289,12 +301,13 @@ impl Store {
                     let Some(&(last, _)) = window.last() else {
                         return Ok((0, None));
                     };
+                    let examined = window.len() as u64;
                     let found: Vec<i64> = window
                         .iter()
                         .filter_map(|(_, prunable)| *prunable)
                         .collect();
                     if dry_run || found.is_empty() {
-                        return Ok((found.len() as u64, Some(last)));
+                        return Ok((found.len() as u64, Some((last, examined))));
                     }
                     // No op can come back into flight (no transition leaves a finished state for an
                     // in-flight one), so the rows selected are still prunable. The delete cannot re-check
@@ -310,7 +323,7 @@ impl Store {
                     delete.push(")");
                     let removed = delete.build().execute(&mut *tx).await?.rows_affected();
                     tx.commit().await?;
-                    Ok::<_, sqlx::Error>((removed, Some(last)))
+                    Ok::<_, sqlx::Error>((removed, Some((last, examined))))
                 }
                 .await
             }
@@ -325,7 +338,7 @@ impl Store {
         after: &str,
         batch: i64,
         dry_run: bool,
-    ) -> Result<(u64, Option<String>), StoreError> {
+    ) -> Result<(u64, Option<(String, u64)>), StoreError> {
         let result = with_backend!(match self {
             (pool, dialect) => {
                 async {
@@ -348,12 +361,13 @@ impl Store {
                     let Some(last) = window.last().map(|op| op.op_uuid.clone()) else {
                         return Ok((0, None));
                     };
+                    let examined = window.len() as u64;
                     let found: Vec<&WindowOp> = window
                         .iter()
                         .filter(|op| op.is_finished_before(cutoff))
                         .collect();
                     if dry_run || found.is_empty() {
-                        return Ok((found.len() as u64, Some(last)));
+                        return Ok((found.len() as u64, Some((last, examined))));
                     }
                     for (table, uuid_column) in [
                         ("cluster_operation_targets", "operation_uuid"),
@@ -397,7 +411,7 @@ impl Store {
                     delete.push(")");
                     let removed = delete.build().execute(&mut *tx).await?.rows_affected();
                     tx.commit().await?;
-                    Ok::<_, sqlx::Error>((removed, Some(last)))
+                    Ok::<_, sqlx::Error>((removed, Some((last, examined))))
                 }
                 .await
             }

@@ -200,8 +200,8 @@ impl Store {
         Ok(Some(unfinished))
     }
 
-    /// `SELECT COUNT(*) FROM {from}`, for the migration report.
-    async fn count(&self, from: &'static str) -> Result<u64, StoreError> {
+    /// `SELECT COUNT(*) FROM {from}`, for the migration report and the prune's progress.
+    pub(super) async fn count(&self, from: &'static str) -> Result<u64, StoreError> {
         let query = format!("SELECT COUNT(*) FROM {from}");
         let count: i64 = with_backend!(match self {
             (pool, _dialect) =>
