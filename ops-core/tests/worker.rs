@@ -566,6 +566,49 @@ backend_tests! {
         assert_eq!(db.count("cluster_operations").await, 2);
     }
 
+    /// A worker that stalled past its lease can rescue and claim its own op again: the stale run stops,
+    /// and the new run's lease keeps being renewed (it outlives a lease here), so the op runs twice in all,
+    /// never a third time beside itself.
+    async fn a_worker_that_reclaims_its_own_op_keeps_renewing_the_new_claim(db: &TestDb) {
+        let store = db.migrated_store().await;
+        let op = enqueue_net_op(&store, NetworkId::new_v4()).await;
+        let attempts = Arc::new(Mutex::new(Vec::new()));
+        let seen = attempts.clone();
+        let lease = Duration::from_millis(600);
+        let worker = network_node_worker(&store)
+            .lease(lease)
+            .poll_interval(Duration::from_millis(50))
+            .handle(move |_op: NetOp, ctx| {
+                seen.lock().unwrap().push(ctx.attempt());
+                async move {
+                    if ctx.attempt() == 1 {
+                        std::future::pending::<()>().await;
+                    }
+                    tokio::time::sleep(lease * 3).await;
+                    Ok(())
+                }
+            })
+            .build()
+            .unwrap();
+        let stop = worker.shutdown_handle();
+        let running = tokio::spawn(async move { worker.run().await });
+        while state(&store, op).await != OpState::Executing {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        db.execute("UPDATE work_queue SET lease_expires_at = 0").await;
+        tokio::time::timeout(Duration::from_secs(30), async {
+            while state(&store, op).await != OpState::Complete {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+        .await
+        .unwrap();
+        stop.cancel();
+        let summary = running.await.unwrap().unwrap();
+        assert_eq!(*attempts.lock().unwrap(), [1, 2], "{summary:?}");
+        assert_eq!((summary.rescued, summary.lease_lost, summary.completed), (1, 1, 1), "{summary:?}");
+    }
+
     async fn two_workers_run_each_of_a_thousand_ops_exactly_once(db: &TestDb) {
         let store = db.migrated_store().await;
         for _ in 0..1000 {

@@ -107,11 +107,20 @@ fn lock(held: &HeldLeases) -> std::sync::MutexGuard<'_, HashMap<i64, HeldLease>>
 struct Release {
     held: HeldLeases,
     row_id: i64,
+    token: String,
 }
 
 impl Drop for Release {
     fn drop(&mut self) {
-        lock(&self.held).remove(&self.row_id);
+        let mut held = lock(&self.held);
+        // Only this claim's entry: the row may have been rescued and claimed again by this same worker,
+        // and that newer claim's lease must go on being renewed.
+        if held
+            .get(&self.row_id)
+            .is_some_and(|lease| lease.token == self.token)
+        {
+            held.remove(&self.row_id);
+        }
     }
 }
 
@@ -250,7 +259,7 @@ impl Worker {
                         claimed = claims.len();
                         for claim in claims {
                             let lost = CancelToken::new();
-                            lock(held).insert(
+                            let earlier = lock(held).insert(
                                 claim.lease.row_id,
                                 HeldLease {
                                     token: claim.lease.token.clone(),
@@ -258,9 +267,15 @@ impl Worker {
                                     lost: lost.clone(),
                                 },
                             );
+                            // The row was rescued from this very worker and claimed again: the earlier
+                            // run of it lost its lease, so it stops now.
+                            if let Some(earlier) = earlier {
+                                earlier.lost.cancel();
+                            }
                             let release = Release {
                                 held: held.clone(),
                                 row_id: claim.lease.row_id,
+                                token: claim.lease.token.clone(),
                             };
                             tasks.spawn(run_claim(shared.clone(), claim, lost, release));
                         }
