@@ -70,6 +70,15 @@ pub(super) trait Steps {
         update_time: f64,
     ) -> Result<(), sqlx::Error>;
 
+    /// Writes (or replaces) the op's error report, which goes in before its `error` state.
+    async fn write_error_report(
+        &mut self,
+        dialect: Dialect,
+        op_uuid: &str,
+        report: &Value,
+        at: f64,
+    ) -> Result<(), sqlx::Error>;
+
     /// Tells listening workers that `queue` has work, when the transaction commits (PostgreSQL's
     /// `pg_notify` on [`WORK_CHANNEL`]); nothing elsewhere, where workers poll.
     async fn notify_work(&mut self, dialect: Dialect, queue: &str) -> Result<(), sqlx::Error>;
@@ -138,6 +147,29 @@ macro_rules! steps_for {
                 });
                 let event = OpEvent { event_type: "mutate", message: "set attribute", extra, timestamp: update_time };
                 self.record_event(dialect, host, op, event).await
+            }
+
+            async fn write_error_report(
+                &mut self,
+                dialect: Dialect,
+                op_uuid: &str,
+                report: &Value,
+                at: f64,
+            ) -> Result<(), sqlx::Error> {
+                sqlx::query(sql!(dialect, "DELETE FROM cluster_operation_errors WHERE op_uuid = ?"))
+                    .bind(op_uuid)
+                    .execute(&mut *self)
+                    .await?;
+                sqlx::query(sql!(
+                    dialect,
+                    "INSERT INTO cluster_operation_errors (op_uuid, error_report, created_at) VALUES (?, ?, ?)"
+                ))
+                .bind(op_uuid)
+                .bind(report.to_string())
+                .bind(at)
+                .execute(&mut *self)
+                .await?;
+                Ok(())
             }
 
             async fn notify_work(&mut self, dialect: Dialect, queue: &str) -> Result<(), sqlx::Error> {

@@ -429,19 +429,7 @@ impl Store {
                     let (to, message) = match settlement {
                         Settlement::Complete { .. } => (OpState::Complete, None),
                         Settlement::Error { report, message } => {
-                            sqlx::query(sql!(dialect, "DELETE FROM cluster_operation_errors WHERE op_uuid = ?"))
-                                .bind(op_uuid)
-                                .execute(&mut *tx)
-                                .await?;
-                            sqlx::query(sql!(
-                                dialect,
-                                "INSERT INTO cluster_operation_errors (op_uuid, error_report, created_at) VALUES (?, ?, ?)"
-                            ))
-                            .bind(op_uuid)
-                            .bind(report.to_string())
-                            .bind(at)
-                            .execute(&mut *tx)
-                            .await?;
+                            tx.write_error_report(dialect, op_uuid, report, at).await?;
                             (OpState::Error, Some(*message))
                         }
                         Settlement::Abort { message } => (OpState::Abort, Some(*message)),
@@ -633,19 +621,7 @@ impl Store {
                                 "attempts": attempts,
                                 "worker": worker,
                             });
-                            sqlx::query(sql!(dialect, "DELETE FROM cluster_operation_errors WHERE op_uuid = ?"))
-                                .bind(op_uuid.as_str())
-                                .execute(&mut *tx)
-                                .await?;
-                            sqlx::query(sql!(
-                                dialect,
-                                "INSERT INTO cluster_operation_errors (op_uuid, error_report, created_at) VALUES (?, ?, ?)"
-                            ))
-                            .bind(op_uuid.as_str())
-                            .bind(report.to_string())
-                            .bind(at)
-                            .execute(&mut *tx)
-                            .await?;
+                            tx.write_error_report(dialect, &op_uuid, &report, at).await?;
                             tx.write_state(dialect, self.host_name(), key, OpState::Error, Some(&message), at).await?;
                         }
                         rescued.push(Rescued { op, worker: row.claimed_by, attempts, requeued });
