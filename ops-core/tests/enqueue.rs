@@ -7,7 +7,7 @@ use ops_core::{
     Dependency, EnqueueError, InstanceId, InterfaceId, NetworkId, NodeId, ObjectId, OpId, OpState,
     Priority,
 };
-use ops_testkit::{Backend, TestDb, backend_tests};
+use ops_testkit::{TestDb, backend_tests};
 use support::{CollidingOp, NetOp, NetTask, NetsOp, NodeInstNetIfaceOp, NodeInstNetIfaceTask};
 
 fn hot_plug() -> NodeInstNetIfaceOp {
@@ -175,24 +175,12 @@ backend_tests! {
     /// A trigger rejects the last target insert: the whole op must vanish with it.
     async fn a_failing_target_insert_leaves_nothing_of_the_op(db: &TestDb) {
         let store = db.migrated_store().await;
-        db.execute(match db.backend() {
-            Backend::Sqlite => {
-                "CREATE TRIGGER reject_network_target BEFORE INSERT ON cluster_operation_targets \
-                 WHEN NEW.target_object_type = 'network' BEGIN SELECT RAISE(ABORT, 'injected failure'); END"
-            }
-            Backend::MariaDb => {
-                "CREATE TRIGGER reject_network_target BEFORE INSERT ON cluster_operation_targets FOR EACH ROW \
-                 BEGIN IF NEW.target_object_type = 'network' THEN \
-                 SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'injected failure'; END IF; END"
-            }
-            Backend::Postgres => {
-                "CREATE FUNCTION reject_network_target() RETURNS trigger AS $$ BEGIN \
-                 IF NEW.target_object_type = 'network' THEN RAISE EXCEPTION 'injected failure'; END IF; \
-                 RETURN NEW; END $$ LANGUAGE plpgsql; \
-                 CREATE TRIGGER reject_network_target BEFORE INSERT ON cluster_operation_targets \
-                 FOR EACH ROW EXECUTE FUNCTION reject_network_target();"
-            }
-        })
+        db.inject_failure(
+            "reject_network_target",
+            "INSERT ON cluster_operation_targets",
+            "NEW.target_object_type = 'network'",
+            "injected failure",
+        )
         .await;
         let op = hot_plug();
         let err = op.clone().enqueue(&store)

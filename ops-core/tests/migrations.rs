@@ -161,25 +161,13 @@ backend_tests! {
         let start = migration.find("CREATE TABLE IF NOT EXISTS cluster_operation_targets").unwrap();
         let end = start + migration[start..].find(';').unwrap() + 1;
         db.execute(&migration[start..end]).await;
-        let (fail, heal) = match db.backend() {
-            Backend::Sqlite => (
-                "CREATE TRIGGER ops_fail BEFORE INSERT ON cluster_operation_targets \
-                 BEGIN SELECT RAISE(ABORT, 'injected backfill failure'); END;",
-                "DROP TRIGGER ops_fail",
-            ),
-            Backend::MariaDb => (
-                "CREATE TRIGGER ops_fail BEFORE INSERT ON cluster_operation_targets FOR EACH ROW \
-                 SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'injected backfill failure'",
-                "DROP TRIGGER ops_fail",
-            ),
-            Backend::Postgres => (
-                "CREATE FUNCTION ops_fail() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'injected backfill failure'; \
-                 END $$ LANGUAGE plpgsql; CREATE TRIGGER ops_fail BEFORE INSERT ON cluster_operation_targets \
-                 FOR EACH ROW EXECUTE FUNCTION ops_fail();",
-                "DROP TRIGGER ops_fail ON cluster_operation_targets; DROP FUNCTION ops_fail();",
-            ),
-        };
-        db.execute(fail).await;
+        db.inject_failure(
+            "ops_fail",
+            "INSERT ON cluster_operation_targets",
+            "1 = 1",
+            "injected backfill failure",
+        )
+        .await;
         let err = store.migrate().await.unwrap_err();
         let cause = std::error::Error::source(&err).map(ToString::to_string).unwrap_or_default();
         assert!(cause.contains("injected backfill failure"), "{err}: {cause}");
@@ -189,7 +177,7 @@ backend_tests! {
             assert_eq!(readers.to_string(), "migration 2 did not finish; run `opsctl migrate` to finish it");
         }
 
-        db.execute(heal).await;
+        db.remove_failure("ops_fail", "cluster_operation_targets").await;
         // Another process (a store with a pool of its own) finishes it: the failed run must not have left
         // its migration lock held by a pooled connection, or this waits forever.
         let other = db.store().await;

@@ -507,6 +507,79 @@ backend_tests! {
         assert_eq!(state(&store, op).await, OpState::Complete);
     }
 
+    /// A heartbeat whose renewal hangs (another transaction holds the rows) still stops the handler before
+    /// its lease could expire, so a rescuer never runs the op beside it.
+    async fn a_heartbeat_that_cannot_renew_stops_the_handler_before_the_lease_expires(db: &TestDb) {
+        let store = db.migrated_store().await;
+        let op = enqueue_net_op(&store, NetworkId::new_v4()).await;
+        let stopped = StoppedAt::default();
+        let seen = stopped.clone();
+        let worker = network_node_worker(&store)
+            .lease(Duration::from_millis(900))
+            .handle(move |_op: NetOp, _ctx| {
+                let guard = seen.guard();
+                async move {
+                    let _guard = guard;
+                    std::future::pending::<Result<(), OpError>>().await
+                }
+            })
+            .build()
+            .unwrap();
+        let running = tokio::spawn(async move { worker.run_once().await });
+        while state(&store, op).await != OpState::Executing {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let blocker = db.open_transaction(lock_work_queue(db)).await;
+        let expires = db.floats("SELECT lease_expires_at FROM work_queue").await[0];
+        let summary = tokio::time::timeout(Duration::from_secs(10), running)
+            .await
+            .expect("the handler is stopped while its lease cannot be renewed")
+            .unwrap()
+            .unwrap();
+        blocker.release().await;
+        let stopped_at = stopped.at().expect("the handler was stopped");
+        assert!(stopped_at < expires, "stopped {:.3}s after its lease expired", stopped_at - expires);
+        assert_eq!(summary.lease_lost, 1, "{summary:?}");
+    }
+
+    /// An op whose outcome the store would not take is left to its lease: the heartbeat stops renewing it,
+    /// even while an op claimed in the same batch runs on, so it is rescued and runs again.
+    async fn an_unsettled_op_is_left_to_expire_while_its_batch_runs_on(db: &TestDb) {
+        let store = db.migrated_store().await;
+        let unsettled = enqueue_net_op(&store, NetworkId::new_v4()).await;
+        let running_on = enqueue_net_op(&store, NetworkId::new_v4()).await;
+        let when = format!("NEW.object_uuid = '{unsettled}' AND NEW.state_value = 'complete'");
+        db.inject_failure("refuse_complete", "UPDATE ON object_states", &when, "injected failure").await;
+        let gate = Arc::new(tokio::sync::Semaphore::new(0));
+        let held = gate.clone();
+        let worker = network_node_worker(&store)
+            .concurrency(2)
+            .lease(Duration::from_millis(600))
+            .handle(move |_op: NetOp, ctx| {
+                let held = held.clone();
+                async move {
+                    if ctx.op_id() == running_on {
+                        let _permit = held.acquire().await;
+                    }
+                    Ok(())
+                }
+            })
+            .build()
+            .unwrap();
+        let running = tokio::spawn(async move { worker.run_once().await });
+        let expiry = format!("SELECT lease_expires_at FROM work_queue WHERE operation_uuid = '{unsettled}' AND lease_expires_at IS NOT NULL");
+        tokio::time::timeout(Duration::from_secs(5), async {
+            while !db.floats(&expiry).await.first().is_some_and(|expires| *expires < now()) {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        })
+        .await
+        .expect("the unsettled op's lease expired while the other op ran");
+        gate.add_permits(1);
+        let summary = running.await.unwrap().unwrap();
+        assert_eq!((summary.claimed, summary.completed, summary.unsettled), (2, 1, 1), "{summary:?}");
+    }
+
     /// A handler's follow-up ops commit with its completion, and only with it.
     async fn follow_ups_are_enqueued_with_the_completion_and_only_then(db: &TestDb) {
         let store = db.migrated_store().await;
@@ -675,6 +748,39 @@ fn now() -> f64 {
         .duration_since(std::time::UNIX_EPOCH)
         .expect("a clock after 1970")
         .as_secs_f64()
+}
+
+/// Statements that take every `work_queue` row's write lock and keep it while their transaction is open.
+fn lock_work_queue(db: &ops_testkit::TestDb) -> &'static str {
+    match db.backend() {
+        ops_testkit::Backend::Sqlite => "BEGIN IMMEDIATE",
+        ops_testkit::Backend::MariaDb | ops_testkit::Backend::Postgres => {
+            "BEGIN; SELECT id FROM work_queue FOR UPDATE"
+        }
+    }
+}
+
+/// When a handler's future was dropped (stopped or finished), in wall-clock seconds.
+#[derive(Clone, Default)]
+struct StoppedAt(Arc<Mutex<Option<f64>>>);
+
+impl StoppedAt {
+    /// A guard to move into the handler's future: dropped with it, it records the time.
+    fn guard(&self) -> StopGuard {
+        StopGuard(self.0.clone())
+    }
+
+    fn at(&self) -> Option<f64> {
+        *self.0.lock().expect("stopped at")
+    }
+}
+
+struct StopGuard(Arc<Mutex<Option<f64>>>);
+
+impl Drop for StopGuard {
+    fn drop(&mut self) {
+        *self.0.lock().expect("stopped at") = Some(now());
+    }
 }
 
 /// On PostgreSQL an enqueue wakes an idle worker through LISTEN/NOTIFY: with an hour between polls, the

@@ -202,6 +202,74 @@ impl TestDb {
         })
     }
 
+    /// Makes the database refuse a write: a trigger named `trigger` that fails every row of `on` (such as
+    /// `"INSERT ON cluster_operation_targets"`) for which `when` holds, with `message` as the error. `when`
+    /// is an SQL condition over `NEW` that all three backends read alike, e.g.
+    /// `"NEW.state_value = 'complete'"`.
+    pub async fn inject_failure(&self, trigger: &str, on: &str, when: &str, message: &str) {
+        let message = message.replace('\'', "''");
+        let sql = match self.backend {
+            Backend::Sqlite => format!(
+                "CREATE TRIGGER {trigger} BEFORE {on} WHEN {when} \
+                 BEGIN SELECT RAISE(ABORT, '{message}'); END"
+            ),
+            Backend::MariaDb => format!(
+                "CREATE TRIGGER {trigger} BEFORE {on} FOR EACH ROW BEGIN IF {when} THEN \
+                 SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = '{message}'; END IF; END"
+            ),
+            Backend::Postgres => format!(
+                "CREATE FUNCTION {trigger}() RETURNS trigger AS $$ BEGIN \
+                 IF {when} THEN RAISE EXCEPTION '{message}'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql; \
+                 CREATE TRIGGER {trigger} BEFORE {on} FOR EACH ROW EXECUTE FUNCTION {trigger}();"
+            ),
+        };
+        self.execute(&sql).await;
+    }
+
+    /// Removes a trigger made by [`TestDb::inject_failure`] on `table`.
+    pub async fn remove_failure(&self, trigger: &str, table: &str) {
+        let sql = match self.backend {
+            Backend::Sqlite | Backend::MariaDb => format!("DROP TRIGGER {trigger}"),
+            Backend::Postgres => {
+                format!("DROP TRIGGER {trigger} ON {table}; DROP FUNCTION {trigger}();")
+            }
+        };
+        self.execute(&sql).await;
+    }
+
+    /// Runs `statements` on a connection of its own and leaves that connection open, holding whatever
+    /// locks they took (`BEGIN IMMEDIATE` on SQLite; `BEGIN; SELECT ... FOR UPDATE` on the servers), until
+    /// the returned [`OpenTransaction`] is released or dropped: how tests make the store wait on a lock.
+    pub async fn open_transaction(&self, statements: &str) -> OpenTransaction {
+        let sql = AssertSqlSafe(statements.to_owned());
+        let (locked, on_locked) = tokio::sync::oneshot::channel();
+        let (release, on_release) = tokio::sync::oneshot::channel::<()>();
+        let url = self.url.clone();
+        let backend = self.backend;
+        let holder = tokio::spawn(async move {
+            let db = Connecting { backend, url };
+            with_connection!(db, |conn| {
+                sqlx::raw_sql(sql)
+                    .execute(&mut conn)
+                    .await
+                    .expect("run the statements of an open transaction");
+                let _ = locked.send(());
+                let _ = on_release.await;
+                sqlx::raw_sql(AssertSqlSafe("ROLLBACK".to_owned()))
+                    .execute(&mut conn)
+                    .await
+                    .expect("roll back the open transaction");
+            })
+        });
+        on_locked
+            .await
+            .expect("the statements of an open transaction ran");
+        OpenTransaction {
+            release: Some(release),
+            holder,
+        }
+    }
+
     /// Removes the database now (dropping does the same, less politely).
     pub async fn finish(mut self) {
         self.finished = true;
@@ -281,6 +349,37 @@ impl Drop for TestDb {
         })
         .join();
     }
+}
+
+/// A transaction left open by [`TestDb::open_transaction`]; rolled back when released or dropped.
+pub struct OpenTransaction {
+    release: Option<tokio::sync::oneshot::Sender<()>>,
+    holder: tokio::task::JoinHandle<()>,
+}
+
+impl OpenTransaction {
+    /// Rolls the transaction back and waits until its locks are gone.
+    pub async fn release(mut self) {
+        if let Some(release) = self.release.take() {
+            let _ = release.send(());
+        }
+        (&mut self.holder)
+            .await
+            .expect("roll back the open transaction");
+    }
+}
+
+impl Drop for OpenTransaction {
+    fn drop(&mut self) {
+        // The holder rolls back when the sender goes; a dropped guard does not wait for it.
+        self.release.take();
+    }
+}
+
+/// What [`with_connection!`] needs to connect, owned by a spawned task.
+struct Connecting {
+    backend: Backend,
+    url: String,
 }
 
 /// `scheme://host/db?query` with `db` replaced by `database`.

@@ -187,15 +187,9 @@ impl Store {
                          FROM work_queue WHERE claimed_at IS NULL AND scheduled_at <= ",
                     );
                     select.push_bind(claimed_at).push(" AND queue_name IN (");
-                    let mut list = select.separated(", ");
-                    for queue in request.queues {
-                        list.push_bind(queue.as_str());
-                    }
+                    push_list(&mut select, request.queues.iter().map(String::as_str));
                     select.push(") AND operation_type IN (");
-                    let mut list = select.separated(", ");
-                    for op_type in request.op_types {
-                        list.push_bind(*op_type);
-                    }
+                    push_list(&mut select, request.op_types.iter().copied());
                     select.push(") ORDER BY priority, scheduled_at, id LIMIT ").push_bind(limit);
                     if dialect != Dialect::Sqlite {
                         select.push(" FOR UPDATE SKIP LOCKED");
@@ -209,10 +203,7 @@ impl Store {
                          s.state_value AS state FROM cluster_operations o JOIN object_states s \
                          ON s.object_type = o.operation_type AND s.object_uuid = o.uuid WHERE o.uuid IN (",
                     );
-                    let mut list = ops.separated(", ");
-                    for row in &rows {
-                        list.push_bind(row.operation_uuid.as_str());
-                    }
+                    push_list(&mut ops, rows.iter().map(|row| row.operation_uuid.as_str()));
                     ops.push(")");
                     if dialect != Dialect::Sqlite {
                         ops.push(" FOR UPDATE");
@@ -265,10 +256,7 @@ impl Store {
                     }
                     if !skipped.is_empty() {
                         let mut delete = sqlx::QueryBuilder::new("DELETE FROM work_queue WHERE id IN (");
-                        let mut list = delete.separated(", ");
-                        for id in &skipped {
-                            list.push_bind(*id);
-                        }
+                        push_list(&mut delete, skipped.iter().copied());
                         delete.push(")");
                         delete.build().execute(&mut *tx).await?;
                     }
@@ -283,10 +271,7 @@ impl Store {
                             .push(", lease_expires_at = ")
                             .push_bind(claimed_at + lease_secs)
                             .push(", attempts = attempts + 1 WHERE id IN (");
-                        let mut list = update.separated(", ");
-                        for claim in &claims {
-                            list.push_bind(claim.lease.row_id);
-                        }
+                        push_list(&mut update, claims.iter().map(|claim| claim.lease.row_id));
                         update.push(")");
                         update.build().execute(&mut *tx).await?;
                     }
@@ -299,46 +284,59 @@ impl Store {
         retried(outcome, || "claiming work".to_owned())
     }
 
-    /// Extends every lease of these tokens by `lease` from now; returns the row ids still held under them.
-    /// A row missing from the answer was rescued from this worker: its op must stop.
+    /// Extends each of these leases, `(row id, lease token)`, by `lease` from now; returns the row ids
+    /// still held under their token. A row missing from the answer was rescued from this worker: its op
+    /// must stop. Rows are found by primary key, so a renewal touches only the rows it names.
     pub(crate) async fn renew_leases(
         &self,
-        tokens: &[&str],
+        leases: &[(i64, &str)],
         lease: Duration,
     ) -> Result<Vec<i64>, StoreError> {
-        if tokens.is_empty() {
+        if leases.is_empty() {
             return Ok(Vec::new());
         }
+        let mut tokens: Vec<&str> = leases.iter().map(|(_, token)| *token).collect();
+        tokens.sort_unstable();
+        tokens.dedup();
+        let tokens = tokens.as_slice();
         let expires = now() + lease.as_secs_f64();
-        let held = with_backend!(match self {
+        let found = with_backend!(match self {
             (pool, dialect) => {
                 async {
                     let mut tx = pool.begin_with(dialect.begin_write()).await?;
+                    // A row matches a token of another of our rows only when it was claimed again in that
+                    // batch, so by us: renewing it is right, and the answer below is checked pair by pair.
                     let mut update =
                         sqlx::QueryBuilder::new("UPDATE work_queue SET lease_expires_at = ");
-                    update.push_bind(expires).push(" WHERE lease_token IN (");
-                    let mut list = update.separated(", ");
-                    for token in tokens {
-                        list.push_bind(*token);
-                    }
+                    update.push_bind(expires).push(" WHERE id IN (");
+                    push_list(&mut update, leases.iter().map(|(row, _)| *row));
+                    update.push(") AND lease_token IN (");
+                    push_list(&mut update, tokens.iter().copied());
                     update.push(")");
                     update.build().execute(&mut *tx).await?;
-                    let mut select =
-                        sqlx::QueryBuilder::new("SELECT id FROM work_queue WHERE lease_token IN (");
-                    let mut list = select.separated(", ");
-                    for token in tokens {
-                        list.push_bind(*token);
-                    }
+                    let mut select = sqlx::QueryBuilder::new(
+                        "SELECT id, lease_token FROM work_queue WHERE id IN (",
+                    );
+                    push_list(&mut select, leases.iter().map(|(row, _)| *row));
                     select.push(")");
-                    let held: Vec<i64> = select.build_query_scalar().fetch_all(&mut *tx).await?;
+                    let found: Vec<(i64, Option<String>)> =
+                        select.build_query_as().fetch_all(&mut *tx).await?;
                     tx.commit().await?;
-                    Ok::<_, sqlx::Error>(held)
+                    Ok::<_, sqlx::Error>(found)
                 }
                 .await
             }
         })
         .map_err(StoreError::query(|| "renewing work leases"))?;
-        Ok(held)
+        Ok(found
+            .into_iter()
+            .filter(|(row, token)| {
+                leases
+                    .iter()
+                    .any(|(held, held_token)| held == row && token.as_deref() == Some(*held_token))
+            })
+            .map(|(row, _)| row)
+            .collect())
     }
 
     /// Records how a claimed op ends (or puts it back in the queue), with the events that tell its story,
@@ -669,15 +667,9 @@ impl Store {
                 let mut select = sqlx::QueryBuilder::new(
                     "SELECT COUNT(*) FROM work_queue WHERE queue_name IN (",
                 );
-                let mut list = select.separated(", ");
-                for queue in queues {
-                    list.push_bind(queue.as_str());
-                }
+                push_list(&mut select, queues.iter().map(String::as_str));
                 select.push(") AND operation_type IN (");
-                let mut list = select.separated(", ");
-                for op_type in op_types {
-                    list.push_bind(*op_type);
-                }
+                push_list(&mut select, op_types.iter().copied());
                 select.push(")");
                 select.build_query_scalar().fetch_one(pool).await
             }
@@ -700,10 +692,7 @@ impl Store {
                 let mut select = sqlx::QueryBuilder::new(
                     "SELECT object_type, object_uuid, state_value FROM object_states WHERE object_uuid IN (",
                 );
-                let mut list = select.separated(", ");
-                for (_, op) in ops {
-                    list.push_bind(op.to_string());
-                }
+                push_list(&mut select, ops.iter().map(|(_, op)| op.to_string()));
                 select.push(")");
                 select.build_query_as().fetch_all(pool).await
             }
@@ -719,5 +708,17 @@ impl Store {
                     .transpose()
             })
             .collect()
+    }
+}
+
+/// Pushes `items` as bound parameters separated by commas: the inside of an `IN (...)`.
+fn push_list<'t, DB, T>(builder: &mut sqlx::QueryBuilder<DB>, items: impl IntoIterator<Item = T>)
+where
+    DB: sqlx::Database,
+    T: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+{
+    let mut list = builder.separated(", ");
+    for item in items {
+        list.push_bind(item);
     }
 }

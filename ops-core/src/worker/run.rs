@@ -374,49 +374,96 @@ async fn listen(
 }
 
 /// Renews every held lease each third of the lease. A lease the store no longer holds for us (rescued by
-/// another worker) stops its op at once; when the store cannot be reached, each op is stopped before its
-/// lease could expire, so it never runs beside its rescuer.
+/// another worker) stops its op at once. A lease that could not be renewed for two thirds of its length —
+/// the store unreachable, or a renewal stuck behind a lock — stops its op too, whatever the renewal is
+/// doing, so an op never runs beside its rescuer.
 async fn heartbeat(store: Store, held: HeldLeases, lease: Duration, stop: CancelToken) {
     let interval = lease / 3;
+    let stop_after = lease.saturating_sub(interval);
+    // A renewal is given up after this long, so that the stop deadlines are checked at most this late.
+    let patience = interval / 2;
+    let mut next_renewal = Instant::now() + interval;
     loop {
+        let wake = earliest_stop(&lock(&held), stop_after)
+            .map_or(next_renewal, |stop_at| stop_at.min(next_renewal));
         tokio::select! {
             () = stop.cancelled() => return,
-            () = tokio::time::sleep(interval) => {}
+            () = tokio::time::sleep_until(wake.into()) => {}
+        }
+        stop_overdue(&lock(&held), stop_after);
+        if Instant::now() < next_renewal {
+            continue;
         }
         let snapshot: Vec<(i64, String)> = lock(&held)
             .iter()
+            .filter(|(_, lease)| !lease.lost.is_cancelled())
             .map(|(row, lease)| (*row, lease.token.clone()))
             .collect();
+        let started = Instant::now();
+        next_renewal = started + interval;
         if snapshot.is_empty() {
             continue;
         }
-        let mut tokens: Vec<&str> = snapshot.iter().map(|(_, token)| token.as_str()).collect();
-        tokens.sort_unstable();
-        tokens.dedup();
-        let started = Instant::now();
-        match store.renew_leases(&tokens, lease).await {
-            Ok(still_held) => {
-                let mut held = lock(&held);
-                for (row, _) in &snapshot {
-                    let Some(entry) = held.get_mut(row) else {
-                        continue;
-                    };
-                    if still_held.contains(row) {
-                        entry.renewed_at = started;
-                    } else {
-                        tracing::warn!(row, "lost the lease of a running op; stopping it");
-                        entry.lost.cancel();
-                    }
-                }
-            }
-            Err(error) => {
+        let leases: Vec<(i64, &str)> = snapshot
+            .iter()
+            .map(|(row, token)| (*row, token.as_str()))
+            .collect();
+        match tokio::time::timeout(patience, store.renew_leases(&leases, lease)).await {
+            Ok(Ok(still_held)) => apply_renewal(&mut lock(&held), &snapshot, &still_held, started),
+            Ok(Err(error)) => {
                 tracing::warn!(error = %crate::ErrorChain(&error), "cannot renew work leases");
-                for entry in lock(&held).values() {
-                    if entry.renewed_at.elapsed() >= lease.saturating_sub(interval) {
-                        entry.lost.cancel();
-                    }
-                }
             }
+            Err(_) => {
+                tracing::warn!(waited = ?patience, "renewing work leases takes too long; trying again");
+            }
+        }
+        stop_overdue(&lock(&held), stop_after);
+    }
+}
+
+/// When the first held lease not yet stopped must stop, unless it is renewed before.
+fn earliest_stop(held: &HashMap<i64, HeldLease>, stop_after: Duration) -> Option<Instant> {
+    held.values()
+        .filter(|lease| !lease.lost.is_cancelled())
+        .map(|lease| lease.renewed_at + stop_after)
+        .min()
+}
+
+/// Stops every op whose lease was not renewed for `stop_after`: it is about to expire, and a rescuer may
+/// take the op over once it has.
+fn stop_overdue(held: &HashMap<i64, HeldLease>, stop_after: Duration) {
+    for (row, lease) in held {
+        if !lease.lost.is_cancelled() && lease.renewed_at.elapsed() >= stop_after {
+            tracing::warn!(
+                row,
+                "cannot renew the lease of a running op before it expires; stopping it"
+            );
+            lease.lost.cancel();
+        }
+    }
+}
+
+/// Applies a renewal's answer: each lease of `snapshot` that the store `still_held` counts as renewed when
+/// the renewal `started`; any other was taken over, and its op stops. A row claimed again since the
+/// snapshot (under another token) is that newer claim's, and is left alone.
+fn apply_renewal(
+    held: &mut HashMap<i64, HeldLease>,
+    snapshot: &[(i64, String)],
+    still_held: &[i64],
+    started: Instant,
+) {
+    for (row, token) in snapshot {
+        let Some(entry) = held.get_mut(row) else {
+            continue;
+        };
+        if entry.token != *token {
+            continue;
+        }
+        if still_held.contains(row) {
+            entry.renewed_at = started;
+        } else if !entry.lost.is_cancelled() {
+            tracing::warn!(row, "lost the lease of a running op; stopping it");
+            entry.lost.cancel();
         }
     }
 }
@@ -693,5 +740,65 @@ fn panic_message(error: tokio::task::JoinError) -> String {
             format!("the handler panicked: {text}")
         }
         Err(error) => format!("the handler was cancelled: {error}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn held_lease(token: &str, renewed_at: Instant) -> HeldLease {
+        HeldLease {
+            token: token.to_owned(),
+            renewed_at,
+            lost: CancelToken::new(),
+        }
+    }
+
+    #[test]
+    fn a_renewed_lease_counts_from_the_renewals_start_and_a_lost_one_stops_its_op() {
+        let claimed = Instant::now();
+        let mut held =
+            HashMap::from([(1, held_lease("a", claimed)), (2, held_lease("a", claimed))]);
+        let snapshot = [(1, "a".to_owned()), (2, "a".to_owned())];
+        let started = claimed + Duration::from_millis(300);
+        apply_renewal(&mut held, &snapshot, &[1], started);
+        assert_eq!(held[&1].renewed_at, started);
+        assert!(!held[&1].lost.is_cancelled());
+        assert!(held[&2].lost.is_cancelled());
+    }
+
+    #[test]
+    fn an_answer_about_an_earlier_claim_leaves_the_rows_newer_claim_alone() {
+        let claimed = Instant::now();
+        // Row 7 was rescued and claimed again (token "new") while a renewal of the old claim ran.
+        let mut held = HashMap::from([(7, held_lease("new", claimed))]);
+        let snapshot = [(7, "old".to_owned())];
+        apply_renewal(&mut held, &snapshot, &[], claimed + Duration::from_secs(1));
+        assert!(!held[&7].lost.is_cancelled());
+        apply_renewal(&mut held, &snapshot, &[7], claimed + Duration::from_secs(1));
+        assert_eq!(held[&7].renewed_at, claimed);
+    }
+
+    #[test]
+    fn leases_not_renewed_in_time_stop_their_ops_and_set_the_next_wake_up() {
+        let now = Instant::now();
+        let stop_after = Duration::from_secs(20);
+        let held = HashMap::from([
+            (1, held_lease("a", now - Duration::from_secs(21))),
+            (2, held_lease("a", now - Duration::from_secs(5))),
+        ]);
+        assert_eq!(
+            earliest_stop(&held, stop_after),
+            Some(now - Duration::from_secs(1))
+        );
+        stop_overdue(&held, stop_after);
+        assert!(held[&1].lost.is_cancelled());
+        assert!(!held[&2].lost.is_cancelled());
+        // A stopped op no longer sets the wake-up.
+        assert_eq!(
+            earliest_stop(&held, stop_after),
+            Some(now + Duration::from_secs(15))
+        );
     }
 }
