@@ -380,6 +380,61 @@ backend_tests! {
         assert!(messages(&store, op).await.contains(&"outcome not recorded: the op is already deleted".to_owned()));
     }
 
+    /// An op put back in the queue while it ran (an operator's requeue) keeps its queue row and runs again.
+    async fn an_op_requeued_while_it_ran_runs_again(db: &TestDb) {
+        let store = db.migrated_store().await;
+        let op = enqueue_net_op(&store, NetworkId::new_v4()).await;
+        let runs = Runs::default();
+        let seen = runs.clone();
+        let worker = network_node_worker(&store)
+            .handle(move |_op: NetOp, ctx| {
+                let seen = seen.clone();
+                async move {
+                    let first = {
+                        let mut runs = seen.lock().unwrap();
+                        *runs.entry(ctx.op_id()).or_default() += 1;
+                        runs[&ctx.op_id()] == 1
+                    };
+                    if first {
+                        ctx.store().transition(ctx.op_id(), OpState::Queued, Some("requeued by operator")).await?;
+                    }
+                    Ok(())
+                }
+            })
+            .build()
+            .unwrap();
+        let summary = worker.drain().await.unwrap();
+        assert_eq!((summary.superseded, summary.completed), (1, 1), "{summary:?}");
+        assert_eq!(runs.lock().unwrap()[&op], 2);
+        assert_eq!(state(&store, op).await, OpState::Complete);
+        assert!(messages(&store, op).await.contains(&"outcome not recorded: the op is already queued".to_owned()));
+    }
+
+    /// A dead worker's op that was put back in the queue before its lease expired is not lost to the
+    /// rescue: its row is freed, and it runs.
+    async fn a_rescue_frees_the_row_of_an_op_requeued_meanwhile(db: &TestDb) {
+        let store = db.migrated_store().await;
+        let op = enqueue_net_op(&store, NetworkId::new_v4()).await;
+        let dying = network_node_worker(&store)
+            .handle(|_op: NetOp, _ctx| std::future::pending::<Result<(), OpError>>())
+            .build()
+            .unwrap();
+        let running = tokio::spawn(async move { dying.run().await });
+        while state(&store, op).await != OpState::Executing {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        running.abort();
+        let _ = running.await;
+        store.transition(op, OpState::Queued, Some("requeued by operator")).await.unwrap();
+        db.execute("UPDATE work_queue SET lease_expires_at = 0").await;
+        let runs = Runs::default();
+        let rescuer = network_node_worker(&store).handle(counting(&runs)).build().unwrap();
+        let summary = rescuer.drain().await.unwrap();
+        assert_eq!(summary.completed, 1, "{summary:?}");
+        assert_eq!(runs.lock().unwrap()[&op], 1);
+        assert_eq!(state(&store, op).await, OpState::Complete);
+    }
+
     async fn rows_of_terminal_or_vanished_ops_are_skipped(db: &TestDb) {
         let store = db.migrated_store().await;
         let done = enqueue_net_op(&store, NetworkId::new_v4()).await;

@@ -21,7 +21,7 @@ use super::dialect::sql;
 use super::enqueue::{InsertOp, OpRow};
 use super::retry::{retried, with_retry};
 use super::state::parse_state;
-use super::steps::{OpEvent, OpKey, Steps, WORK_CHANNEL};
+use super::steps::{LockedOp, OpEvent, OpKey, Steps, WORK_CHANNEL};
 use super::{Dialect, Store, now, with_backend};
 use crate::{OpId, OpState, StoreError};
 
@@ -126,6 +126,21 @@ macro_rules! sibling_rows {
          JOIN work_queue w ON w.operation_uuid = o.uuid \
          WHERE o.operation_type = ? AND o.coalesce_key = ? AND o.uuid <> ? AND s.state_value = 'queued' \
          AND w.claimed_at IS NULL AND o.created_at <= ?"
+    };
+}
+
+/// Frees a claimed work-queue row, runnable from the bound time: binds `scheduled_at`, then the row id.
+const FREE_ROW: &str = "UPDATE work_queue SET claimed_at = NULL, claimed_by = NULL, lease_token = NULL, \
+                        lease_expires_at = NULL, scheduled_at = ? WHERE id = ?";
+
+/// A claimed work-queue row's op and state, found only while the claim's lease is held: binds the row id
+/// and the lease token; gives a `LockedOp`.
+macro_rules! claimed_op {
+    () => {
+        "SELECT s.object_type AS op_type, s.state_value AS state FROM work_queue w \
+         JOIN cluster_operations o ON o.uuid = w.operation_uuid \
+         JOIN object_states s ON s.object_type = o.operation_type AND s.object_uuid = o.uuid \
+         WHERE w.id = ? AND w.lease_token = ?"
     };
 }
 
@@ -369,7 +384,51 @@ impl Store {
                 with_retry(dialect, || async move {
                     let at = now();
                     let mut tx = pool.begin_with(dialect.begin_write()).await?;
-                    let held = match settlement {
+                    // One round trip proves the lease and locks the row, the op and its state together.
+                    let select = match dialect {
+                        Dialect::Sqlite => sql!(dialect, concat!(claimed_op!(), "")),
+                        Dialect::MariaDb | Dialect::Postgres => sql!(dialect, concat!(claimed_op!(), " FOR UPDATE")),
+                    };
+                    let locked: Option<LockedOp> = sqlx::query_as(select)
+                        .bind(claim.lease.row_id)
+                        .bind(claim.lease.token.as_str())
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    let Some(locked) = locked else {
+                        // The lease was lost, or the op is gone: nothing is left to run.
+                        let gone = sqlx::query(sql!(dialect, "DELETE FROM work_queue WHERE id = ? AND lease_token = ?"))
+                            .bind(claim.lease.row_id)
+                            .bind(claim.lease.token.as_str())
+                            .execute(&mut *tx)
+                            .await?;
+                        if gone.rows_affected() == 0 {
+                            return Ok(Ok(Settled::LeaseLost));
+                        }
+                        tx.commit().await?;
+                        return Ok(Ok(Settled::Superseded(None)));
+                    };
+                    let key = OpKey { op_type: &locked.op_type, op_uuid };
+                    let current = locked.state.as_deref().map(parse_state).and_then(Result::ok);
+                    if current != Some(OpState::Executing) {
+                        // Someone else moved the op while it ran: theirs is the last word. Put back in the
+                        // queue, it keeps its row, freed, and runs again; otherwise its row goes.
+                        if current == Some(OpState::Queued) {
+                            sqlx::query(sql!(dialect, FREE_ROW)).bind(at).bind(claim.lease.row_id).execute(&mut *tx).await?;
+                            tx.notify_work(dialect, &claim.queue_name).await?;
+                        } else {
+                            sqlx::query(sql!(dialect, "DELETE FROM work_queue WHERE id = ?"))
+                                .bind(claim.lease.row_id)
+                                .execute(&mut *tx)
+                                .await?;
+                        }
+                        let state = locked.state.as_deref().unwrap_or("NULL");
+                        let message = format!("outcome not recorded: the op is already {state}");
+                        let event = OpEvent { event_type: "audit", message: &message, extra: json!({"state": state}), timestamp: at };
+                        tx.record_event(dialect, self.host_name(), key, event).await?;
+                        tx.commit().await?;
+                        return Ok(Ok(Settled::Superseded(current)));
+                    }
+                    match settlement {
                         Settlement::Requeue { delay, reason } => {
                             let (defers, not_an_attempt) = match reason {
                                 Requeue::Defer => (1_i64, 1_i64),
@@ -380,49 +439,21 @@ impl Store {
                                 dialect,
                                 "UPDATE work_queue SET claimed_at = NULL, claimed_by = NULL, lease_token = NULL, \
                                  lease_expires_at = NULL, scheduled_at = ?, defer_count = defer_count + ?, \
-                                 attempts = attempts - ? WHERE id = ? AND lease_token = ?"
+                                 attempts = attempts - ? WHERE id = ?"
                             ))
                             .bind(at + delay.as_secs_f64())
                             .bind(defers)
                             .bind(not_an_attempt)
                             .bind(claim.lease.row_id)
-                            .bind(claim.lease.token.as_str())
                             .execute(&mut *tx)
-                            .await?
+                            .await?;
                         }
                         _ => {
-                            sqlx::query(sql!(dialect, "DELETE FROM work_queue WHERE id = ? AND lease_token = ?"))
+                            sqlx::query(sql!(dialect, "DELETE FROM work_queue WHERE id = ?"))
                                 .bind(claim.lease.row_id)
-                                .bind(claim.lease.token.as_str())
                                 .execute(&mut *tx)
-                                .await?
+                                .await?;
                         }
-                    };
-                    if held.rows_affected() == 0 {
-                        return Ok(Ok(Settled::LeaseLost));
-                    }
-                    let Some(locked) = tx.lock_op(dialect, op_uuid).await? else {
-                        sqlx::query(sql!(dialect, "DELETE FROM work_queue WHERE id = ?"))
-                            .bind(claim.lease.row_id)
-                            .execute(&mut *tx)
-                            .await?;
-                        tx.commit().await?;
-                        return Ok(Ok(Settled::Superseded(None)));
-                    };
-                    let key = OpKey { op_type: &locked.op_type, op_uuid };
-                    let current = locked.state.as_deref().map(parse_state).and_then(Result::ok);
-                    if current != Some(OpState::Executing) {
-                        // Someone else moved the op while it ran: theirs is the last word.
-                        sqlx::query(sql!(dialect, "DELETE FROM work_queue WHERE id = ?"))
-                            .bind(claim.lease.row_id)
-                            .execute(&mut *tx)
-                            .await?;
-                        let state = locked.state.as_deref().unwrap_or("NULL");
-                        let message = format!("outcome not recorded: the op is already {state}");
-                        let event = OpEvent { event_type: "audit", message: &message, extra: json!({"state": state}), timestamp: at };
-                        tx.record_event(dialect, self.host_name(), key, event).await?;
-                        tx.commit().await?;
-                        return Ok(Ok(Settled::Superseded(current)));
                     }
                     let (to, message) = match settlement {
                         Settlement::Complete { .. } => (OpState::Complete, None),
@@ -576,11 +607,12 @@ impl Store {
                             (Some(uuid), Some(Ok(_))) => tx.lock_op(dialect, uuid).await?,
                             _ => None,
                         };
-                        let executing = locked.as_ref().is_some_and(|locked| {
-                            locked.state.as_deref() == Some(OpState::Executing.as_str())
-                                && Some(&locked.op_type) == row.operation_type.as_ref()
+                        let state = locked.as_ref().and_then(|locked| {
+                            let same_type = Some(&locked.op_type) == row.operation_type.as_ref();
+                            locked.state.as_deref().filter(|_| same_type).map(parse_state).and_then(Result::ok)
                         });
-                        let (Some(Ok(op)), Some(locked), true) = (op, &locked, executing) else {
+                        let in_flight = matches!(state, Some(OpState::Executing | OpState::Queued));
+                        let (Some(Ok(op)), Some(locked), true) = (op, &locked, in_flight) else {
                             // The op is gone or was moved on by someone else: nothing is left to run.
                             sqlx::query(sql!(dialect, "DELETE FROM work_queue WHERE id = ?"))
                                 .bind(row.id)
@@ -591,22 +623,18 @@ impl Store {
                         let op_uuid = op.to_string();
                         let key = OpKey { op_type: &locked.op_type, op_uuid: &op_uuid };
                         let worker = row.claimed_by.as_deref().unwrap_or("unknown");
-                        let requeued = attempts < max_attempts;
+                        // An op put back in the queue meanwhile (an operator's requeue) runs again, whatever
+                        // its attempts: someone asked for it.
+                        let requeued = attempts < max_attempts || state == Some(OpState::Queued);
                         if requeued {
-                            sqlx::query(sql!(
-                                dialect,
-                                "UPDATE work_queue SET claimed_at = NULL, claimed_by = NULL, lease_token = NULL, \
-                                 lease_expires_at = NULL, scheduled_at = ? WHERE id = ?"
-                            ))
-                            .bind(at)
-                            .bind(row.id)
-                            .execute(&mut *tx)
-                            .await?;
+                            sqlx::query(sql!(dialect, FREE_ROW)).bind(at).bind(row.id).execute(&mut *tx).await?;
                             let message = format!("rescued: the lease of worker {worker} expired");
                             let extra = json!({"worker": worker, "attempts": attempts});
                             let event = OpEvent { event_type: "status", message: &message, extra, timestamp: at };
                             tx.record_event(dialect, self.host_name(), key, event).await?;
-                            tx.write_state(dialect, self.host_name(), key, OpState::Queued, Some(&message), at).await?;
+                            if state == Some(OpState::Executing) {
+                                tx.write_state(dialect, self.host_name(), key, OpState::Queued, Some(&message), at).await?;
+                            }
                         } else {
                             sqlx::query(sql!(dialect, "DELETE FROM work_queue WHERE id = ?"))
                                 .bind(row.id)
