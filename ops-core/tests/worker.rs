@@ -95,6 +95,13 @@ async fn state(store: &Store, op: OpId) -> OpState {
         .expect("a state row")
 }
 
+/// Waits until `op` is in `wanted`.
+async fn until_state(store: &Store, op: OpId, wanted: OpState) {
+    while state(store, op).await != wanted {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
 async fn messages(store: &Store, op: OpId) -> Vec<String> {
     let record = store.op_record(op).await.expect("read op").expect("the op");
     record
@@ -170,6 +177,35 @@ backend_tests! {
             .unwrap();
         worker.run_once().await.unwrap();
         assert_eq!(*order.lock().unwrap(), [waiting_first, waiting_second, facing, background]);
+    }
+
+    /// `run_once` runs all that is ready, even past a batch made only of rows of finished ops.
+    async fn run_once_looks_past_a_batch_of_skipped_rows(db: &TestDb) {
+        let store = db.migrated_store().await;
+        for _ in 0..2 {
+            let finished = enqueue_net_op(&store, NetworkId::new_v4()).await;
+            store.transition(finished, OpState::Deleted, None).await.unwrap();
+        }
+        let ready = [enqueue_net_op(&store, NetworkId::new_v4()).await, enqueue_net_op(&store, NetworkId::new_v4()).await];
+        let runs = Runs::default();
+        let worker = network_node_worker(&store).concurrency(2).handle(counting(&runs)).build().unwrap();
+        let summary = worker.run_once().await.unwrap();
+        assert_eq!(summary.completed, 2, "{summary:?}");
+        for op in ready {
+            assert_eq!(state(&store, op).await, OpState::Complete);
+        }
+    }
+
+    /// `run_once` with room for more ops than one claim takes (256) runs them all.
+    async fn run_once_claims_past_the_batch_cap(db: &TestDb) {
+        let store = db.migrated_store().await;
+        for _ in 0..300 {
+            enqueue_net_op(&store, NetworkId::new_v4()).await;
+        }
+        let runs = Runs::default();
+        let worker = network_node_worker(&store).concurrency(300).handle(counting(&runs)).build().unwrap();
+        let summary = worker.run_once().await.unwrap();
+        assert_eq!(summary.completed, 300, "{summary:?}");
     }
 
     async fn op_types_without_a_handler_are_left_queued(db: &TestDb) {
@@ -420,9 +456,7 @@ backend_tests! {
             .build()
             .unwrap();
         let running = tokio::spawn(async move { dying.run().await });
-        while state(&store, op).await != OpState::Executing {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
+        until_state(&store, op, OpState::Executing).await;
         running.abort();
         let _ = running.await;
         store.transition(op, OpState::Queued, Some("requeued by operator")).await.unwrap();
@@ -464,9 +498,7 @@ backend_tests! {
             .build()
             .unwrap();
         let running = tokio::spawn(async move { dying.run().await });
-        while state(&store, op).await != OpState::Executing {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
+        until_state(&store, op, OpState::Executing).await;
         // Let the heartbeat renew at least once, then die.
         tokio::time::sleep(lease / 2).await;
         running.abort();
@@ -516,9 +548,7 @@ backend_tests! {
         let slow = gated("slow", &slow_gate);
         let rescuer = gated("rescuer", &rescuer_gate);
         let slow_run = tokio::spawn(async move { slow.run_once().await });
-        while state(&store, op).await != OpState::Executing {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
+        until_state(&store, op, OpState::Executing).await;
         // The slow worker stalls past its lease; the rescuer takes the op over and is running it ...
         db.execute("UPDATE work_queue SET lease_expires_at = 0").await;
         let rescuer_run = tokio::spawn(async move { rescuer.run_once().await });
@@ -550,9 +580,7 @@ backend_tests! {
             .build()
             .unwrap();
         let stuck_run = tokio::spawn(async move { stuck.run_once().await });
-        while state(&store, op).await != OpState::Executing {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
+        until_state(&store, op, OpState::Executing).await;
         db.execute("UPDATE work_queue SET lease_expires_at = 0").await;
         let runs = Runs::default();
         let rescuer = network_node_worker(&store).handle(counting(&runs)).build().unwrap();
@@ -581,9 +609,7 @@ backend_tests! {
             .build()
             .unwrap();
         let running = tokio::spawn(async move { worker.run_once().await });
-        while state(&store, op).await != OpState::Executing {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
+        until_state(&store, op, OpState::Executing).await;
         let blocker = db.open_transaction(lock_work_queue(db)).await;
         let expires = db.floats("SELECT lease_expires_at FROM work_queue").await[0];
         let summary = tokio::time::timeout(Duration::from_secs(10), running)
@@ -720,14 +746,10 @@ backend_tests! {
             .unwrap();
         let stop = worker.shutdown_handle();
         let running = tokio::spawn(async move { worker.run().await });
-        while state(&store, op).await != OpState::Executing {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
+        until_state(&store, op, OpState::Executing).await;
         db.execute("UPDATE work_queue SET lease_expires_at = 0").await;
         tokio::time::timeout(Duration::from_secs(30), async {
-            while state(&store, op).await != OpState::Complete {
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
+            until_state(&store, op, OpState::Complete).await;
         })
         .await
         .unwrap();
@@ -856,14 +878,10 @@ async fn postgres_wakes_an_idle_worker_on_enqueue() {
         // A first op, run by the worker's first claim; after it the worker waits for the next poll.
         let first = enqueue_net_op(&store, NetworkId::new_v4()).await;
         let second = tokio::time::timeout(Duration::from_secs(30), async {
-            while state(&store, first).await != OpState::Complete {
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
+            until_state(&store, first, OpState::Complete).await;
             // Idle now, an hour from its next poll: only the notification can wake it.
             let second = enqueue_net_op(&store, NetworkId::new_v4()).await;
-            while state(&store, second).await != OpState::Complete {
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
+            until_state(&store, second, OpState::Complete).await;
             second
         })
         .await

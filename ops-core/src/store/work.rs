@@ -68,6 +68,16 @@ pub(crate) struct Claim {
     pub(crate) claimed_at: f64,
 }
 
+/// What one claim took.
+#[derive(Debug, Default)]
+pub(crate) struct ClaimBatch {
+    /// The ops claimed, ready to run.
+    pub(crate) claims: Vec<Claim>,
+    /// The claim found as many ready rows as it could take (some may have been skipped, their ops
+    /// finished): more may be waiting.
+    pub(crate) full: bool,
+}
+
 /// How a claimed op ends, or goes back to the queue.
 #[derive(Debug)]
 pub(crate) enum Settlement<'a> {
@@ -183,9 +193,9 @@ impl Store {
     ///
     /// Rows whose op is gone or already terminal are removed on the way (audit "skipping op already in
     /// terminal state X"), as Shaken Fist's dispatcher skips them at dequeue.
-    pub(crate) async fn claim(&self, request: ClaimRequest<'_>) -> Result<Vec<Claim>, StoreError> {
+    pub(crate) async fn claim(&self, request: ClaimRequest<'_>) -> Result<ClaimBatch, StoreError> {
         if request.queues.is_empty() || request.op_types.is_empty() || request.limit == 0 {
-            return Ok(Vec::new());
+            return Ok(ClaimBatch::default());
         }
         let limit = request.limit.min(MAX_CLAIM_BATCH) as i64;
         let lease_secs = request.lease.as_secs_f64();
@@ -211,8 +221,9 @@ impl Store {
                     }
                     let rows: Vec<ReadyRow> = select.build_query_as().fetch_all(&mut *tx).await?;
                     if rows.is_empty() {
-                        return Ok(Ok(Vec::new()));
+                        return Ok(Ok(ClaimBatch::default()));
                     }
+                    let full = rows.len() == usize::try_from(limit).unwrap_or(usize::MAX);
                     let mut ops = sqlx::QueryBuilder::new(
                         "SELECT o.uuid AS op_uuid, o.operation_type AS op_type, o.metadata_json, o.created_at, \
                          s.state_value AS state FROM cluster_operations o JOIN object_states s \
@@ -291,7 +302,7 @@ impl Store {
                         update.build().execute(&mut *tx).await?;
                     }
                     tx.commit().await?;
-                    Ok(Ok::<_, StoreError>(claims))
+                    Ok(Ok::<_, StoreError>(ClaimBatch { claims, full }))
                 })
                 .await
             }

@@ -245,6 +245,7 @@ impl Worker {
             }
             let free = options.concurrency.saturating_sub(tasks.len());
             let mut claimed = 0;
+            let mut more = false;
             if free > 0 {
                 let request = ClaimRequest {
                     queues: &self.queues,
@@ -255,9 +256,10 @@ impl Worker {
                 };
                 let started = Instant::now();
                 match self.store.claim(request).await {
-                    Ok(claims) => {
-                        claimed = claims.len();
-                        for claim in claims {
+                    Ok(batch) => {
+                        claimed = batch.claims.len();
+                        more = batch.full;
+                        for claim in batch.claims {
                             let lost = CancelToken::new();
                             let earlier = lock(held).insert(
                                 claim.lease.row_id,
@@ -284,7 +286,7 @@ impl Worker {
                 }
             }
             summary.claimed += claimed as u64;
-            if mode == Mode::Once && free > 0 && claimed < free {
+            if mode == Mode::Once && free > 0 && !more {
                 // Nothing more is ready now: finish what runs, and stop.
                 while let Some(done) = tasks.join_next().await {
                     record(done, summary);
@@ -298,8 +300,8 @@ impl Worker {
             {
                 return Ok(());
             }
-            if free > 0 && claimed == free {
-                // A full batch: more may be ready. Claim again at once.
+            if more {
+                // A full batch: more may be ready. Claim again at once, for what room is left.
                 continue;
             }
             tokio::select! {
