@@ -1,11 +1,15 @@
 //! The migration story on every backend: a legacy schema-1 database with pointers upgrades to the head
 //! schema with every object's latest op unchanged; unknown and half-applied schemas are refused.
 
+mod support;
+
+use ops_core::worker::{OpError, Worker};
 use ops_core::{
-    ArtifactId, BackfillReport, InstanceId, NetworkId, ObjectId, ObjectRef, OpId, OpRef,
-    StoreError, StoreOptions,
+    ArtifactId, BackfillReport, InstanceId, NetworkId, ObjectId, ObjectRef, OpId, OpRef, OpState,
+    QueueTarget, StoreError, StoreOptions,
 };
 use ops_testkit::{Backend, TestDb, backend_tests};
+use support::NodeInstNetIfaceOp;
 
 /// One legacy op: header and state row, as the schema-1 store wrote them.
 fn legacy_op(op_type: &str, op: OpId, created_at: f64, state: &str) -> String {
@@ -125,7 +129,7 @@ backend_tests! {
 
         // The report counts in the same run: 2,000 valid, 14 kinds of non-NULL junk x 40 skipped.
         let report = store.migrate().await.unwrap();
-        assert_eq!((report.previous, report.current, report.applied.as_slice()), (Some(1), 6, &[2, 3, 4, 5, 6][..]));
+        assert_eq!((report.previous, report.current, report.applied.as_slice()), (Some(1), 7, &[2, 3, 4, 5, 6, 7][..]));
         assert_eq!(report.backfill, Some(BackfillReport { pointers: 2_560, backfilled: 2_000, skipped: 560 }));
         store.require_current_schema().await.unwrap();
         assert_eq!(db.count("cluster_operation_targets").await, 2_000);
@@ -185,7 +189,7 @@ backend_tests! {
             .await
             .expect("the failed migration's lock was released")
             .unwrap();
-        assert_eq!((report.previous, report.current), (Some(1), 6), "{report:?}");
+        assert_eq!((report.previous, report.current), (Some(1), 7), "{report:?}");
         // SQLite and PostgreSQL rolled the failed migration back; MariaDB's is finished from its mark.
         let resumed = if db.backend() == Backend::MariaDb { Some(2) } else { None };
         assert_eq!(report.resumed, resumed);
@@ -260,12 +264,12 @@ backend_tests! {
         assert_eq!(version.applied, None);
         assert!(matches!(store.require_current_schema().await, Err(StoreError::SchemaMissing)));
         let created = store.migrate().await.unwrap();
-        assert_eq!((created.previous, created.applied.as_slice(), created.backfill), (None, &[1, 2, 3, 4, 5, 6][..], None));
+        assert_eq!((created.previous, created.applied.as_slice(), created.backfill), (None, &[1, 2, 3, 4, 5, 6, 7][..], None));
         let again = store.migrate().await.unwrap();
-        assert_eq!((again.previous, again.current, again.applied.len(), again.backfill), (Some(6), 6, 0, None));
+        assert_eq!((again.previous, again.current, again.applied.len(), again.backfill), (Some(7), 7, 0, None));
         let version = store.schema_version().await.unwrap();
         assert!(version.is_current());
-        assert_eq!(version.latest, 6);
+        assert_eq!(version.latest, 7);
     }
 
     /// Work queued before schema 5 names its op only in the payload: the upgrade copies it out (junk
@@ -284,7 +288,7 @@ backend_tests! {
         ))
         .await;
         let report = store.migrate().await.unwrap();
-        assert_eq!(report.applied, [5, 6]);
+        assert_eq!(report.applied, [5, 6, 7]);
         let ops = db.strings("SELECT operation_uuid FROM work_queue ORDER BY id").await;
         assert_eq!(ops, [Some(op.to_string()), None, None, None, None]);
         let types = db.strings("SELECT operation_type FROM work_queue ORDER BY id").await;
@@ -296,20 +300,60 @@ backend_tests! {
         assert_eq!(db.count("work_queue WHERE defer_count = 0 AND lease_token IS NULL").await, 5);
     }
 
+    /// Work a legacy worker claimed before schema 5 holds no lease: after the upgrade the first rescue puts
+    /// its op back in the queue (and removes the row of an op already finished), so a drain does not wait
+    /// for it forever.
+    async fn work_claimed_before_schema_5_is_rescued_after_the_upgrade(db: &TestDb) {
+        let store = db.store().await;
+        store.migrate_to(4).await.unwrap();
+        let (running, finished) = (OpId::new_v4(), OpId::new_v4());
+        db.execute(&legacy_op("net_op", running, 1.0, "executing")).await;
+        db.execute(&legacy_op("net_op", finished, 1.0, "complete")).await;
+        let claimed = |op: OpId| {
+            format!(
+                "('networknode-clusteroperation-user_waiting', 1, 2, 'legacy-node', 1, \
+                 '{{\"operation_type\": \"net_op\", \"operation_uuid\": \"{op}\"}}', 1)"
+            )
+        };
+        db.execute(&format!(
+            "INSERT INTO work_queue (queue_name, scheduled_at, claimed_at, claimed_by, attempts, payload, created_at) \
+             VALUES {}, {}, ('networknode-clusteroperation-background', 3, NULL, NULL, 0, '{{}}', 3)",
+            claimed(running),
+            claimed(finished)
+        ))
+        .await;
+        let report = store.migrate().await.unwrap();
+        assert_eq!(report.applied, [5, 6, 7]);
+        assert_eq!(db.floats("SELECT lease_expires_at FROM work_queue WHERE claimed_at IS NOT NULL").await, [2.0, 2.0]);
+        assert_eq!(db.count("work_queue WHERE claimed_at IS NULL AND lease_expires_at IS NULL").await, 1);
+        // A worker with no handler for these ops: it rescues them, and claims nothing.
+        let worker = Worker::builder(store.clone())
+            .serve(QueueTarget::NetworkNode)
+            .handle(|_op: NodeInstNetIfaceOp, _ctx| async { Ok::<_, OpError>(()) })
+            .build()
+            .unwrap();
+        let summary = worker.run_once().await.unwrap();
+        assert_eq!((summary.rescued, summary.claimed), (1, 0), "{summary:?}");
+        assert_eq!(store.op_state(running).await.unwrap(), Some(OpState::Queued));
+        let rows = db.strings("SELECT operation_uuid FROM work_queue WHERE claimed_at IS NULL AND lease_expires_at IS NULL ORDER BY id").await;
+        assert_eq!(rows, [Some(running.to_string()), None]);
+        assert_eq!(db.count("work_queue").await, 2);
+    }
+
     async fn a_schema_behind_this_build_is_reported(db: &TestDb) {
         let store = db.store().await;
         store.migrate_to(2).await.unwrap();
         let err = store.require_current_schema().await.unwrap_err();
         assert_eq!(
             err.to_string(),
-            "the database schema is at version 2 but this build needs 6; run `opsctl migrate`"
+            "the database schema is at version 2 but this build needs 7; run `opsctl migrate`"
         );
     }
 
     async fn stores_that_require_the_newest_schema_refuse_an_older_one_at_connect(db: &TestDb) {
         db.store().await.migrate_to(2).await.unwrap();
         let options = || StoreOptions::new(db.url()).require_current_schema(true);
-        assert!(matches!(options().connect().await, Err(StoreError::SchemaBehind { found: 2, needed: 6 })));
+        assert!(matches!(options().connect().await, Err(StoreError::SchemaBehind { found: 2, needed: 7 })));
         StoreOptions::new(db.url()).connect().await.unwrap().migrate().await.unwrap();
         options().connect().await.unwrap();
     }
@@ -318,10 +362,10 @@ backend_tests! {
         db.migrated_store().await;
         insert_migration_row(db, 99, true).await;
         let err = StoreOptions::new(db.url()).connect().await.unwrap_err();
-        assert!(matches!(err, StoreError::SchemaTooNew { found: 99, known: 6 }), "{err}");
+        assert!(matches!(err, StoreError::SchemaTooNew { found: 99, known: 7 }), "{err}");
         assert_eq!(
             err.to_string(),
-            "the database schema is at version 99, newer than this build knows (up to 6); upgrade opsctl"
+            "the database schema is at version 99, newer than this build knows (up to 7); upgrade opsctl"
         );
     }
 
@@ -334,7 +378,7 @@ backend_tests! {
         // `opsctl migrate` opens a store of its own to finish it: that is allowed.
         let store = StoreOptions::new(db.url()).connect().await.unwrap();
         let report = store.migrate().await.unwrap();
-        assert_eq!((report.resumed, report.current), (Some(2), 6));
+        assert_eq!((report.resumed, report.current), (Some(2), 7));
         store.require_current_schema().await.unwrap();
     }
 }

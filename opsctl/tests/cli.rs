@@ -132,13 +132,13 @@ backend_tests! {
             report,
             serde_json::json!({
                 "previous_version": 1,
-                "version": 6,
-                "applied": [2, 3, 4, 5, 6],
+                "version": 7,
+                "applied": [2, 3, 4, 5, 6, 7],
                 "backfill": {"pointers": 5, "backfilled": 3, "skipped": 2},
                 "resumed": null,
             })
         );
-        assert_eq!(stdout(&opsctl(db, &["migrate"])).trim(), "schema already at version 6");
+        assert_eq!(stdout(&opsctl(db, &["migrate"])).trim(), "schema already at version 7");
     }
 
     async fn prune_counts_in_a_dry_run_then_deletes_what_the_retention_allows(db: &TestDb) {
@@ -177,7 +177,7 @@ backend_tests! {
     }
 
     async fn pending_and_latest_read_rows_written_by_another_program(db: &TestDb) {
-        assert!(stdout(&opsctl(db, &["migrate"])).starts_with("schema created at version 6"));
+        assert!(stdout(&opsctl(db, &["migrate"])).starts_with("schema created at version 7"));
         let network = Uuid::new_v4();
         let (earlier, later) = (Uuid::new_v4(), Uuid::new_v4());
         write_op_rows(db, network, earlier, "queued", 1_700_000_000.0).await;
@@ -351,7 +351,7 @@ fn the_default_sqlite_file_is_only_created_by_migrate() {
     assert!(!dir.join("ops.db").exists());
     assert_eq!(
         stdout(&opsctl_in(&dir, &["migrate"])),
-        "schema created at version 6\n"
+        "schema created at version 7\n"
     );
     assert!(dir.join("ops.db").exists());
     std::fs::remove_dir_all(&dir).unwrap();
