@@ -661,6 +661,40 @@ backend_tests! {
         assert_eq!((summary.claimed, summary.completed, summary.unsettled), (2, 1, 1), "{summary:?}");
     }
 
+    /// At the shutdown timeout a handler that has not finished is stopped, and only once it has stopped is
+    /// its op released: never queued for another worker while it still runs.
+    async fn a_handler_past_the_shutdown_timeout_is_stopped_before_its_op_is_released(db: &TestDb) {
+        let store = db.migrated_store().await;
+        let op = enqueue_net_op(&store, NetworkId::new_v4()).await;
+        let stopped = StoppedAt::default();
+        let seen = stopped.clone();
+        let worker = network_node_worker(&store)
+            .shutdown_timeout(Duration::from_millis(100))
+            .handle(move |_op: NetOp, ctx| {
+                let guard = seen.guard();
+                async move {
+                    let _guard = guard;
+                    ctx.cancellation().cancelled().await;
+                    // Clean-up that does not yield: an abort cannot stop it midway.
+                    std::thread::sleep(Duration::from_millis(400));
+                    std::future::pending::<Result<(), OpError>>().await
+                }
+            })
+            .build()
+            .unwrap();
+        let stop = worker.shutdown_handle();
+        let running = tokio::spawn(async move { worker.run().await });
+        until_state(&store, op, OpState::Executing).await;
+        stop.cancel();
+        let summary = running.await.unwrap().unwrap();
+        assert_eq!(summary.released, 1, "{summary:?}");
+        assert_eq!(state(&store, op).await, OpState::Queued);
+        let record = store.op_record(op).await.unwrap().unwrap();
+        let released = record.events.iter().find(|e| e.message == "released unfinished at worker shutdown").unwrap();
+        let stopped_at = stopped.at().expect("the handler was stopped");
+        assert!(released.timestamp >= stopped_at, "released {:.3}s before the handler stopped", stopped_at - released.timestamp);
+    }
+
     /// A handler's follow-up ops commit with its completion, and only with it.
     async fn follow_ups_are_enqueued_with_the_completion_and_only_then(db: &TestDb) {
         let store = db.migrated_store().await;

@@ -592,12 +592,13 @@ async fn run_claim(
     let result = tokio::select! {
         joined = &mut running => joined,
         () = lost.cancelled() => {
-            running.abort();
+            stop_handler(running).await;
             tracing::warn!(op = %claim.op, "stopped: the lease was lost; the op runs again elsewhere");
             return Ended::LeaseLost;
         }
         () = shared.abandon.cancelled() => {
-            running.abort();
+            // Released only once the handler has stopped: never queued for another worker while it runs.
+            stop_handler(running).await;
             let settlement = Settlement::Requeue { delay: Duration::ZERO, reason: Requeue::Release };
             let events = [("status", "released unfinished at worker shutdown")];
             return settled(store.settle(&claim, settlement, &events).await, Ended::Released, &claim);
@@ -670,6 +671,13 @@ async fn run_claim(
             _ => fail_with(&shared, &claim, "failed", &error, &warnings).await,
         },
     }
+}
+
+/// Aborts a handler and waits until it has stopped: an abort takes effect at the handler's next await,
+/// so code between two awaits runs to its end first.
+async fn stop_handler<T>(running: tokio::task::JoinHandle<T>) {
+    running.abort();
+    let _ = running.await;
 }
 
 /// Records an `error` outcome with its report.
