@@ -695,6 +695,82 @@ backend_tests! {
         assert!(released.timestamp >= stopped_at, "released {:.3}s before the handler stopped", stopped_at - released.timestamp);
     }
 
+    /// `run_once` honours a shutdown while it waits for its ops: the handlers are told, and what has not
+    /// finished by the shutdown timeout is released.
+    async fn run_once_stops_waiting_for_its_ops_at_shutdown(db: &TestDb) {
+        let store = db.migrated_store().await;
+        let op = enqueue_net_op(&store, NetworkId::new_v4()).await;
+        let worker = network_node_worker(&store)
+            .shutdown_timeout(Duration::from_millis(100))
+            .handle(|_op: NetOp, _ctx| std::future::pending::<Result<(), OpError>>())
+            .build()
+            .unwrap();
+        let stop = worker.shutdown_handle();
+        let running = tokio::spawn(async move { worker.run_once().await });
+        until_state(&store, op, OpState::Executing).await;
+        stop.cancel();
+        let summary = tokio::time::timeout(Duration::from_secs(10), running)
+            .await
+            .expect("run_once returned after the shutdown")
+            .unwrap()
+            .unwrap();
+        assert_eq!(summary.released, 1, "{summary:?}");
+        assert_eq!(state(&store, op).await, OpState::Queued);
+    }
+
+    /// A run that stopped on a store error leaves the worker usable: the next run claims again.
+    async fn a_worker_runs_again_after_a_run_that_failed(db: &TestDb) {
+        let store = db.migrated_store().await;
+        let op = enqueue_net_op(&store, NetworkId::new_v4()).await;
+        // Another worker's op, held under a lease that this worker's rescue will find expired and
+        // cannot free (the trigger below): the store error that ends the first run.
+        let ghost = enqueue_unhandled(&store).await;
+        store.transition(ghost, OpState::Executing, None).await.unwrap();
+        db.execute(&format!(
+            "UPDATE work_queue SET claimed_at = 1, claimed_by = 'ghost', lease_expires_at = 1e12 WHERE operation_uuid = '{ghost}'"
+        ))
+        .await;
+        db.inject_failure("keep_ghost", "UPDATE ON work_queue", "OLD.claimed_by = 'ghost' AND NEW.claimed_by IS NULL", "injected failure").await;
+        let runs = Runs::default();
+        let first_run = Arc::new(tokio::sync::Notify::new());
+        let (seen, expire) = (runs.clone(), first_run.clone());
+        let worker = network_node_worker(&store)
+            .concurrency(1)
+            .handle(move |_op: NetOp, ctx| {
+                let (seen, expire) = (seen.clone(), expire.clone());
+                async move {
+                    let attempt = {
+                        let mut runs = seen.lock().unwrap();
+                        let count = runs.entry(ctx.op_id()).or_default();
+                        *count += 1;
+                        *count
+                    };
+                    if attempt == 1 {
+                        expire.notify_one();
+                        ctx.cancellation().cancelled().await;
+                        return Err(OpError::interrupted("the worker is shutting down"));
+                    }
+                    Ok(())
+                }
+            })
+            .build()
+            .unwrap();
+        let worker = Arc::new(worker);
+        let first = tokio::spawn({
+            let worker = worker.clone();
+            async move { worker.run_once().await }
+        });
+        first_run.notified().await;
+        db.execute("UPDATE work_queue SET lease_expires_at = 0 WHERE claimed_by = 'ghost'").await;
+        let error = first.await.unwrap().unwrap_err();
+        assert!(error.to_string().contains("store error"), "{error}");
+        assert_eq!(state(&store, op).await, OpState::Queued);
+        db.remove_failure("keep_ghost", "work_queue").await;
+        let summary = worker.run_once().await.unwrap();
+        assert_eq!((summary.rescued, summary.completed), (1, 1), "{summary:?}");
+        assert_eq!(runs.lock().unwrap()[&op], 2);
+    }
+
     /// A handler's follow-up ops commit with its completion, and only with it.
     async fn follow_ups_are_enqueued_with_the_completion_and_only_then(db: &TestDb) {
         let store = db.migrated_store().await;

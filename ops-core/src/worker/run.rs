@@ -139,7 +139,7 @@ struct Shared {
     worker: Arc<str>,
     handlers: std::collections::BTreeMap<&'static str, Arc<dyn ErasedHandler>>,
     options: Options,
-    /// Handlers' cancellation: set when a shutdown starts.
+    /// Handlers' cancellation: set when this run winds down.
     shutdown: CancelToken,
     /// Set when the shutdown timeout ends: running handlers are stopped and their ops released.
     abandon: CancelToken,
@@ -170,7 +170,9 @@ impl Worker {
             worker: self.id.clone(),
             handlers: self.handlers.clone(),
             options: self.options.clone(),
-            shutdown: self.shutdown.clone(),
+            // This run's own: cancelling the worker's handle ends the claim loop, whose wind-down then
+            // tells the handlers; a run that ended on an error leaves the worker able to run again.
+            shutdown: CancelToken::new(),
             abandon: CancelToken::new(),
         });
         let held: HeldLeases = Arc::default();
@@ -287,11 +289,17 @@ impl Worker {
             }
             summary.claimed += claimed as u64;
             if mode == Mode::Once && free > 0 && !more {
-                // Nothing more is ready now: finish what runs, and stop.
-                while let Some(done) = tasks.join_next().await {
-                    record(done, summary);
+                // Nothing more is ready now: finish what runs, and stop. A shutdown meanwhile leaves what
+                // still runs to the wind-down and its timeout.
+                loop {
+                    tokio::select! {
+                        done = tasks.join_next() => match done {
+                            Some(done) => record(done, summary),
+                            None => return Ok(()),
+                        },
+                        () = self.shutdown.cancelled() => return Ok(()),
+                    }
                 }
-                return Ok(());
             }
             if mode == Mode::Drain
                 && tasks.is_empty()
