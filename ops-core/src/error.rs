@@ -116,7 +116,7 @@ pub enum StoreError {
         source: IllegalTransition,
     },
     /// A follow-up op a handler asked for could not be written, so the op's completion was not recorded
-    /// either; the op runs again when its lease expires.
+    /// either; the worker records the op as `error` with this as the reason.
     #[error("a follow-up of cluster operation {op} could not be enqueued")]
     FollowUpRefused {
         /// The op whose completion carried the follow-up.

@@ -807,8 +807,9 @@ backend_tests! {
         assert!(store.op_state(follow_ups[&fails]).await.unwrap().is_none(), "a failed op has no follow-up");
     }
 
-    /// A follow-up the store refuses (its id is taken) leaves the op uncompleted, to run again.
-    async fn a_refused_follow_up_leaves_the_op_unfinished(db: &TestDb) {
+    /// A follow-up the store refuses (its id is taken) is the handler's mistake, and running the op again
+    /// would repeat it: the op goes to `error` with the reason, and no follow-up is written.
+    async fn a_refused_follow_up_fails_the_op_with_the_reason(db: &TestDb) {
         let store = db.migrated_store().await;
         let taken = enqueue_unhandled(&store).await;
         let op = enqueue_net_op(&store, NetworkId::new_v4()).await;
@@ -825,9 +826,14 @@ backend_tests! {
             .build()
             .unwrap();
         let summary = worker.run_once().await.unwrap();
-        assert_eq!((summary.completed, summary.unsettled), (0, 1), "{summary:?}");
-        assert_eq!(state(&store, op).await, OpState::Executing);
+        assert_eq!((summary.completed, summary.failed), (0, 1), "{summary:?}");
+        assert_eq!(state(&store, op).await, OpState::Error);
         assert_eq!(db.count("cluster_operations").await, 2);
+        let report = db.strings(&format!("SELECT error_report FROM cluster_operation_errors WHERE op_uuid = '{op}'")).await;
+        let report: serde_json::Value = serde_json::from_str(report[0].as_deref().unwrap()).unwrap();
+        assert_eq!(report["kind"], "follow_up_refused");
+        assert_eq!(report["message"], "the op's work is done, but a follow-up it asked for was refused");
+        assert_eq!(report["causes"][1], format!("cluster operation {taken} already exists"), "{report}");
     }
 
     /// A worker that stalled past its lease can rescue and claim its own op again: the stale run stops,

@@ -61,7 +61,8 @@ impl<T: OpTask> OpContext<T> {
     /// follow-up exists exactly when this op is `complete` (an outbox: no follow-up for an op that then
     /// fails, and no completed op whose follow-up was lost). The op is checked now, as an enqueue checks
     /// it; the id returned is the one it will have, unless it coalesces with an op already queued then,
-    /// whose id it takes instead.
+    /// whose id it takes instead. A follow-up the store refuses at completion (its id taken meanwhile)
+    /// sends this op to `error`, with the refusal as the reason, and writes no follow-up.
     pub fn enqueue_on_completion<Op: ClusterOperation>(
         &self,
         enqueue: Enqueue<'_, Op, Priority>,

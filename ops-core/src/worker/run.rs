@@ -623,11 +623,17 @@ async fn run_claim(
             let settlement = Settlement::Complete {
                 follow_ups: &follow_ups,
             };
-            settled(
-                store.settle(&claim, settlement, &warnings).await,
-                Ended::Completed { coalesced: 0 },
-                &claim,
-            )
+            match store.settle(&claim, settlement, &warnings).await {
+                // The handler's mistake (a taken id, an invalid op): running it again would repeat it.
+                Err(refused @ StoreError::FollowUpRefused { .. }) => {
+                    let failure = OpError::failed(
+                        "the op's work is done, but a follow-up it asked for was refused",
+                    )
+                    .with_cause(&refused);
+                    fail_with(&shared, &claim, "follow_up_refused", &failure, &warnings).await
+                }
+                result => settled(result, Ended::Completed { coalesced: 0 }, &claim),
+            }
         }
         Err(error) => match error.kind() {
             OpErrorKind::Abort => {
