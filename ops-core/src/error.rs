@@ -5,7 +5,7 @@
 
 use std::fmt;
 
-use crate::{IllegalTransition, OpId, OpState};
+use crate::{IllegalTransition, ObjectRef, ObjectState, OpId, OpState};
 
 /// Displays an error and its sources on one line, `outer: inner: ...`: how this crate's errors print in
 /// full, since no message repeats its source. For logs and command-line tools without a chain reporter.
@@ -106,6 +106,30 @@ pub enum StoreError {
     /// No cluster operation has this id.
     #[error("cluster operation {0} not found")]
     OpNotFound(OpId),
+    /// No object of this type has this id.
+    #[error("{0} not found")]
+    ObjectNotFound(ObjectRef),
+    /// An object with this type and id is registered already.
+    #[error("{0} exists already")]
+    ObjectExists(ObjectRef),
+    /// An object cannot be registered as given.
+    #[error("cannot register {object}: {reason}")]
+    InvalidObject {
+        /// The object.
+        object: ObjectRef,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The object's state machine forbids the move.
+    #[error("{object} cannot move from `{from}` to `{to}`")]
+    IllegalObjectTransition {
+        /// The object.
+        object: ObjectRef,
+        /// Its state.
+        from: ObjectState,
+        /// The state asked for.
+        to: ObjectState,
+    },
     /// The op cannot move to the requested state.
     #[error("cluster operation {op} cannot change state")]
     IllegalTransition {

@@ -51,12 +51,15 @@ extern crate self as ops_core;
 mod enqueue;
 mod error;
 mod id;
+mod object;
+mod object_state;
 mod object_type;
 mod op_data;
 mod operation;
 mod priority;
 mod state;
 pub mod store;
+pub mod view;
 pub mod worker;
 
 pub use enqueue::{Enqueue, MAX_REQUEST_ID, NoPriority};
@@ -65,6 +68,8 @@ pub use id::{
     AgentOperationId, ArtifactId, BlobId, InstanceId, InterfaceId, NetworkId, NodeId,
     NotATargetType, ObjectId, ObjectRef, OpId, Target,
 };
+pub use object::{Network, NewObject, ObjectDetails, ObjectRecord, SYSTEM_NAMESPACE};
+pub use object_state::{ObjectState, UnknownObjectState};
 pub use object_type::{ObjectType, UnknownObjectType};
 pub use op_data::OpData;
 pub use operation::{

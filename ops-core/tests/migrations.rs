@@ -129,7 +129,7 @@ backend_tests! {
 
         // The report counts in the same run: 2,000 valid, 14 kinds of non-NULL junk x 40 skipped.
         let report = store.migrate().await.unwrap();
-        assert_eq!((report.previous, report.current, report.applied.as_slice()), (Some(1), 7, &[2, 3, 4, 5, 6, 7][..]));
+        assert_eq!((report.previous, report.current, report.applied.as_slice()), (Some(1), 8, &[2, 3, 4, 5, 6, 7, 8][..]));
         assert_eq!(report.backfill, Some(BackfillReport { pointers: 2_560, backfilled: 2_000, skipped: 560 }));
         store.require_current_schema().await.unwrap();
         assert_eq!(db.count("cluster_operation_targets").await, 2_000);
@@ -189,7 +189,7 @@ backend_tests! {
             .await
             .expect("the failed migration's lock was released")
             .unwrap();
-        assert_eq!((report.previous, report.current), (Some(1), 7), "{report:?}");
+        assert_eq!((report.previous, report.current), (Some(1), 8), "{report:?}");
         // SQLite and PostgreSQL rolled the failed migration back; MariaDB's is finished from its mark.
         let resumed = if db.backend() == Backend::MariaDb { Some(2) } else { None };
         assert_eq!(report.resumed, resumed);
@@ -264,12 +264,12 @@ backend_tests! {
         assert_eq!(version.applied, None);
         assert!(matches!(store.require_current_schema().await, Err(StoreError::SchemaMissing)));
         let created = store.migrate().await.unwrap();
-        assert_eq!((created.previous, created.applied.as_slice(), created.backfill), (None, &[1, 2, 3, 4, 5, 6, 7][..], None));
+        assert_eq!((created.previous, created.applied.as_slice(), created.backfill), (None, &[1, 2, 3, 4, 5, 6, 7, 8][..], None));
         let again = store.migrate().await.unwrap();
-        assert_eq!((again.previous, again.current, again.applied.len(), again.backfill), (Some(7), 7, 0, None));
+        assert_eq!((again.previous, again.current, again.applied.len(), again.backfill), (Some(8), 8, 0, None));
         let version = store.schema_version().await.unwrap();
         assert!(version.is_current());
-        assert_eq!(version.latest, 7);
+        assert_eq!(version.latest, 8);
     }
 
     /// Work queued before schema 5 names its op only in the payload: the upgrade copies it out (junk
@@ -288,7 +288,7 @@ backend_tests! {
         ))
         .await;
         let report = store.migrate().await.unwrap();
-        assert_eq!(report.applied, [5, 6, 7]);
+        assert_eq!(report.applied, [5, 6, 7, 8]);
         let ops = db.strings("SELECT operation_uuid FROM work_queue ORDER BY id").await;
         assert_eq!(ops, [Some(op.to_string()), None, None, None, None]);
         let types = db.strings("SELECT operation_type FROM work_queue ORDER BY id").await;
@@ -323,7 +323,7 @@ backend_tests! {
         ))
         .await;
         let report = store.migrate().await.unwrap();
-        assert_eq!(report.applied, [5, 6, 7]);
+        assert_eq!(report.applied, [5, 6, 7, 8]);
         assert_eq!(db.floats("SELECT lease_expires_at FROM work_queue WHERE claimed_at IS NOT NULL").await, [2.0, 2.0]);
         assert_eq!(db.count("work_queue WHERE claimed_at IS NULL AND lease_expires_at IS NULL").await, 1);
         // A worker with no handler for these ops: it rescues them, and claims nothing.
@@ -346,14 +346,14 @@ backend_tests! {
         let err = store.require_current_schema().await.unwrap_err();
         assert_eq!(
             err.to_string(),
-            "the database schema is at version 2 but this build needs 7; run `opsctl migrate`"
+            "the database schema is at version 2 but this build needs 8; run `opsctl migrate`"
         );
     }
 
     async fn stores_that_require_the_newest_schema_refuse_an_older_one_at_connect(db: &TestDb) {
         db.store().await.migrate_to(2).await.unwrap();
         let options = || StoreOptions::new(db.url()).require_current_schema(true);
-        assert!(matches!(options().connect().await, Err(StoreError::SchemaBehind { found: 2, needed: 7 })));
+        assert!(matches!(options().connect().await, Err(StoreError::SchemaBehind { found: 2, needed: 8 })));
         StoreOptions::new(db.url()).connect().await.unwrap().migrate().await.unwrap();
         options().connect().await.unwrap();
     }
@@ -362,10 +362,10 @@ backend_tests! {
         db.migrated_store().await;
         insert_migration_row(db, 99, true).await;
         let err = StoreOptions::new(db.url()).connect().await.unwrap_err();
-        assert!(matches!(err, StoreError::SchemaTooNew { found: 99, known: 7 }), "{err}");
+        assert!(matches!(err, StoreError::SchemaTooNew { found: 99, known: 8 }), "{err}");
         assert_eq!(
             err.to_string(),
-            "the database schema is at version 99, newer than this build knows (up to 7); upgrade opsctl"
+            "the database schema is at version 99, newer than this build knows (up to 8); upgrade opsctl"
         );
     }
 
@@ -378,7 +378,7 @@ backend_tests! {
         // `opsctl migrate` opens a store of its own to finish it: that is allowed.
         let store = StoreOptions::new(db.url()).connect().await.unwrap();
         let report = store.migrate().await.unwrap();
-        assert_eq!((report.resumed, report.current), (Some(2), 7));
+        assert_eq!((report.resumed, report.current), (Some(2), 8));
         store.require_current_schema().await.unwrap();
     }
 }

@@ -31,6 +31,11 @@ pub(crate) enum Command {
     Pending(ObjectArgs),
     /// Show the newest operation that targeted an object, in any state (`last_cluster_operation`).
     Latest(ObjectArgs),
+    /// Show an object as Shaken Fist's API does: instance, network, artifact, blob, interface or node.
+    ///
+    /// Instances, networks and artifacts carry `last_cluster_operation` (the newest operation that
+    /// targeted them, in any state, or null); the other types do not.
+    View(ObjectArgs),
     /// List every operation that targeted an object, newest first.
     History {
         #[command(flatten)]

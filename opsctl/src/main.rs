@@ -97,6 +97,21 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                 println!("{}", render::latest(target, latest.as_ref()));
             }
         }
+        Command::View(object) => {
+            let object = parse_viewable(&object)?;
+            let store = open(&cli.database_url).await?;
+            let view = store
+                .external_view(object)
+                .await?
+                .ok_or(StoreError::ObjectNotFound(object))?;
+            let view = serde_json::to_value(view)
+                .map_err(|e| CliError::Failed(format!("cannot write the view as JSON: {e}")))?;
+            if cli.json {
+                println!("{view}");
+            } else {
+                print!("{}", render::view(object, &view));
+            }
+        }
         Command::History {
             object,
             limit,
@@ -297,6 +312,41 @@ fn parse_dependency(flag: &str, value: &str) -> Result<Dependency, CliError> {
 }
 
 /// Checks the object arguments before anything touches the database.
+/// The object types `opsctl view` shows.
+const VIEWABLE: [ObjectType; 6] = [
+    ObjectType::Instance,
+    ObjectType::Network,
+    ObjectType::Artifact,
+    ObjectType::Blob,
+    ObjectType::Interface,
+    ObjectType::Node,
+];
+
+fn parse_viewable(args: &ObjectArgs) -> Result<ObjectRef, CliError> {
+    let names = || {
+        VIEWABLE
+            .iter()
+            .map(|t| t.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let object_type = args
+        .object_type
+        .parse::<ObjectType>()
+        .ok()
+        .filter(|t| VIEWABLE.contains(t))
+        .ok_or_else(|| {
+            CliError::Input(format!(
+                "`{}` has no view; expected one of: {}",
+                args.object_type,
+                names()
+            ))
+        })?;
+    let uuid = uuid::Uuid::parse_str(&args.uuid)
+        .map_err(|e| CliError::Input(format!("invalid uuid `{}`: {e}", args.uuid)))?;
+    Ok(ObjectRef { object_type, uuid })
+}
+
 fn parse_object(args: &ObjectArgs) -> Result<ObjectRef, CliError> {
     let object_type: ObjectType = args.object_type.parse().map_err(|_| {
         CliError::Input(format!(

@@ -34,6 +34,34 @@ pub(crate) fn latest(target: ObjectRef, latest: Option<&OpRef>) -> String {
     }
 }
 
+/// An external view as `field: value` lines, by field name; `last_cluster_operation` as
+/// `type uuid`, and null as `-`.
+pub(crate) fn view(object: ObjectRef, view: &serde_json::Value) -> String {
+    let mut out = format!("{object}\n");
+    let Some(fields) = view.as_object() else {
+        return out;
+    };
+    let width = fields.keys().map(String::len).max().unwrap_or(0);
+    for (field, value) in fields {
+        let value = match value {
+            serde_json::Value::Null => "-".to_owned(),
+            serde_json::Value::String(text) => text.clone(),
+            serde_json::Value::Object(op) => match (op.get("op_type"), op.get("op_uuid")) {
+                (
+                    Some(serde_json::Value::String(op_type)),
+                    Some(serde_json::Value::String(op_uuid)),
+                ) => {
+                    format!("{op_type} {op_uuid}")
+                }
+                _ => value.to_string(),
+            },
+            other => other.to_string(),
+        };
+        let _ = writeln!(out, "  {field:<width$}  {value}");
+    }
+    out
+}
+
 pub(crate) fn pending(target: ObjectRef, ops: &[TargetingOp]) -> String {
     if ops.is_empty() {
         return format!("{target}: no operation in flight\n");

@@ -132,13 +132,13 @@ backend_tests! {
             report,
             serde_json::json!({
                 "previous_version": 1,
-                "version": 7,
-                "applied": [2, 3, 4, 5, 6, 7],
+                "version": 8,
+                "applied": [2, 3, 4, 5, 6, 7, 8],
                 "backfill": {"pointers": 5, "backfilled": 3, "skipped": 2},
                 "resumed": null,
             })
         );
-        assert_eq!(stdout(&opsctl(db, &["migrate"])).trim(), "schema already at version 7");
+        assert_eq!(stdout(&opsctl(db, &["migrate"])).trim(), "schema already at version 8");
     }
 
     async fn prune_counts_in_a_dry_run_then_deletes_what_the_retention_allows(db: &TestDb) {
@@ -177,7 +177,7 @@ backend_tests! {
     }
 
     async fn pending_and_latest_read_rows_written_by_another_program(db: &TestDb) {
-        assert!(stdout(&opsctl(db, &["migrate"])).starts_with("schema created at version 7"));
+        assert!(stdout(&opsctl(db, &["migrate"])).starts_with("schema created at version 8"));
         let network = Uuid::new_v4();
         let (earlier, later) = (Uuid::new_v4(), Uuid::new_v4());
         write_op_rows(db, network, earlier, "queued", 1_700_000_000.0).await;
@@ -203,6 +203,36 @@ backend_tests! {
         assert!(human.contains(&format!("net_op   {earlier}  queued  2023-11-14T22:13:20Z")), "{human}");
         let human = stdout(&opsctl(db, &["latest", "network", &network]));
         assert_eq!(human, format!("network {network}: last cluster operation net_op {later}\n"));
+    }
+
+    /// `view` shows an object as Shaken Fist's API does, `last_cluster_operation` included for a network.
+    async fn view_shows_an_objects_external_view(db: &TestDb) {
+        stdout(&opsctl(db, &["migrate"]));
+        let store = db.store().await;
+        let network = ops_core::NetworkId::new_v4();
+        store.create_object(&ops_core::NewObject::network(network, "web", "ns1", 0x2a)).await.unwrap();
+        let op = Uuid::new_v4();
+        write_op_rows(db, network.into(), op, "queued", 1_700_000_000.0).await;
+        let network = network.to_string();
+        let view: serde_json::Value = serde_json::from_str(&stdout(&opsctl(db, &["--json", "view", "network", &network]))).unwrap();
+        assert_eq!(
+            view,
+            serde_json::json!({
+                "uuid": network, "name": "web", "namespace": "ns1", "state": "initial", "vxlan_id": 42,
+                "provide_dhcp": false, "provide_dns": false, "error_message": null,
+                "last_cluster_operation": {"op_type": "net_op", "op_uuid": op.to_string()},
+            })
+        );
+        let human = stdout(&opsctl(db, &["view", "network", &network]));
+        assert!(human.starts_with(&format!("network {network}\n")), "{human}");
+        assert!(human.contains(&format!("  last_cluster_operation  net_op {op}\n")), "{human}");
+        assert!(human.contains("  error_message           -\n"), "{human}");
+        let missing = Uuid::new_v4().to_string();
+        assert_eq!(one_line_error(&opsctl(db, &["view", "blob", &missing]), 1), format!("error: blob {missing} not found"));
+        assert_eq!(
+            one_line_error(&opsctl(db, &["view", "net_op", &missing]), 2),
+            "error: `net_op` has no view; expected one of: instance, network, artifact, blob, interface, node"
+        );
     }
 
     async fn history_pages_newest_first(db: &TestDb) {
@@ -351,7 +381,7 @@ fn the_default_sqlite_file_is_only_created_by_migrate() {
     assert!(!dir.join("ops.db").exists());
     assert_eq!(
         stdout(&opsctl_in(&dir, &["migrate"])),
-        "schema created at version 7\n"
+        "schema created at version 8\n"
     );
     assert!(dir.join("ops.db").exists());
     std::fs::remove_dir_all(&dir).unwrap();

@@ -7,6 +7,7 @@
 
 pub(crate) mod dialect;
 mod enqueue;
+mod objects;
 mod op_record;
 mod prune;
 mod queries;

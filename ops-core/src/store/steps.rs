@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::Dialect;
 use super::dialect::sql;
-use crate::OpState;
+use crate::{ObjectRef, OpState};
 
 /// The PostgreSQL notification channel for new work; the payload is the queue name.
 pub(crate) const WORK_CHANNEL: &str = "ops_work";
@@ -82,6 +82,32 @@ pub(super) trait Steps {
     /// Tells listening workers that `queue` has work, when the transaction commits (PostgreSQL's
     /// `pg_notify` on [`WORK_CHANNEL`]); nothing elsewhere, where workers poll.
     async fn notify_work(&mut self, dialect: Dialect, queue: &str) -> Result<(), sqlx::Error>;
+
+    /// Inserts `event`'s row, linked to nothing yet; gives its id.
+    async fn insert_event(
+        &mut self,
+        dialect: Dialect,
+        host: &str,
+        event: OpEvent<'_>,
+    ) -> Result<String, sqlx::Error>;
+
+    /// Links an event to an object, so that the object's story shows it.
+    async fn link_event(
+        &mut self,
+        dialect: Dialect,
+        object_type: &str,
+        object_uuid: &str,
+        event_uuid: &str,
+    ) -> Result<(), sqlx::Error>;
+
+    /// Records `event` about an object that is not an op, linked to that object alone.
+    async fn record_object_event(
+        &mut self,
+        dialect: Dialect,
+        host: &str,
+        object: ObjectRef,
+        event: OpEvent<'_>,
+    ) -> Result<(), sqlx::Error>;
 
     /// Records `event`, linked to the op and each of its targets.
     async fn record_event(
@@ -183,13 +209,12 @@ macro_rules! steps_for {
                 Ok(())
             }
 
-            async fn record_event(
+            async fn insert_event(
                 &mut self,
                 dialect: Dialect,
                 host: &str,
-                op: OpKey<'_>,
                 event: OpEvent<'_>,
-            ) -> Result<(), sqlx::Error> {
+            ) -> Result<String, sqlx::Error> {
                 // Time-ordered (v7), so that events of one instant still list in the order they were recorded.
                 let event_uuid = Uuid::now_v7().hyphenated().to_string();
                 sqlx::query(sql!(
@@ -205,15 +230,49 @@ macro_rules! steps_for {
                 .bind(event.extra.to_string())
                 .execute(&mut *self)
                 .await?;
+                Ok(event_uuid)
+            }
+
+            async fn record_object_event(
+                &mut self,
+                dialect: Dialect,
+                host: &str,
+                object: ObjectRef,
+                event: OpEvent<'_>,
+            ) -> Result<(), sqlx::Error> {
+                let event_uuid = self.insert_event(dialect, host, event).await?;
+                let uuid = object.uuid.hyphenated().to_string();
+                self.link_event(dialect, object.object_type.as_str(), &uuid, &event_uuid).await
+            }
+
+            async fn link_event(
+                &mut self,
+                dialect: Dialect,
+                object_type: &str,
+                object_uuid: &str,
+                event_uuid: &str,
+            ) -> Result<(), sqlx::Error> {
                 sqlx::query(sql!(
                     dialect,
                     "INSERT INTO event_objects (object_type, object_uuid, event_uuid) VALUES (?, ?, ?)"
                 ))
-                .bind(op.op_type)
-                .bind(op.op_uuid)
-                .bind(event_uuid.as_str())
+                .bind(object_type)
+                .bind(object_uuid)
+                .bind(event_uuid)
                 .execute(&mut *self)
                 .await?;
+                Ok(())
+            }
+
+            async fn record_event(
+                &mut self,
+                dialect: Dialect,
+                host: &str,
+                op: OpKey<'_>,
+                event: OpEvent<'_>,
+            ) -> Result<(), sqlx::Error> {
+                let event_uuid = self.insert_event(dialect, host, event).await?;
+                self.link_event(dialect, op.op_type, op.op_uuid, &event_uuid).await?;
                 sqlx::query(sql!(
                     dialect,
                     "INSERT INTO event_objects (object_type, object_uuid, event_uuid) \
