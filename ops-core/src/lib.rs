@@ -51,6 +51,7 @@ extern crate self as ops_core;
 mod enqueue;
 mod error;
 mod id;
+pub mod network;
 mod object;
 mod object_state;
 mod object_type;

@@ -2,11 +2,46 @@
 
 mod support;
 
-use ops_core::{NetworkId, ObjectRef, OpState};
+use ops_core::network::{Health, SimulatedHost};
+use ops_core::{NetworkId, NewObject, ObjectRef, ObjectState, OpState};
 use ops_testkit::backend_tests;
 use support::enqueue_net_op;
 
 backend_tests! {
+    /// `Network::is_okay` in the plan's order: an op in flight (the latest-only race included) makes the
+    /// network okay whatever the host shows; then the bridge; then dnsmasq, on the network node only.
+    async fn is_okay_checks_pending_ops_then_the_bridge_then_dnsmasq(db: &TestDb) {
+        let store = db.migrated_store().await;
+        let id = NetworkId::new_v4();
+        store.create_object(&NewObject::network(id, "n", "ns", 0x10).dhcp(true)).await.unwrap();
+        store.set_object_state(id.into(), ObjectState::Created, None).await.unwrap();
+        let network = store.network(id).await.unwrap().unwrap();
+        let (hypervisor, network_node) = (SimulatedHost::new(false), SimulatedHost::new(true));
+        let bridge_down = Health::BridgeDown { bridge: "br-vxlan-000010".to_owned() };
+        assert_eq!(network.health(&store, &hypervisor).await, bridge_down);
+        assert!(!network.is_okay(&store, &hypervisor).await);
+        // The latest-only race: an earlier op still queued, a later one complete.
+        let earlier = enqueue_net_op(&store, id).await;
+        let later = enqueue_net_op(&store, id).await;
+        store.transition(later, OpState::Executing, None).await.unwrap();
+        store.transition(later, OpState::Complete, None).await.unwrap();
+        assert_eq!(network.health(&store, &hypervisor).await, Health::Busy);
+        assert!(network.is_okay(&store, &hypervisor).await);
+        store.transition(earlier, OpState::Abort, None).await.unwrap();
+        assert_eq!(network.health(&store, &hypervisor).await, bridge_down);
+        for host in [&hypervisor, &network_node] {
+            host.set_interface("br-vxlan-000010", true);
+        }
+        assert_eq!(network.health(&store, &hypervisor).await, Health::Okay);
+        assert_eq!(network.health(&store, &network_node).await, Health::DnsmasqNotRunning);
+        assert_eq!(Health::DnsmasqNotRunning.to_string(), "network not ok, dnsmasq not running");
+        network_node.set_dnsmasq(id, true);
+        assert_eq!(network.health(&store, &network_node).await, Health::Okay);
+        // A database error is "pending": the host is not even read.
+        db.execute("DROP TABLE in_flight_targets").await;
+        assert_eq!(network.health(&store, &SimulatedHost::new(true)).await, Health::Busy);
+    }
+
     async fn no_targets_means_nothing_pending(db: &TestDb) {
         let store = db.migrated_store().await;
         assert!(!store.has_pending(NetworkId::new_v4()).await.unwrap());

@@ -7,6 +7,7 @@
 
 pub mod ops;
 pub mod registry;
+pub mod repairs;
 pub mod schema;
 mod tasks;
 pub mod types;
@@ -15,4 +16,5 @@ pub use registry::{
     AnyHandler, AnyJob, AnyOp, BodyError, EnqueueRequest, OPS, OpKind, RequestError, UnknownOpType,
     lookup,
 };
+pub use repairs::ShakenFistRepairs;
 pub use tasks::TaskList;

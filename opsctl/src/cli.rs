@@ -84,6 +84,12 @@ pub(crate) enum Command {
     /// --handler-delay): for trying the store end to end. Real handlers are registered in code, with
     /// `ops_core::Worker::builder(store).handle(|op: NodeInstOp, ctx| async move { ... })`.
     Worker(WorkerArgs),
+    /// Run the network maintainer of this node: leave alone every network an operation is working on
+    /// (asked of the targets table, failing closed), and repair the broken rest by enqueueing ops.
+    ///
+    /// Reads this machine's bridges (/sys/class/net) and, with --network-node, its dnsmasq processes.
+    /// Runs a pass every --interval until SIGINT or SIGTERM, or one pass with --once.
+    Maintain(MaintainArgs),
     /// Delete what the retention allows: target rows older than it whose operation is not in flight (each
     /// object keeps its latest), then finished operations with no target row left. In short batches, so
     /// enqueues never wait long behind it.
@@ -154,4 +160,37 @@ pub(crate) struct WorkerArgs {
     /// The id recorded as the claimer (default: host name, process id and a random suffix).
     #[arg(long)]
     pub(crate) worker_id: Option<String>,
+}
+
+/// `opsctl maintain`'s options.
+#[derive(Debug, Args)]
+pub(crate) struct MaintainArgs {
+    /// This node's uuid.
+    #[arg(long)]
+    pub(crate) node: uuid::Uuid,
+    /// This node is the network node: it looks after every active network and its dnsmasq. Without it,
+    /// the node is a hypervisor and looks after the networks of its running instances.
+    #[arg(long)]
+    pub(crate) network_node: bool,
+    /// Run one pass, then exit.
+    #[arg(long)]
+    pub(crate) once: bool,
+    /// Decide and print, but enqueue and record nothing.
+    #[arg(long)]
+    pub(crate) dry_run: bool,
+    /// Time between passes.
+    #[arg(long, default_value = "30s", value_parser = humantime::parse_duration)]
+    pub(crate) interval: std::time::Duration,
+    /// Skip a pass when this node's network queues hold more ops than this.
+    #[arg(long, default_value_t = 50)]
+    pub(crate) queue_depth_threshold: u64,
+    /// Leave a network whose state changed less than this long ago for a later pass.
+    #[arg(long, default_value = "60s", value_parser = humantime::parse_duration)]
+    pub(crate) settle: std::time::Duration,
+    /// Do not repair a network again this soon after its last repair failed.
+    #[arg(long, default_value = "5m", value_parser = humantime::parse_duration)]
+    pub(crate) cooldown: std::time::Duration,
+    /// Leave a network to an operator after this many failed repairs in a row (0: never).
+    #[arg(long, default_value_t = 3)]
+    pub(crate) breaker_after: u32,
 }

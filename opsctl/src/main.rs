@@ -4,7 +4,9 @@
 //! on standard error, and a failed command writes nothing.
 
 mod cli;
+mod maintain;
 mod render;
+mod signal;
 mod worker;
 
 use std::process::ExitCode;
@@ -201,6 +203,10 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             } else {
                 print!("{}", render::op_record(&record));
             }
+        }
+        Command::Maintain(args) => {
+            let store = open(&cli.database_url).await?;
+            maintain::run(store, &args, cli.json).await?;
         }
         Command::Worker(args) => {
             let store = open(&cli.database_url).await?;

@@ -95,7 +95,7 @@ fn builtin_handler(delay: Duration) -> AnyHandler {
 pub(crate) async fn run(worker: Worker, args: &WorkerArgs, json: bool) -> Result<(), CliError> {
     let shutdown = worker.shutdown_handle();
     tokio::spawn(async move {
-        wait_for_signal().await;
+        crate::signal::wait_for_signal().await;
         shutdown.cancel();
     });
     let summary = if args.once {
@@ -133,32 +133,6 @@ fn render(id: &str, s: &RunSummary) -> String {
         s.rescued,
         s.lease_lost
     )
-}
-
-/// SIGINT or SIGTERM (Ctrl-C elsewhere).
-async fn wait_for_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match (
-            signal(SignalKind::interrupt()),
-            signal(SignalKind::terminate()),
-        ) {
-            (Ok(mut interrupt), Ok(mut terminate)) => {
-                tokio::select! {
-                    _ = interrupt.recv() => {}
-                    _ = terminate.recv() => {}
-                }
-            }
-            _ => std::future::pending().await,
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    }
 }
 
 #[cfg(test)]

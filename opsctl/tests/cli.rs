@@ -235,6 +235,44 @@ backend_tests! {
         );
     }
 
+    /// `maintain --once` on the real host (where no br-vxlan bridge exists): the broken idle network is
+    /// repaired — first only reported with --dry-run — and the busy one is left alone.
+    async fn maintain_repairs_broken_idle_networks_and_leaves_busy_ones(db: &TestDb) {
+        stdout(&opsctl(db, &["migrate"]));
+        let store = db.store().await;
+        let (broken, busy) = (ops_core::NetworkId::new_v4(), ops_core::NetworkId::new_v4());
+        for (vxid, network) in [(0xfffff0, broken), (0xfffff1, busy)] {
+            store.create_object(&ops_core::NewObject::network(network, "n", "ns", vxid)).await.unwrap();
+            store.set_object_state(network.into(), ops_core::ObjectState::Created, None).await.unwrap();
+        }
+        db.execute("UPDATE object_states SET update_time = update_time - 3600").await;
+        write_op_rows(db, busy.into(), Uuid::new_v4(), "executing", 1_700_000_000.0).await;
+        let node = Uuid::new_v4().to_string();
+        let args = ["maintain", "--node", &node, "--network-node", "--once"];
+
+        let dry = stdout(&opsctl(db, &[&args[..], &["--dry-run"]].concat()));
+        assert_eq!(
+            dry,
+            format!(
+                "2 networks: 0 okay, 1 busy (an operation in flight), 0 settling, 0 not checked, 0 cooling down, \
+                 0 left to an operator, would repair 1, would delete 0\n  would repair network {broken}: \
+                 network not ok, is not created: br-vxlan-fffff0 is not up\n"
+            )
+        );
+        assert_eq!(db.count("cluster_operations").await, 0);
+
+        let report: serde_json::Value = serde_json::from_str(&stdout(&opsctl(db, &[&args[..], &["--json"]].concat()))).unwrap();
+        assert_eq!(report["busy"], serde_json::json!([busy.to_string()]));
+        assert_eq!(report["repaired"][0]["network"], broken.to_string());
+        assert_eq!(report["repaired"][0]["ops"].as_array().unwrap().len(), 2);
+        let pending: serde_json::Value =
+            serde_json::from_str(&stdout(&opsctl(db, &["--json", "pending", "network", &broken.to_string()]))).unwrap();
+        assert_eq!(pending["pending"].as_array().unwrap().len(), 2, "{pending}");
+        // The next pass finds the network busy with its own repair.
+        let again: serde_json::Value = serde_json::from_str(&stdout(&opsctl(db, &[&args[..], &["--json"]].concat()))).unwrap();
+        assert_eq!(again["busy"].as_array().unwrap().len(), 2, "{again}");
+    }
+
     async fn history_pages_newest_first(db: &TestDb) {
         stdout(&opsctl(db, &["migrate"]));
         let network = Uuid::new_v4();

@@ -698,7 +698,25 @@ impl Store {
         queues: &[String],
         op_types: &[&'static str],
     ) -> Result<u64, StoreError> {
-        if queues.is_empty() || op_types.is_empty() {
+        if op_types.is_empty() {
+            return Ok(0);
+        }
+        self.count_work(queues, Some(op_types)).await
+    }
+
+    /// How many ops wait in or run from these queues (work-queue rows, claimed or not): the depth the
+    /// network maintainer's guard reads.
+    pub async fn queue_depth(&self, queues: &[String]) -> Result<u64, StoreError> {
+        self.count_work(queues, None).await
+    }
+
+    /// Work-queue rows of these queues, of these op types when given.
+    async fn count_work(
+        &self,
+        queues: &[String],
+        op_types: Option<&[&'static str]>,
+    ) -> Result<u64, StoreError> {
+        if queues.is_empty() {
             return Ok(0);
         }
         let count: i64 = with_backend!(match self {
@@ -707,13 +725,16 @@ impl Store {
                     "SELECT COUNT(*) FROM work_queue WHERE queue_name IN (",
                 );
                 push_list(&mut select, queues.iter().map(String::as_str));
-                select.push(") AND operation_type IN (");
-                push_list(&mut select, op_types.iter().copied());
                 select.push(")");
+                if let Some(op_types) = op_types {
+                    select.push(" AND operation_type IN (");
+                    push_list(&mut select, op_types.iter().copied());
+                    select.push(")");
+                }
                 select.build_query_scalar().fetch_one(pool).await
             }
         })
-        .map_err(StoreError::query(|| "counting queued work"))?;
+        .map_err(StoreError::query(|| "counting queued work".to_owned()))?;
         Ok(u64::try_from(count).unwrap_or(0))
     }
 
