@@ -90,6 +90,39 @@ pub(crate) enum Command {
     /// Reads this machine's bridges (/sys/class/net) and, with --network-node, its dnsmasq processes.
     /// Runs a pass every --interval until SIGINT or SIGTERM, or one pass with --once.
     Maintain(MaintainArgs),
+    /// Show the race the plan removes, on an embedded SQLite file: a scripted scenario asked of the legacy
+    /// latest-only gate and of the targets gate side by side.
+    ///
+    /// Creates (or reuses) the file, migrates it, and adds the scenario's objects and operations to it.
+    Demo {
+        /// The SQLite file to use.
+        #[arg(long, default_value = "ops-demo.db")]
+        file: std::path::PathBuf,
+    },
+    /// Run the seeded race simulator: network creations, op enqueues, worker pickups and completions, and
+    /// maintainer passes, with the legacy gate and the targets gate side by side, counting spurious
+    /// recreates (a network recreated while an operation targeting it was in flight).
+    ///
+    /// The same seed always makes the same choices. Without --backend it runs on a temporary SQLite file
+    /// and removes it; a --backend database must be migrated, and keeps the objects and operations the
+    /// simulation adds (namespace ops-sim).
+    Simulate {
+        /// How many seeds to run.
+        #[arg(long, default_value_t = 100)]
+        seeds: u64,
+        /// The first seed; the others follow it.
+        #[arg(long, default_value_t = 1)]
+        first_seed: u64,
+        /// The database to run on (a URL, as --database-url); a temporary SQLite file when not given.
+        #[arg(long)]
+        backend: Option<String>,
+        /// Networks created per seed.
+        #[arg(long, default_value_t = ops_sim::SimOptions::default().networks)]
+        networks: usize,
+        /// Random steps per seed.
+        #[arg(long, default_value_t = ops_sim::SimOptions::default().steps)]
+        steps: usize,
+    },
     /// Delete what the retention allows: target rows older than it whose operation is not in flight (each
     /// object keeps its latest), then finished operations with no target row left. In short batches, so
     /// enqueues never wait long behind it.

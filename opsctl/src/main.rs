@@ -4,9 +4,11 @@
 //! on standard error, and a failed command writes nothing.
 
 mod cli;
+mod demo;
 mod maintain;
 mod render;
 mod signal;
+mod simulate;
 mod worker;
 
 use std::process::ExitCode;
@@ -204,6 +206,19 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                 print!("{}", render::op_record(&record));
             }
         }
+        Command::Demo { file } => demo::run(&file).await?,
+        Command::Simulate {
+            seeds,
+            first_seed,
+            backend,
+            networks,
+            steps,
+        } => {
+            let mut options = ops_sim::SimOptions::default();
+            options.networks = networks;
+            options.steps = steps;
+            simulate::run(backend.as_deref(), first_seed, seeds, options, cli.json).await?;
+        }
         Command::Maintain(args) => {
             let store = open(&cli.database_url).await?;
             maintain::run(store, &args, cli.json).await?;
@@ -278,7 +293,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
 }
 
 /// Opens an existing, fully migrated store; never creates a database.
-async fn open(url: &str) -> Result<Store, CliError> {
+pub(crate) async fn open(url: &str) -> Result<Store, CliError> {
     Ok(StoreOptions::new(url)
         .require_current_schema(true)
         .connect()

@@ -273,6 +273,18 @@ backend_tests! {
         assert_eq!(again["busy"].as_array().unwrap().len(), 2, "{again}");
     }
 
+    /// `simulate` on each backend: the legacy gate races, the targets gate never does.
+    async fn simulate_counts_spurious_recreates_of_both_gates(db: &TestDb) {
+        stdout(&opsctl(db, &["migrate"]));
+        let output = opsctl_in(&std::env::temp_dir(), &["--json", "simulate", "--seeds", "8", "--backend", db.url()]);
+        let last = stdout(&output).lines().last().unwrap().to_owned();
+        let report: serde_json::Value = serde_json::from_str(&last).unwrap();
+        assert_eq!(report["seeds"], 8);
+        assert_eq!(report["targets_spurious"], 0, "{report}");
+        assert_eq!(report["targets_missed"], 0, "{report}");
+        assert!(report["legacy_spurious"].as_u64().unwrap() > 0, "{report}");
+    }
+
     async fn history_pages_newest_first(db: &TestDb) {
         stdout(&opsctl(db, &["migrate"]));
         let network = Uuid::new_v4();
@@ -474,4 +486,38 @@ fn an_unreachable_server_is_one_line_exit_1() {
         "{error}"
     );
     assert!(!error.contains("secret"));
+}
+
+/// The README's main job: from a fresh directory, `demo` shows both races caught by the legacy gate and
+/// neither by the targets gate, exits 0, and leaves nothing but its database file.
+#[test]
+fn demo_shows_the_race_and_leaves_only_its_database() {
+    let dir = std::env::temp_dir().join(format!("opsctl-demo-{}", Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = stdout(&opsctl_in(&dir, &["demo"]));
+    assert!(out.contains("2  later hot-plug op finished first      A    create                RECREATE (spurious)   leave alone"), "{out}");
+    assert!(out.contains("3  create op forgot to set the pointer   B    create                RECREATE (spurious)   leave alone"), "{out}");
+    assert!(out.contains("5  bridge broke, nothing in flight       A    none                  recreate (right)      recreate (right)"), "{out}");
+    assert!(
+        out.contains("spurious recreates: legacy gate 2, targets gate 0."),
+        "{out}"
+    );
+    // At step 2 the latest op is the finished hot-plug, and the create op is still pending.
+    assert!(
+        out.contains("last cluster operation node_inst_net_iface_op"),
+        "{out}"
+    );
+    assert!(out.contains(": 1 operation in flight\n"), "{out}");
+    let files: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(files, ["ops-demo.db"]);
+    // It reuses its file.
+    let again = stdout(&opsctl_in(&dir, &["demo"]));
+    assert!(
+        again.contains("spurious recreates: legacy gate 2, targets gate 0."),
+        "{again}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
 }
