@@ -771,6 +771,102 @@ backend_tests! {
         assert_eq!(runs.lock().unwrap()[&op], 2);
     }
 
+    /// A claim that waited for a lock (here two lease lengths) still gives its handler a whole lease: the
+    /// lease counts from when it was written, so the handler is neither stopped at once nor rescued.
+    async fn a_claim_that_waited_for_a_lock_gets_its_whole_lease(db: &TestDb) {
+        let store = db.migrated_store().await;
+        let op = enqueue_net_op(&store, NetworkId::new_v4()).await;
+        let lease = Duration::from_millis(900);
+        let worker = network_node_worker(&store)
+            .lease(lease)
+            .handle(move |_op: NetOp, _ctx| async move {
+                tokio::time::sleep(lease / 2).await;
+                Ok::<_, OpError>(())
+            })
+            .build()
+            .unwrap();
+        let lock = match db.backend() {
+            ops_testkit::Backend::Sqlite => "BEGIN IMMEDIATE",
+            _ => "BEGIN; SELECT object_uuid FROM object_states FOR UPDATE",
+        };
+        let blocker = db.open_transaction(lock).await;
+        let running = tokio::spawn(async move { worker.run_once().await });
+        tokio::time::sleep(lease * 2).await;
+        blocker.release().await;
+        let summary = running.await.unwrap().unwrap();
+        assert_eq!((summary.completed, summary.lease_lost), (1, 0), "{summary:?}");
+        assert_eq!(state(&store, op).await, OpState::Complete);
+    }
+
+    /// One held row locked by another transaction does not hold up the renewal of the others: the other
+    /// op runs on to completion, and only the op whose lease cannot be renewed is stopped.
+    async fn a_locked_row_does_not_hold_up_the_renewal_of_the_others(db: &TestDb) {
+        if db.backend() == ops_testkit::Backend::Sqlite {
+            // SQLite locks the whole database, not a row: there is no one row to lock.
+            return;
+        }
+        let store = db.migrated_store().await;
+        let finishing = enqueue_net_op(&store, NetworkId::new_v4()).await;
+        let stuck = enqueue_net_op(&store, NetworkId::new_v4()).await;
+        let lease = Duration::from_millis(900);
+        let worker = network_node_worker(&store)
+            .concurrency(2)
+            .lease(lease)
+            .handle(move |_op: NetOp, ctx| async move {
+                if ctx.op_id() == finishing {
+                    tokio::time::sleep(lease * 3).await;
+                    Ok(())
+                } else {
+                    std::future::pending::<Result<(), OpError>>().await
+                }
+            })
+            .build()
+            .unwrap();
+        let running = tokio::spawn(async move { worker.run_once().await });
+        until_state(&store, finishing, OpState::Executing).await;
+        until_state(&store, stuck, OpState::Executing).await;
+        let blocker = db
+            .open_transaction(&format!("BEGIN; SELECT id FROM work_queue WHERE operation_uuid = '{stuck}' FOR UPDATE"))
+            .await;
+        let summary = tokio::time::timeout(Duration::from_secs(20), running).await.unwrap().unwrap().unwrap();
+        blocker.release().await;
+        assert_eq!((summary.completed, summary.lease_lost), (1, 1), "{summary:?}");
+        assert_eq!(state(&store, finishing).await, OpState::Complete);
+    }
+
+    /// A handler that does not stop when told (it blocks between two awaits) is not waited for without
+    /// end: past a third of the lease its op is neither released nor renewed, but left to its lease, and a
+    /// rescuer runs it once that expires.
+    async fn a_handler_that_will_not_stop_is_left_to_its_lease(db: &TestDb) {
+        let store = db.migrated_store().await;
+        let op = enqueue_net_op(&store, NetworkId::new_v4()).await;
+        let worker = network_node_worker(&store)
+            .lease(Duration::from_millis(900))
+            .shutdown_timeout(Duration::from_millis(100))
+            .handle(|_op: NetOp, ctx| async move {
+                ctx.cancellation().cancelled().await;
+                std::thread::sleep(Duration::from_secs(3));
+                std::future::pending::<Result<(), OpError>>().await
+            })
+            .build()
+            .unwrap();
+        let stop = worker.shutdown_handle();
+        let running = tokio::spawn(async move { worker.run().await });
+        until_state(&store, op, OpState::Executing).await;
+        stop.cancel();
+        let summary = tokio::time::timeout(Duration::from_secs(2), running)
+            .await
+            .expect("the worker stopped without waiting for the handler")
+            .unwrap()
+            .unwrap();
+        assert_eq!((summary.released, summary.unsettled), (0, 1), "{summary:?}");
+        assert_eq!(state(&store, op).await, OpState::Executing);
+        let runs = Runs::default();
+        let rescuer = network_node_worker(&store).handle(counting(&runs)).build().unwrap();
+        let summary = rescuer.drain().await.unwrap();
+        assert_eq!((summary.rescued, summary.completed), (1, 1), "{summary:?}");
+    }
+
     /// A handler's follow-up ops commit with its completion, and only with it.
     async fn follow_ups_are_enqueued_with_the_completion_and_only_then(db: &TestDb) {
         let store = db.migrated_store().await;

@@ -30,7 +30,7 @@ pub use op_record::{EventRecord, OpRecord, TargetRow};
 pub use prune::{DEFAULT_RETENTION, HARD_DELETE_GRACE, PrunePolicy, PruneReport};
 pub use queries::{DEFAULT_HISTORY_LIMIT, HistoryPage, OpRef, TargetingOp, TerminalOp};
 pub use schema::{BackfillReport, MigrationReport, SchemaVersion};
-pub(crate) use work::{Claim, ClaimRequest, Requeue, Settled, Settlement};
+pub(crate) use work::{Claim, ClaimRequest, Renewal, Requeue, Settled, Settlement};
 
 use crate::StoreError;
 

@@ -11,7 +11,7 @@
 //! Times are the store's clock (`now()`, unix seconds on the machine that writes): workers on several
 //! machines need their clocks in step (NTP) to well under a lease period.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -66,6 +66,9 @@ pub(crate) struct Claim {
     pub(crate) enqueued_at: f64,
     /// When this claim was made.
     pub(crate) claimed_at: f64,
+    /// This process's clock when the lease's expiry was computed: the lease holds for its length from
+    /// then, however long the claim had waited for a connection or a lock before.
+    pub(crate) leased_at: Instant,
 }
 
 /// What one claim took.
@@ -76,6 +79,15 @@ pub(crate) struct ClaimBatch {
     /// The claim found as many ready rows as it could take (some may have been skipped, their ops
     /// finished): more may be waiting.
     pub(crate) full: bool,
+}
+
+/// What a lease renewal found, by row id.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Renewal {
+    /// Renewed: still held under the token given.
+    pub(crate) held: Vec<i64>,
+    /// Gone or held under another token: rescued from this worker.
+    pub(crate) lost: Vec<i64>,
 }
 
 /// How a claimed op ends, or goes back to the queue.
@@ -278,6 +290,7 @@ impl Store {
                             defer_count: u32::try_from(row.defer_count).unwrap_or(u32::MAX),
                             enqueued_at: op.created_at,
                             claimed_at,
+                            leased_at: Instant::now(),
                         });
                     }
                     if !skipped.is_empty() {
@@ -287,6 +300,13 @@ impl Store {
                         delete.build().execute(&mut *tx).await?;
                     }
                     if !claims.is_empty() {
+                        // The lease counts from now, not from the start of the claim: waiting for the pool
+                        // or for the ops' locks must not eat into it.
+                        let leased_at = Instant::now();
+                        let lease_from = now();
+                        for claim in &mut claims {
+                            claim.leased_at = leased_at;
+                        }
                         let mut update = sqlx::QueryBuilder::new("UPDATE work_queue SET claimed_at = ");
                         update
                             .push_bind(claimed_at)
@@ -295,7 +315,7 @@ impl Store {
                             .push(", lease_token = ")
                             .push_bind(token.as_str())
                             .push(", lease_expires_at = ")
-                            .push_bind(claimed_at + lease_secs)
+                            .push_bind(lease_from + lease_secs)
                             .push(", attempts = attempts + 1 WHERE id IN (");
                         push_list(&mut update, claims.iter().map(|claim| claim.lease.row_id));
                         update.push(")");
@@ -310,59 +330,76 @@ impl Store {
         retried(outcome, || "claiming work".to_owned())
     }
 
-    /// Extends each of these leases, `(row id, lease token)`, by `lease` from now; returns the row ids
-    /// still held under their token. A row missing from the answer was rescued from this worker: its op
-    /// must stop. Rows are found by primary key, so a renewal touches only the rows it names.
+    /// Extends each of these leases, `(row id, lease token)`, by `lease` from now, and says which are still
+    /// held and which were lost (rescued from this worker: their ops must stop). Rows are found by primary
+    /// key. On the servers a row another transaction has locked (this worker's own settle, a rescue in
+    /// progress) is skipped rather than waited for, and is in neither answer: one busy row cannot hold up
+    /// the renewal of the rest.
     pub(crate) async fn renew_leases(
         &self,
         leases: &[(i64, &str)],
         lease: Duration,
-    ) -> Result<Vec<i64>, StoreError> {
+    ) -> Result<Renewal, StoreError> {
         if leases.is_empty() {
-            return Ok(Vec::new());
+            return Ok(Renewal::default());
         }
         let mut tokens: Vec<&str> = leases.iter().map(|(_, token)| *token).collect();
         tokens.sort_unstable();
         tokens.dedup();
         let tokens = tokens.as_slice();
+        let rows = || leases.iter().map(|(row, _)| *row);
         let expires = now() + lease.as_secs_f64();
-        let found = with_backend!(match self {
+        let (renewable, found) = with_backend!(match self {
             (pool, dialect) => {
                 async {
                     let mut tx = pool.begin_with(dialect.begin_write()).await?;
                     // A row matches a token of another of our rows only when it was claimed again in that
-                    // batch, so by us: renewing it is right, and the answer below is checked pair by pair.
-                    let mut update =
-                        sqlx::QueryBuilder::new("UPDATE work_queue SET lease_expires_at = ");
-                    update.push_bind(expires).push(" WHERE id IN (");
-                    push_list(&mut update, leases.iter().map(|(row, _)| *row));
-                    update.push(") AND lease_token IN (");
-                    push_list(&mut update, tokens.iter().copied());
-                    update.push(")");
-                    update.build().execute(&mut *tx).await?;
+                    // batch, so by us: renewing it is right, and the answer is checked pair by pair below.
+                    let mut select =
+                        sqlx::QueryBuilder::new("SELECT id FROM work_queue WHERE id IN (");
+                    push_list(&mut select, rows());
+                    select.push(") AND lease_token IN (");
+                    push_list(&mut select, tokens.iter().copied());
+                    select.push(")");
+                    if dialect != Dialect::Sqlite {
+                        select.push(" FOR UPDATE SKIP LOCKED");
+                    }
+                    let renewable: Vec<i64> =
+                        select.build_query_scalar().fetch_all(&mut *tx).await?;
+                    if !renewable.is_empty() {
+                        let mut update =
+                            sqlx::QueryBuilder::new("UPDATE work_queue SET lease_expires_at = ");
+                        update.push_bind(expires).push(" WHERE id IN (");
+                        push_list(&mut update, renewable.iter().copied());
+                        update.push(")");
+                        update.build().execute(&mut *tx).await?;
+                    }
                     let mut select = sqlx::QueryBuilder::new(
                         "SELECT id, lease_token FROM work_queue WHERE id IN (",
                     );
-                    push_list(&mut select, leases.iter().map(|(row, _)| *row));
+                    push_list(&mut select, rows());
                     select.push(")");
                     let found: Vec<(i64, Option<String>)> =
                         select.build_query_as().fetch_all(&mut *tx).await?;
                     tx.commit().await?;
-                    Ok::<_, sqlx::Error>(found)
+                    Ok::<_, sqlx::Error>((renewable, found))
                 }
                 .await
             }
         })
         .map_err(StoreError::query(|| "renewing work leases"))?;
-        Ok(found
-            .into_iter()
-            .filter(|(row, token)| {
-                leases
-                    .iter()
-                    .any(|(held, held_token)| held == row && token.as_deref() == Some(*held_token))
-            })
-            .map(|(row, _)| row)
-            .collect())
+        let mut renewal = Renewal::default();
+        for &(row, token) in leases {
+            let ours = found
+                .iter()
+                .any(|(id, found)| *id == row && found.as_deref() == Some(token));
+            if !ours {
+                renewal.lost.push(row);
+            } else if renewable.contains(&row) {
+                renewal.held.push(row);
+            }
+        }
+        Ok(renewal)
     }
 
     /// Records how a claimed op ends (or puts it back in the queue), with the events that tell its story,

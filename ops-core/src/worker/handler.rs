@@ -76,8 +76,9 @@ impl<T: OpTask> OpContext<T> {
         Ok(id)
     }
 
-    /// Set when the worker is shutting down: finish or give up soon. A handler that is still running when
-    /// the shutdown timeout ends is stopped, and its op is released to run again.
+    /// Set when the worker is shutting down, or its run ends (`run_once` and `drain` when they are done,
+    /// any run on a store error): finish or give up soon. A handler that is still running when the shutdown
+    /// timeout ends is stopped, and its op is released to run again.
     pub fn cancellation(&self) -> &CancelToken {
         &self.cancel
     }

@@ -12,7 +12,7 @@ use super::backoff::{defer_delay, retry_delay};
 use super::dependencies::{Dependencies, Verdict, decide};
 use super::handler::{ErasedHandler, FollowUps, Job};
 use super::{CancelToken, OpErrorKind, Options, Worker, WorkerError};
-use crate::store::{Claim, ClaimRequest, Requeue, Settled, Settlement};
+use crate::store::{Claim, ClaimRequest, Renewal, Requeue, Settled, Settlement};
 use crate::{OpError, Store, StoreError};
 
 /// What a run of a worker did, op by op.
@@ -35,13 +35,15 @@ pub struct RunSummary {
     pub released: u64,
     /// Other workers' ops whose lease had expired, put back (or failed, out of attempts) by this worker.
     pub rescued: u64,
-    /// Ops this worker stopped because it lost their lease; nothing of theirs was recorded.
+    /// Ops this worker stopped because it lost their lease, or could not renew it before it would expire;
+    /// nothing of theirs was recorded.
     pub lease_lost: u64,
     /// Ops moved out of `executing` by someone else while they ran; their outcome was not recorded.
     pub superseded: u64,
     /// Queued ops completed together with an op that did the same work (same coalescing key).
     pub coalesced: u64,
-    /// Outcomes the store would not take (a database error); the lease expires and the op runs again.
+    /// Outcomes the store would not take (a database error), and ops whose handler would not stop at the
+    /// shutdown timeout; their lease expires and the op runs again.
     pub unsettled: u64,
 }
 
@@ -139,7 +141,7 @@ struct Shared {
     worker: Arc<str>,
     handlers: std::collections::BTreeMap<&'static str, Arc<dyn ErasedHandler>>,
     options: Options,
-    /// Handlers' cancellation: set when this run winds down.
+    /// Handlers' cancellation: set when the worker is told to shut down, or when this run winds down.
     shutdown: CancelToken,
     /// Set when the shutdown timeout ends: running handlers are stopped and their ops released.
     abandon: CancelToken,
@@ -186,6 +188,13 @@ impl Worker {
             self.options.lease,
             stop_heartbeat.clone(),
         ));
+        // The handlers hear of a shutdown at once, whatever the claim loop is waiting for.
+        let mut forward_shutdown = JoinSet::new();
+        let (requested, handlers) = (self.shutdown.clone(), shared.shutdown.clone());
+        forward_shutdown.spawn(async move {
+            requested.cancelled().await;
+            handlers.cancel();
+        });
         let wake = Arc::new(tokio::sync::Notify::new());
         let mut listener_task = JoinSet::new();
         match self.store.work_listener().await {
@@ -210,6 +219,7 @@ impl Worker {
             .claim_loop(mode, &shared, &held, &wake, &mut tasks, &mut summary)
             .await;
         listener_task.abort_all();
+        forward_shutdown.abort_all();
         wind_down(&shared, &mut tasks, &mut summary).await;
         stop_heartbeat.cancel();
         if let Some(Err(error)) = heartbeat_task.join_next().await {
@@ -256,7 +266,6 @@ impl Worker {
                     worker: &self.id,
                     lease: options.lease,
                 };
-                let started = Instant::now();
                 match self.store.claim(request).await {
                     Ok(batch) => {
                         claimed = batch.claims.len();
@@ -267,7 +276,7 @@ impl Worker {
                                 claim.lease.row_id,
                                 HeldLease {
                                     token: claim.lease.token.clone(),
-                                    renewed_at: started,
+                                    renewed_at: claim.leased_at,
                                     lost: lost.clone(),
                                 },
                             );
@@ -390,7 +399,7 @@ async fn listen(
 async fn heartbeat(store: Store, held: HeldLeases, lease: Duration, stop: CancelToken) {
     let interval = lease / 3;
     let stop_after = lease.saturating_sub(interval);
-    // A renewal is given up after this long, so that the stop deadlines are checked at most this late.
+    // A renewal is given up after this long, so that a stuck one does not hold up the next.
     let patience = interval / 2;
     let mut next_renewal = Instant::now() + interval;
     loop {
@@ -418,8 +427,19 @@ async fn heartbeat(store: Store, held: HeldLeases, lease: Duration, stop: Cancel
             .iter()
             .map(|(row, token)| (*row, token.as_str()))
             .collect();
-        match tokio::time::timeout(patience, store.renew_leases(&leases, lease)).await {
-            Ok(Ok(still_held)) => apply_renewal(&mut lock(&held), &snapshot, &still_held, started),
+        let renewal = tokio::time::timeout(patience, store.renew_leases(&leases, lease));
+        tokio::pin!(renewal);
+        // The stop deadlines are kept while the renewal runs, not after it.
+        let outcome = loop {
+            let stop_at = earliest_stop(&lock(&held), stop_after);
+            tokio::select! {
+                outcome = &mut renewal => break outcome,
+                () = stop.cancelled() => return,
+                () = sleep_until_some(stop_at) => stop_overdue(&lock(&held), stop_after),
+            }
+        };
+        match outcome {
+            Ok(Ok(renewal)) => apply_renewal(&mut lock(&held), &snapshot, &renewal, started),
             Ok(Err(error)) => {
                 tracing::warn!(error = %crate::ErrorChain(&error), "cannot renew work leases");
             }
@@ -428,6 +448,14 @@ async fn heartbeat(store: Store, held: HeldLeases, lease: Duration, stop: Cancel
             }
         }
         stop_overdue(&lock(&held), stop_after);
+    }
+}
+
+/// Sleeps until `at`, or forever when there is nothing to wait for.
+async fn sleep_until_some(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at.into()).await,
+        None => std::future::pending().await,
     }
 }
 
@@ -453,13 +481,14 @@ fn stop_overdue(held: &HashMap<i64, HeldLease>, stop_after: Duration) {
     }
 }
 
-/// Applies a renewal's answer: each lease of `snapshot` that the store `still_held` counts as renewed when
-/// the renewal `started`; any other was taken over, and its op stops. A row claimed again since the
-/// snapshot (under another token) is that newer claim's, and is left alone.
+/// Applies a renewal's answer: each lease of `snapshot` the store still holds counts as renewed when the
+/// renewal `started`; each it lost was taken over, and its op stops; one in neither (a row locked by
+/// another transaction) is left as it was. A row claimed again since the snapshot (under another token) is
+/// that newer claim's, and is left alone.
 fn apply_renewal(
     held: &mut HashMap<i64, HeldLease>,
     snapshot: &[(i64, String)],
-    still_held: &[i64],
+    renewal: &Renewal,
     started: Instant,
 ) {
     for (row, token) in snapshot {
@@ -469,9 +498,9 @@ fn apply_renewal(
         if entry.token != *token {
             continue;
         }
-        if still_held.contains(row) {
+        if renewal.held.contains(row) {
             entry.renewed_at = started;
-        } else if !entry.lost.is_cancelled() {
+        } else if renewal.lost.contains(row) && !entry.lost.is_cancelled() {
             tracing::warn!(row, "lost the lease of a running op; stopping it");
             entry.lost.cancel();
         }
@@ -509,7 +538,12 @@ async fn run_claim(
             .all()
             .map(|d| (d.op_type.as_str(), d.op_uuid))
             .collect();
-        let states = match store.op_states(&named).await {
+        // Reading the dependencies is bounded by the lease like the rest: a read that outlives it loses.
+        let read = tokio::select! {
+            read = store.op_states(&named) => read,
+            () = lost.cancelled() => return Ended::LeaseLost,
+        };
+        let states = match read {
             Ok(states) => states,
             Err(error) => {
                 tracing::warn!(op = %claim.op, error = %crate::ErrorChain(&error), "cannot read dependencies; releasing");
@@ -584,6 +618,10 @@ async fn run_claim(
             &claim,
         );
     };
+    if lost.is_cancelled() {
+        // The lease ran out while the dependencies were read: the op is another worker's now.
+        return Ended::LeaseLost;
+    }
     let follow_ups = FollowUps::default();
     let job = Job {
         op: claim.op,
@@ -600,13 +638,16 @@ async fn run_claim(
     let result = tokio::select! {
         joined = &mut running => joined,
         () = lost.cancelled() => {
-            stop_handler(running).await;
+            stop_handler(running, shared.options.lease / 3).await;
             tracing::warn!(op = %claim.op, "stopped: the lease was lost; the op runs again elsewhere");
             return Ended::LeaseLost;
         }
         () = shared.abandon.cancelled() => {
             // Released only once the handler has stopped: never queued for another worker while it runs.
-            stop_handler(running).await;
+            if !stop_handler(running, shared.options.lease / 3).await {
+                tracing::warn!(op = %claim.op, "the handler does not stop; its op is left to its lease, which expires");
+                return Ended::Unsettled;
+            }
             let settlement = Settlement::Requeue { delay: Duration::ZERO, reason: Requeue::Release };
             let events = [("status", "released unfinished at worker shutdown")];
             return settled(store.settle(&claim, settlement, &events).await, Ended::Released, &claim);
@@ -687,11 +728,12 @@ async fn run_claim(
     }
 }
 
-/// Aborts a handler and waits until it has stopped: an abort takes effect at the handler's next await,
-/// so code between two awaits runs to its end first.
-async fn stop_handler<T>(running: tokio::task::JoinHandle<T>) {
+/// Aborts a handler and waits, up to `limit`, until its task has stopped; `false` when it has not. An abort
+/// takes effect at the handler's next await, so code between two awaits runs to its end first; tasks or
+/// threads the handler started itself are its own to stop.
+async fn stop_handler<T>(running: tokio::task::JoinHandle<T>, limit: Duration) -> bool {
     running.abort();
-    let _ = running.await;
+    tokio::time::timeout(limit, running).await.is_ok()
 }
 
 /// Records an `error` outcome with its report.
@@ -786,10 +828,28 @@ mod tests {
             HashMap::from([(1, held_lease("a", claimed)), (2, held_lease("a", claimed))]);
         let snapshot = [(1, "a".to_owned()), (2, "a".to_owned())];
         let started = claimed + Duration::from_millis(300);
-        apply_renewal(&mut held, &snapshot, &[1], started);
+        let renewal = Renewal {
+            held: vec![1],
+            lost: vec![2],
+        };
+        apply_renewal(&mut held, &snapshot, &renewal, started);
         assert_eq!(held[&1].renewed_at, started);
         assert!(!held[&1].lost.is_cancelled());
         assert!(held[&2].lost.is_cancelled());
+    }
+
+    #[test]
+    fn a_lease_the_renewal_could_not_lock_is_neither_renewed_nor_lost() {
+        let claimed = Instant::now();
+        let mut held = HashMap::from([(3, held_lease("a", claimed))]);
+        apply_renewal(
+            &mut held,
+            &[(3, "a".to_owned())],
+            &Renewal::default(),
+            claimed + Duration::from_secs(1),
+        );
+        assert_eq!(held[&3].renewed_at, claimed);
+        assert!(!held[&3].lost.is_cancelled());
     }
 
     #[test]
@@ -798,9 +858,27 @@ mod tests {
         // Row 7 was rescued and claimed again (token "new") while a renewal of the old claim ran.
         let mut held = HashMap::from([(7, held_lease("new", claimed))]);
         let snapshot = [(7, "old".to_owned())];
-        apply_renewal(&mut held, &snapshot, &[], claimed + Duration::from_secs(1));
+        let lost = Renewal {
+            held: vec![],
+            lost: vec![7],
+        };
+        apply_renewal(
+            &mut held,
+            &snapshot,
+            &lost,
+            claimed + Duration::from_secs(1),
+        );
         assert!(!held[&7].lost.is_cancelled());
-        apply_renewal(&mut held, &snapshot, &[7], claimed + Duration::from_secs(1));
+        let renewed = Renewal {
+            held: vec![7],
+            lost: vec![],
+        };
+        apply_renewal(
+            &mut held,
+            &snapshot,
+            &renewed,
+            claimed + Duration::from_secs(1),
+        );
         assert_eq!(held[&7].renewed_at, claimed);
     }
 
