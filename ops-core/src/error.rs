@@ -160,6 +160,23 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// Whether the database could not be reached: connecting failed, or the connection was lost (or the
+    /// pool closed or timed out) during a query — as opposed to a statement the database refused.
+    pub fn is_unreachable(&self) -> bool {
+        match self {
+            StoreError::Connect { .. } => true,
+            StoreError::Query { source, .. } => matches!(
+                source,
+                sqlx::Error::Io(_)
+                    | sqlx::Error::Tls(_)
+                    | sqlx::Error::PoolTimedOut
+                    | sqlx::Error::PoolClosed
+                    | sqlx::Error::WorkerCrashed
+            ),
+            _ => false,
+        }
+    }
+
     /// Wraps a driver error with what the store was doing; `action` runs only on failure, so describing it
     /// costs nothing on the success path.
     pub(crate) fn query<S: Into<String>>(
@@ -260,6 +277,24 @@ mod tests {
     use std::error::Error;
 
     use super::*;
+
+    #[test]
+    fn a_lost_connection_is_unreachable_and_a_refused_statement_is_not() {
+        let query = |source| StoreError::Query {
+            action: "reading".to_owned(),
+            source,
+        };
+        assert!(query(sqlx::Error::Io(std::io::Error::other("reset"))).is_unreachable());
+        assert!(query(sqlx::Error::PoolClosed).is_unreachable());
+        assert!(!query(sqlx::Error::RowNotFound).is_unreachable());
+        let connect = StoreError::Connect {
+            backend: "postgres",
+            url: "postgres://127.0.0.1:1/x".to_owned(),
+            source: sqlx::Error::PoolTimedOut,
+        };
+        assert!(connect.is_unreachable());
+        assert!(!StoreError::SchemaMissing.is_unreachable());
+    }
 
     /// The error and each of its sources, as a chain reporter prints them.
     fn chain(error: &dyn Error) -> Vec<String> {

@@ -4,7 +4,7 @@ use clap::{Args, Parser, Subcommand};
 
 /// Inspect and manage the cluster-operation store.
 #[derive(Debug, Parser)]
-#[command(name = "opsctl", version, about, long_about = None)]
+#[command(name = "opsctl", version, about, long_about = None, after_help = crate::exit::TABLE)]
 pub(crate) struct Cli {
     /// The database: sqlite://PATH, sqlite::memory:, mysql://..., mariadb://... or postgres://...
     #[arg(

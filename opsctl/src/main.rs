@@ -1,10 +1,11 @@
 //! `opsctl`: the command-line tool for the cluster-operation store.
 //!
-//! Exit codes: 0 success, 1 the database failed or refused, 2 the input was wrong. Every error is one line
-//! on standard error, and a failed command writes nothing.
+//! Exit codes are in `exit.rs` (and `--help`). Every error is one line on standard error, and a failed
+//! command writes nothing.
 
 mod cli;
 mod demo;
+mod exit;
 mod maintain;
 mod render;
 mod signal;
@@ -29,7 +30,7 @@ enum CliError {
     /// The user's input was wrong: exit 2.
     #[error("{0}")]
     Input(String),
-    /// The database failed or refused: exit 1.
+    /// The store failed: exit 1, 3 or 4 by what failed (`exit.rs`).
     #[error(transparent)]
     Store(#[from] StoreError),
     /// Something else outside the user's input failed (a file could not be written): exit 1.
@@ -44,10 +45,7 @@ async fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {}", ops_core::ErrorChain(&error));
-            match error {
-                CliError::Input(_) => ExitCode::from(2),
-                CliError::Store(_) | CliError::Failed(_) => ExitCode::from(1),
-            }
+            exit::code(&error)
         }
     }
 }

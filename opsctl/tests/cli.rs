@@ -411,8 +411,39 @@ backend_tests! {
 
     async fn an_unmigrated_database_says_to_migrate(db: &TestDb) {
         let _create = db.store().await;
-        let error = one_line_error(&opsctl(db, &["pending", "network", &Uuid::new_v4().to_string()]), 1);
+        let error = one_line_error(&opsctl(db, &["pending", "network", &Uuid::new_v4().to_string()]), 4);
         assert_eq!(error, "error: the database has no ops schema; run `opsctl migrate` first");
+    }
+
+    /// A schema newer than this build is exit 4 too, with what to do.
+    async fn a_schema_newer_than_opsctl_is_exit_4(db: &TestDb) {
+        stdout(&opsctl(db, &["migrate"]));
+        let (checksum, success) = match db.backend() {
+            ops_testkit::Backend::Postgres => ("'\\x00'::bytea", "TRUE"),
+            _ => ("X'00'", "1"),
+        };
+        db.execute(&format!(
+            "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+             VALUES (99, 'future', {success}, {checksum}, 0)"
+        ))
+        .await;
+        let error = one_line_error(&opsctl(db, &["latest", "network", &Uuid::new_v4().to_string()]), 4);
+        assert_eq!(
+            error,
+            "error: the database schema is at version 99, newer than this build knows (up to 8); upgrade opsctl"
+        );
+    }
+}
+
+#[test]
+fn help_lists_the_exit_codes() {
+    let help = stdout(&opsctl_in(&std::env::temp_dir(), &["--help"]));
+    for line in [
+        "  2  bad input or usage",
+        "  3  the database is unreachable or refused the connection",
+        "  4  the database schema is missing, behind, half-applied or newer than this build",
+    ] {
+        assert!(help.contains(line), "{help}");
     }
 }
 
@@ -421,7 +452,7 @@ fn the_default_sqlite_file_is_only_created_by_migrate() {
     let dir = std::env::temp_dir().join(format!("opsctl-{}", Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).unwrap();
     let uuid = Uuid::new_v4().to_string();
-    let error = one_line_error(&opsctl_in(&dir, &["pending", "network", &uuid]), 1);
+    let error = one_line_error(&opsctl_in(&dir, &["pending", "network", &uuid]), 3);
     assert!(
         error.starts_with("error: cannot connect to the sqlite database at `sqlite://ops.db`"),
         "{error}"
@@ -466,7 +497,7 @@ fn schema_writes_exactly_the_committed_files() {
 }
 
 #[test]
-fn an_unreachable_server_is_one_line_exit_1() {
+fn an_unreachable_server_is_one_line_exit_3() {
     let dir = std::env::temp_dir();
     let output = opsctl_in(
         &dir,
@@ -478,7 +509,7 @@ fn an_unreachable_server_is_one_line_exit_1() {
             &Uuid::new_v4().to_string(),
         ],
     );
-    let error = one_line_error(&output, 1);
+    let error = one_line_error(&output, 3);
     assert!(
         error.starts_with(
             "error: cannot connect to the postgres database at `postgres://ops:***@127.0.0.1:1/ops`"

@@ -148,7 +148,7 @@ backend_tests! {
     async fn a_worker_on_a_database_without_the_schema_says_to_migrate(db: &TestDb) {
         db.store().await; // the database exists (a SQLite file is created), with no schema
         let output = opsctl_command(db, &["worker", "--queues", "any", "--once"]).output().unwrap();
-        assert_eq!(output.status.code(), Some(1));
+        assert_eq!(output.status.code(), Some(4), "exit 4: the schema is missing");
         let stderr = String::from_utf8(output.stderr).unwrap();
         assert_eq!(stderr.trim(), "error: the database has no ops schema; run `opsctl migrate` first");
     }
