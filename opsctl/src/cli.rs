@@ -19,6 +19,14 @@ pub(crate) struct Cli {
     #[arg(long, global = true)]
     pub(crate) json: bool,
 
+    /// Log more on standard error: -v info, -vv debug, -vvv trace (RUST_LOG, when set, decides instead).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
+    pub(crate) verbose: u8,
+
+    /// Log less: -q errors only, -qq nothing.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub(crate) quiet: u8,
+
     #[command(subcommand)]
     pub(crate) command: Command,
 }
@@ -90,6 +98,12 @@ pub(crate) enum Command {
     /// Reads this machine's bridges (/sys/class/net) and, with --network-node, its dnsmasq processes.
     /// Runs a pass every --interval until SIGINT or SIGTERM, or one pass with --once.
     Maintain(MaintainArgs),
+    /// Print a completion script for a shell: `source <(opsctl completions bash)`, or write it where your
+    /// shell loads completions from (zsh: a `_opsctl` file on `$fpath`; fish: `~/.config/fish/completions`).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
     /// Show the race the plan removes, on an embedded SQLite file: a scripted scenario asked of the legacy
     /// latest-only gate and of the targets gate side by side.
     ///

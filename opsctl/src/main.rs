@@ -6,6 +6,7 @@
 mod cli;
 mod demo;
 mod exit;
+mod logging;
 mod maintain;
 mod render;
 mod signal;
@@ -41,6 +42,7 @@ enum CliError {
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
+    logging::init(cli.verbose, cli.quiet);
     match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
@@ -202,6 +204,25 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                 println!("{}", serde_json::to_string(&record).unwrap_or_default());
             } else {
                 print!("{}", render::op_record(&record));
+            }
+        }
+        Command::Completions { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            command.set_bin_name("opsctl");
+            command.build();
+            let mut script = Vec::new();
+            clap_complete::Generator::try_generate(&shell, &command, &mut script).map_err(|e| {
+                CliError::Failed(format!("cannot write the {shell} completions: {e}"))
+            })?;
+            match std::io::Write::write_all(&mut std::io::stdout(), &script) {
+                // The reader stopped early (`| head`): not an error of ours.
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+                Err(e) => {
+                    return Err(CliError::Failed(format!(
+                        "cannot write to standard output: {e}"
+                    )));
+                }
+                Ok(()) => {}
             }
         }
         Command::Demo { file } => demo::run(&file).await?,

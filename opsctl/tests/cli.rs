@@ -552,3 +552,65 @@ fn demo_shows_the_race_and_leaves_only_its_database() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Logs go to standard error at the level -v / -q ask for; `--json` output on standard output stays one
+/// clean document.
+#[test]
+fn logs_go_to_stderr_at_the_level_asked_for() {
+    let dir = std::env::temp_dir().join(format!("opsctl-logs-{}", Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    stdout(&opsctl_in(&dir, &["migrate"]));
+    let run = |flags: &[&str]| {
+        let mut args = flags.to_vec();
+        args.extend(["--json", "worker", "--queues", "any", "--once"]);
+        let output = Command::new(env!("CARGO_BIN_EXE_opsctl"))
+            .args(&args)
+            .current_dir(&dir)
+            .env_remove("OPS_DATABASE_URL")
+            .env_remove("RUST_LOG")
+            .output()
+            .unwrap();
+        let out = stdout(&output);
+        let summary: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+        assert_eq!(summary["claimed"], 0);
+        String::from_utf8(output.stderr).unwrap()
+    };
+    let verbose = run(&["-v"]);
+    assert!(verbose.contains(" INFO worker started"), "{verbose}");
+    assert!(!verbose.contains("DEBUG"), "{verbose}");
+    assert!(run(&["-vv"]).contains("DEBUG"));
+    assert_eq!(run(&[]), "");
+    assert_eq!(run(&["-qq"]), "");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// `completions` writes a script for each shell that names every subcommand; bash's parses.
+#[test]
+fn completions_are_written_for_bash_zsh_and_fish() {
+    let dir = std::env::temp_dir();
+    for shell in ["bash", "zsh", "fish"] {
+        let script = stdout(&opsctl_in(&dir, &["completions", shell]));
+        for subcommand in [
+            "migrate", "enqueue", "worker", "maintain", "demo", "simulate", "view",
+        ] {
+            assert!(script.contains(subcommand), "{shell}: {subcommand}");
+        }
+        if shell == "bash" {
+            let path = dir.join(format!(
+                "opsctl-completion-{}.bash",
+                Uuid::new_v4().simple()
+            ));
+            std::fs::write(&path, &script).unwrap();
+            let syntax = Command::new("bash").arg("-n").arg(&path).output().unwrap();
+            std::fs::remove_file(&path).unwrap();
+            assert!(
+                syntax.status.success(),
+                "{}",
+                String::from_utf8_lossy(&syntax.stderr)
+            );
+        }
+    }
+    let unknown = opsctl_in(&dir, &["completions", "tcsh"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("invalid value 'tcsh'"));
+}
