@@ -8,16 +8,23 @@ use std::fmt;
 use crate::{IllegalTransition, ObjectRef, ObjectState, OpId, OpState};
 
 /// Displays an error and its sources on one line, `outer: inner: ...`: how this crate's errors print in
-/// full, since no message repeats its source. For logs and command-line tools without a chain reporter.
+/// full, since no message repeats its source. For logs and command-line tools without a chain reporter. A
+/// cause whose text its parent already ends with (as a driver's database error repeats the server's
+/// message) is printed once.
 #[derive(Clone, Copy, Debug)]
 pub struct ErrorChain<'a>(pub &'a (dyn std::error::Error + 'static));
 
 impl fmt::Display for ErrorChain<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0)?;
+        let mut last = self.0.to_string();
+        f.write_str(&last)?;
         let mut source = self.0.source();
         while let Some(cause) = source {
-            write!(f, ": {cause}")?;
+            let text = cause.to_string();
+            if !last.ends_with(&text) {
+                write!(f, ": {text}")?;
+            }
+            last = text;
             source = cause.source();
         }
         Ok(())
@@ -277,6 +284,31 @@ mod tests {
     use std::error::Error;
 
     use super::*;
+
+    /// An error whose message ends with its source's, as sqlx's database errors do.
+    #[derive(Debug)]
+    struct Repeating(std::io::Error);
+
+    impl fmt::Display for Repeating {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write!(f, "error returned from database: {}", self.0)
+        }
+    }
+
+    impl std::error::Error for Repeating {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&self.0)
+        }
+    }
+
+    #[test]
+    fn a_cause_its_parent_already_ends_with_is_printed_once() {
+        let error = Repeating(std::io::Error::other("1045 (28000): access denied"));
+        assert_eq!(
+            ErrorChain(&error).to_string(),
+            "error returned from database: 1045 (28000): access denied"
+        );
+    }
 
     #[test]
     fn a_lost_connection_is_unreachable_and_a_refused_statement_is_not() {

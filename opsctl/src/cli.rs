@@ -11,6 +11,7 @@ pub(crate) struct Cli {
         long,
         global = true,
         env = "OPS_DATABASE_URL",
+        hide_env_values = true,
         default_value = "sqlite://ops.db"
     )]
     pub(crate) database_url: String,

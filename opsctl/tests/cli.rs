@@ -614,3 +614,65 @@ fn completions_are_written_for_bash_zsh_and_fish() {
     assert_eq!(unknown.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("invalid value 'tcsh'"));
 }
+
+/// A password in the database URL is never printed: not in `--help` (from the environment), not in any
+/// command's error, not in its logs at the most verbose level.
+#[test]
+fn a_database_password_is_never_printed() {
+    let dir = std::env::temp_dir();
+    let secret = "s3cret-pw";
+    let url = format!("postgres://ops:{secret}@127.0.0.1:1/ops");
+    let uuid = Uuid::new_v4().to_string();
+    let node = Uuid::new_v4().to_string();
+    let op = temp_json(r#"{"network_uuid": "5a3bd8c4-1e1f-4c55-9d3b-7d0f1c2b8a11"}"#);
+    let op = op.to_str().unwrap();
+    let commands: Vec<Vec<&str>> = vec![
+        vec!["--help"],
+        vec!["migrate"],
+        vec!["pending", "network", &uuid],
+        vec!["latest", "network", &uuid],
+        vec!["history", "network", &uuid],
+        vec!["view", "network", &uuid],
+        vec!["show", &uuid],
+        vec![
+            "enqueue",
+            "net_op",
+            op,
+            "--priority",
+            "background",
+            "--task",
+            "network_deploy",
+        ],
+        vec!["worker", "--queues", "any", "--once"],
+        vec!["prune", "--dry-run"],
+        vec!["maintain", "--node", &node, "--once"],
+        vec!["simulate", "--seeds", "1", "--backend", &url],
+    ];
+    for args in commands {
+        for via_env in [true, false] {
+            let mut command = Command::new(env!("CARGO_BIN_EXE_opsctl"));
+            command.current_dir(&dir).env_remove("RUST_LOG").arg("-vvv");
+            if via_env {
+                command.env("OPS_DATABASE_URL", &url);
+            } else {
+                command
+                    .env_remove("OPS_DATABASE_URL")
+                    .args(["--database-url", &url]);
+            }
+            let output = command.args(&args).output().unwrap();
+            let printed = format!(
+                "{}{}",
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            );
+            assert!(!printed.contains(secret), "{args:?}: {printed}");
+            if args[0] != "--help" {
+                assert_eq!(output.status.code(), Some(3), "{args:?}: {printed}");
+                assert!(
+                    printed.contains("postgres://ops:***@127.0.0.1:1/ops"),
+                    "{args:?}: {printed}"
+                );
+            }
+        }
+    }
+}
