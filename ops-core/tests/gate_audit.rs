@@ -7,7 +7,12 @@
 use std::path::{Path, PathBuf};
 
 /// The crates whose sources are audited, relative to the workspace root.
-const AUDITED: [&str; 4] = ["ops-core/src", "ops-schemas/src", "ops-sim/src", "opsctl/src"];
+const AUDITED: [&str; 4] = [
+    "ops-core/src",
+    "ops-schemas/src",
+    "ops-sim/src",
+    "opsctl/src",
+];
 
 /// Every call of a pending query outside the store, as `(file, call)` with its count.
 const GATE_CALLS: [(&str, &str, usize); 3] = [
