@@ -84,8 +84,8 @@ pub use ops_derive::OpData;
 pub use priority::{Priority, UnknownPriority};
 pub use state::{IllegalTransition, OpState, UnknownState};
 pub use store::{
-    BackfillReport, Dialect, EventRecord, HistoryPage, MigrationReport, OpRecord, OpRef,
-    PrunePolicy, PruneReport, SchemaVersion, Store, StoreOptions, TargetRow, TargetingOp,
+    BackfillReport, Dialect, EventRecord, HistoryPage, MigrationReport, MigrationStep, OpRecord,
+    OpRef, PrunePolicy, PruneReport, SchemaVersion, Store, StoreOptions, TargetRow, TargetingOp,
     TerminalOp,
 };
 pub use worker::{OpContext, OpError, Worker};

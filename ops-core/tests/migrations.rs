@@ -340,6 +340,24 @@ backend_tests! {
         assert_eq!(db.count("work_queue").await, 2);
     }
 
+    /// An upgrade tells its progress one migration at a time, in order, before each runs.
+    async fn an_upgrade_tells_each_migration_before_it_runs(db: &TestDb) {
+        let store = db.store().await;
+        store.migrate_to(3).await.unwrap();
+        let mut steps = Vec::new();
+        let report = store
+            .migrate_with_progress(|step| steps.push((step.index, step.total, step.version, step.description.to_owned())))
+            .await
+            .unwrap();
+        assert_eq!(report.applied, [4, 5, 6, 7, 8]);
+        let versions: Vec<_> = steps.iter().map(|(index, total, version, _)| (*index, *total, *version)).collect();
+        assert_eq!(versions, [(0, 5, 4), (1, 5, 5), (2, 5, 6), (3, 5, 7), (4, 5, 8)]);
+        assert_eq!(steps[1].3, "worker claims");
+        let mut again = 0;
+        store.migrate_with_progress(|_| again += 1).await.unwrap();
+        assert_eq!(again, 0, "nothing to apply, nothing told");
+    }
+
     async fn a_schema_behind_this_build_is_reported(db: &TestDb) {
         let store = db.store().await;
         store.migrate_to(2).await.unwrap();

@@ -59,7 +59,28 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                 .create_if_missing(true)
                 .connect()
                 .await?;
-            let report = store.migrate().await?;
+            // A bar on a terminal, one step per migration; nothing otherwise: the summary says what ran.
+            let bar = std::io::IsTerminal::is_terminal(&std::io::stderr()).then(|| {
+                let bar = indicatif::ProgressBar::new(0);
+                if let Ok(style) = indicatif::ProgressStyle::with_template(
+                    "{bar:30} {pos}/{len} migrations, {msg}",
+                ) {
+                    bar.set_style(style);
+                }
+                bar
+            });
+            let report = store
+                .migrate_with_progress(|step| {
+                    if let Some(bar) = &bar {
+                        bar.set_length(step.total as u64);
+                        bar.set_position(step.index as u64);
+                        bar.set_message(format!("applying {}: {}", step.version, step.description));
+                    }
+                })
+                .await?;
+            if let Some(bar) = bar {
+                bar.finish_and_clear();
+            }
             if cli.json {
                 println!(
                     "{}",

@@ -29,7 +29,7 @@ pub(crate) use enqueue::NewOp;
 pub use op_record::{EventRecord, OpRecord, TargetRow};
 pub use prune::{DEFAULT_RETENTION, HARD_DELETE_GRACE, PrunePolicy, PruneReport};
 pub use queries::{DEFAULT_HISTORY_LIMIT, HistoryPage, OpRef, TargetingOp, TerminalOp};
-pub use schema::{BackfillReport, MigrationReport, SchemaVersion};
+pub use schema::{BackfillReport, MigrationReport, MigrationStep, SchemaVersion};
 pub(crate) use work::{Claim, ClaimRequest, Renewal, Requeue, Settled, Settlement};
 
 use crate::StoreError;

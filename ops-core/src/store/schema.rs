@@ -52,6 +52,20 @@ impl Dialect {
     }
 }
 
+/// A migration [`Store::migrate_with_progress`] is about to apply.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct MigrationStep<'a> {
+    /// Its version.
+    pub version: i64,
+    /// What it does, from its file name (`cluster operation targets`).
+    pub description: &'a str,
+    /// How many of this run's migrations came before it.
+    pub index: usize,
+    /// How many migrations this run applies.
+    pub total: usize,
+}
+
 /// What [`Store::migrate`] did: the versions it applied and, when it upgraded a legacy database past the
 /// targets backfill (version 2), what became of the legacy pointers.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
@@ -97,9 +111,27 @@ impl Store {
             .await
     }
 
+    /// [`Store::migrate`], telling `progress` before each migration it applies: for a progress display on a
+    /// long upgrade (the targets backfill of a large fleet).
+    pub async fn migrate_with_progress(
+        &self,
+        progress: impl FnMut(MigrationStep<'_>),
+    ) -> Result<MigrationReport, StoreError> {
+        self.migrate_to_with_progress(self.dialect().latest_schema_version(), progress)
+            .await
+    }
+
     /// Applies migrations up to and including `version`, e.g. to build a legacy schema-1 database for an
     /// upgrade rehearsal.
     pub async fn migrate_to(&self, version: i64) -> Result<MigrationReport, StoreError> {
+        self.migrate_to_with_progress(version, |_| {}).await
+    }
+
+    async fn migrate_to_with_progress(
+        &self,
+        version: i64,
+        mut progress: impl FnMut(MigrationStep<'_>),
+    ) -> Result<MigrationReport, StoreError> {
         let resumed = self.forget_unfinished_migration().await?;
         let previous = self.schema_version().await?.applied;
         // The pointers can be counted only while their column exists: before the backfill runs.
@@ -113,22 +145,38 @@ impl Store {
         } else {
             None
         };
-        with_backend!(match self {
-            (pool, dialect) => {
-                let mut connection = pool
-                    .acquire()
-                    .await
-                    .map_err(StoreError::query(|| "opening a connection to migrate"))?;
-                let result = dialect.migrator().run_to(version, &mut *connection).await;
-                if result.is_err() {
-                    // A failed migration leaves sqlx's migration lock (PostgreSQL's session advisory lock,
-                    // MariaDB's GET_LOCK) held by its connection: close it rather than return it to the pool,
-                    // or the next migrate on another connection waits for that lock forever.
-                    let _ = connection.close().await;
+        // One migration at a time, so that each step can be told.
+        let pending: Vec<(i64, &str)> = self
+            .dialect()
+            .migrator()
+            .iter()
+            .filter(|m| previous.is_none_or(|p| m.version > p) && m.version <= version)
+            .map(|m| (m.version, m.description.as_ref()))
+            .collect();
+        for (index, &(step, description)) in pending.iter().enumerate() {
+            progress(MigrationStep {
+                version: step,
+                description,
+                index,
+                total: pending.len(),
+            });
+            with_backend!(match self {
+                (pool, dialect) => {
+                    let mut connection = pool
+                        .acquire()
+                        .await
+                        .map_err(StoreError::query(|| "opening a connection to migrate"))?;
+                    let result = dialect.migrator().run_to(step, &mut *connection).await;
+                    if result.is_err() {
+                        // A failed migration leaves sqlx's migration lock (PostgreSQL's session advisory
+                        // lock, MariaDB's GET_LOCK) held by its connection: close it rather than return it
+                        // to the pool, or the next migrate on another connection waits for that lock forever.
+                        let _ = connection.close().await;
+                    }
+                    result
                 }
-                result
-            }
-        })?;
+            })?;
+        }
         let current = self.schema_version().await?.applied.unwrap_or(0);
         let backfill = match pointers {
             Some(pointers) => {
