@@ -159,6 +159,37 @@ backend_tests! {
         assert_eq!(linked, 4);
     }
 
+    /// A run's counts are published as ops end, for a progress display, and start from zero each run.
+    async fn a_runs_progress_is_published_as_ops_end(db: &TestDb) {
+        let store = db.migrated_store().await;
+        for _ in 0..3 {
+            enqueue_net_op(&store, NetworkId::new_v4()).await;
+        }
+        let runs = Runs::default();
+        let worker = network_node_worker(&store).concurrency(1).handle(counting(&runs)).build().unwrap();
+        let mut progress = worker.progress();
+        let seen = tokio::spawn(async move {
+            let mut completed = Vec::new();
+            while progress.changed().await.is_ok() {
+                let now = progress.borrow_and_update().completed;
+                if completed.last() != Some(&now) {
+                    completed.push(now);
+                }
+                if now == 3 {
+                    break;
+                }
+            }
+            completed
+        });
+        let summary = worker.drain().await.unwrap();
+        assert_eq!(summary.completed, 3);
+        let completed = tokio::time::timeout(Duration::from_secs(10), seen).await.unwrap().unwrap();
+        assert!(completed.len() >= 2 && completed.last() == Some(&3), "{completed:?}");
+        assert_eq!(*worker.progress().borrow(), summary);
+        enqueue_net_op(&store, NetworkId::new_v4()).await;
+        assert_eq!(worker.run_once().await.unwrap().completed, 1, "the next run counts from zero");
+    }
+
     async fn claims_take_priority_then_enqueue_order(db: &TestDb) {
         let store = db.migrated_store().await;
         let background = enqueue_at(&store, Priority::Background).await;

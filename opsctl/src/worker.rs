@@ -98,6 +98,14 @@ pub(crate) async fn run(worker: Worker, args: &WorkerArgs, json: bool) -> Result
         crate::signal::wait_for_signal().await;
         shutdown.cancel();
     });
+    // A bar on a terminal for --once and --drain: ops ended of those queued when it started.
+    let bar = match (
+        args.once || args.drain,
+        std::io::IsTerminal::is_terminal(&std::io::stderr()),
+    ) {
+        (true, true) => Some(progress_bar(&worker).await),
+        _ => None,
+    };
     let summary = if args.once {
         worker.run_once().await
     } else if args.drain {
@@ -108,7 +116,12 @@ pub(crate) async fn run(worker: Worker, args: &WorkerArgs, json: bool) -> Result
     .map_err(|error| match error {
         ops_core::worker::WorkerError::Store(store) => CliError::Store(store),
         other => CliError::Failed(ops_core::ErrorChain(&other).to_string()),
-    })?;
+    });
+    if let Some((bar, updates)) = bar {
+        updates.abort();
+        bar.finish_and_clear();
+    }
+    let summary = summary?;
     if json {
         let mut value = serde_json::to_value(summary).unwrap_or_default();
         value["worker"] = json!(worker.id());
@@ -117,6 +130,37 @@ pub(crate) async fn run(worker: Worker, args: &WorkerArgs, json: bool) -> Result
         println!("{}", render(worker.id(), &summary));
     }
     Ok(())
+}
+
+/// A bar following the worker's progress, sized by the work queued in its queues now (follow-ups and
+/// retries may add to it).
+async fn progress_bar(worker: &Worker) -> (indicatif::ProgressBar, tokio::task::JoinHandle<()>) {
+    let queued = worker
+        .store()
+        .queue_depth(worker.queues())
+        .await
+        .unwrap_or(0);
+    let bar = indicatif::ProgressBar::new(queued);
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} ops ended, {msg}")
+    {
+        bar.set_style(style);
+    }
+    let mut progress = worker.progress();
+    let shown = bar.clone();
+    let updates = tokio::spawn(async move {
+        while progress.changed().await.is_ok() {
+            let s = *progress.borrow_and_update();
+            let ended = s.completed + s.failed + s.aborted + s.coalesced;
+            shown.set_length(shown.length().unwrap_or(0).max(ended));
+            shown.set_position(ended);
+            shown.set_message(format!(
+                "{} completed, {} failed, {} retried, {} deferred",
+                s.completed, s.failed, s.retried, s.deferred
+            ));
+        }
+    });
+    (bar, updates)
 }
 
 fn render(id: &str, s: &RunSummary) -> String {

@@ -263,6 +263,7 @@ impl WorkerBuilder {
             handlers: self.handlers,
             options,
             shutdown: CancelToken::new(),
+            progress: tokio::sync::watch::Sender::new(RunSummary::default()),
         })
     }
 }
@@ -277,6 +278,7 @@ pub struct Worker {
     handlers: BTreeMap<&'static str, Arc<dyn ErasedHandler>>,
     options: Options,
     shutdown: CancelToken,
+    progress: tokio::sync::watch::Sender<RunSummary>,
 }
 
 impl std::fmt::Debug for Worker {
@@ -307,6 +309,11 @@ impl Worker {
         &self.id
     }
 
+    /// The store it works on.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
     /// The queue names it serves.
     pub fn queues(&self) -> &[String] {
         &self.queues
@@ -322,5 +329,11 @@ impl Worker {
     /// their ops to the queue. Wire it to SIGINT/SIGTERM.
     pub fn shutdown_handle(&self) -> CancelToken {
         self.shutdown.clone()
+    }
+
+    /// The current run's counts so far, updated as ops are claimed and end: for a progress display while
+    /// `run`, `run_once` or `drain` works. Each run starts from zero.
+    pub fn progress(&self) -> tokio::sync::watch::Receiver<RunSummary> {
+        self.progress.subscribe()
     }
 }

@@ -214,6 +214,7 @@ impl Worker {
         }
         let mut tasks = JoinSet::new();
         let mut summary = RunSummary::default();
+        self.progress.send_replace(summary);
         tracing::info!(worker = %self.id, queues = self.queues.len(), op_types = ?self.op_types, "worker started");
         let result = self
             .claim_loop(mode, &shared, &held, &wake, &mut tasks, &mut summary)
@@ -225,6 +226,7 @@ impl Worker {
         if let Some(Err(error)) = heartbeat_task.join_next().await {
             tracing::error!(%error, "the lease heartbeat failed");
         }
+        self.progress.send_replace(summary);
         tracing::info!(worker = %self.id, ?summary, "worker stopped");
         result.map(|()| summary)
     }
@@ -243,6 +245,7 @@ impl Worker {
             while let Some(done) = tasks.try_join_next() {
                 record(done, summary);
             }
+            self.progress.send_replace(*summary);
             if self.shutdown.is_cancelled() {
                 return Ok(());
             }
@@ -303,7 +306,10 @@ impl Worker {
                 loop {
                     tokio::select! {
                         done = tasks.join_next() => match done {
-                            Some(done) => record(done, summary),
+                            Some(done) => {
+                                record(done, summary);
+                                self.progress.send_replace(*summary);
+                            }
                             None => return Ok(()),
                         },
                         () = self.shutdown.cancelled() => return Ok(()),
