@@ -1,12 +1,13 @@
 //! [`ShakenFistRepairs`]: the ops Shaken Fist's network maintainer enqueues, each through the generated
 //! builder of its op type, so a repair records its network target like any other enqueue.
 
-use ops_core::network::Repairs;
+use ops_core::network::{RECREATE_REQUEST_ID, Repairs};
 use ops_core::{EnqueueError, Network, NodeId, OpId, Priority, Store};
 
 use crate::ops::{NetOp, NetTask, NodeNetOp, NodeNetTask};
 
-/// The repairs of DOMAIN.md §6, at `background` priority.
+/// The repairs of DOMAIN.md §6, at `background` priority; the recreate ops carry
+/// [`RECREATE_REQUEST_ID`], whose outcomes the maintainer's cooldown and circuit breaker count.
 ///
 /// Shaken Fist's network node also re-adds each floating address and re-routes each routed address of a
 /// recreated network; this store keeps no floating interfaces or routes, so those follow-ups are not made.
@@ -20,8 +21,9 @@ async fn net_op_task(
     network: &Network,
     node: Option<NodeId>,
     task: NetTask,
+    request_id: Option<&str>,
 ) -> Result<Vec<OpId>, EnqueueError> {
-    let op = NetOp {
+    let mut enqueue = NetOp {
         network_uuid: network.id,
         node_uuid: node,
         floating_address: None,
@@ -29,9 +31,11 @@ async fn net_op_task(
     }
     .enqueue(store)
     .priority(Priority::Background)
-    .task(task)
-    .await?;
-    Ok(vec![op])
+    .task(task);
+    if let Some(request_id) = request_id {
+        enqueue = enqueue.request_id(request_id);
+    }
+    Ok(vec![enqueue.await?])
 }
 
 impl Repairs for ShakenFistRepairs {
@@ -40,7 +44,14 @@ impl Repairs for ShakenFistRepairs {
         store: &Store,
         network: &Network,
     ) -> Result<Vec<OpId>, EnqueueError> {
-        net_op_task(store, network, None, NetTask::NetworkApplyCreateNetworkNode).await
+        net_op_task(
+            store,
+            network,
+            None,
+            NetTask::NetworkApplyCreateNetworkNode,
+            Some(RECREATE_REQUEST_ID),
+        )
+        .await
     }
 
     async fn recreate_on_hypervisor(
@@ -56,6 +67,7 @@ impl Repairs for ShakenFistRepairs {
         .enqueue(store)
         .priority(Priority::Background)
         .task(NodeNetTask::NetworkApplyCreateHypervisor)
+        .request_id(RECREATE_REQUEST_ID)
         .await?;
         Ok(vec![op])
     }
@@ -66,7 +78,7 @@ impl Repairs for ShakenFistRepairs {
         network: &Network,
         node: NodeId,
     ) -> Result<Vec<OpId>, EnqueueError> {
-        net_op_task(store, network, Some(node), NetTask::NetworkEnsureMesh).await
+        net_op_task(store, network, Some(node), NetTask::NetworkEnsureMesh, None).await
     }
 
     async fn delete_on_network_node(
@@ -74,6 +86,13 @@ impl Repairs for ShakenFistRepairs {
         store: &Store,
         network: &Network,
     ) -> Result<Vec<OpId>, EnqueueError> {
-        net_op_task(store, network, None, NetTask::NetworkApplyDeleteNetworkNode).await
+        net_op_task(
+            store,
+            network,
+            None,
+            NetTask::NetworkApplyDeleteNetworkNode,
+            None,
+        )
+        .await
     }
 }

@@ -45,9 +45,29 @@ async fn settle(db: &TestDb, network: NetworkId) {
     .await;
 }
 
-/// A `net_op` on `network` that ended in `state`, `ago` seconds ago.
-async fn finished_net_op(db: &TestDb, store: &Store, network: NetworkId, state: OpState, ago: f64) {
-    let op = enqueue(store, network).await;
+/// A `net_op` on `network` that ended in `state`, `ago` seconds ago: an earlier recreate of the maintainer
+/// when `recreate`, other work (a mesh check, a deploy) otherwise.
+async fn finished_net_op(
+    db: &TestDb,
+    store: &Store,
+    network: NetworkId,
+    state: OpState,
+    ago: f64,
+    recreate: bool,
+) {
+    let mut enqueue = NetOp {
+        network_uuid: network,
+        node_uuid: None,
+        floating_address: None,
+        inner_address: None,
+    }
+    .enqueue(store)
+    .priority(Priority::Background)
+    .task(NetTask::NetworkApplyCreateNetworkNode);
+    if recreate {
+        enqueue = enqueue.request_id(ops_core::network::RECREATE_REQUEST_ID);
+    }
+    let op = enqueue.await.expect("enqueue");
     store
         .transition(op, OpState::Executing, None)
         .await
@@ -136,6 +156,54 @@ impl Host for InterruptingHost {
 /// Makes the gate's table unreadable, as a lost or broken database would: every pending check now fails.
 const BREAK_THE_GATE: &str = "ALTER TABLE in_flight_targets RENAME TO in_flight_targets_gone";
 
+/// Shaken Fist's repairs, except that the repair of one network is refused.
+struct RefusingOne(NetworkId);
+
+impl ops_core::network::Repairs for RefusingOne {
+    async fn recreate_on_network_node(
+        &self,
+        store: &Store,
+        network: &ops_core::Network,
+    ) -> Result<Vec<ops_core::OpId>, ops_core::EnqueueError> {
+        if network.id == self.0 {
+            return Err(ops_core::EnqueueError::NoTasks);
+        }
+        ShakenFistRepairs
+            .recreate_on_network_node(store, network)
+            .await
+    }
+
+    async fn recreate_on_hypervisor(
+        &self,
+        store: &Store,
+        network: &ops_core::Network,
+        node: NodeId,
+    ) -> Result<Vec<ops_core::OpId>, ops_core::EnqueueError> {
+        ShakenFistRepairs
+            .recreate_on_hypervisor(store, network, node)
+            .await
+    }
+
+    async fn ensure_mesh(
+        &self,
+        store: &Store,
+        network: &ops_core::Network,
+        node: NodeId,
+    ) -> Result<Vec<ops_core::OpId>, ops_core::EnqueueError> {
+        ShakenFistRepairs.ensure_mesh(store, network, node).await
+    }
+
+    async fn delete_on_network_node(
+        &self,
+        store: &Store,
+        network: &ops_core::Network,
+    ) -> Result<Vec<ops_core::OpId>, ops_core::EnqueueError> {
+        ShakenFistRepairs
+            .delete_on_network_node(store, network)
+            .await
+    }
+}
+
 backend_tests! {
     /// On the network node: a broken idle network is repaired (status events, then the repair and mesh
     /// ops); one with an op in flight, one that is healthy, and one whose state just changed are not.
@@ -216,14 +284,18 @@ backend_tests! {
         let store = db.migrated_store().await;
         let host = Arc::new(SimulatedHost::new(true));
         let cooling = network(db, &store, &host, 1, false).await;
-        finished_net_op(db, &store, cooling, OpState::Error, 10.0).await;
+        finished_net_op(db, &store, cooling, OpState::Error, 10.0, true).await;
         let quiesced = network(db, &store, &host, 2, false).await;
         for ago in [3000.0, 2000.0, 1000.0] {
-            finished_net_op(db, &store, quiesced, OpState::Error, ago).await;
+            finished_net_op(db, &store, quiesced, OpState::Error, ago, true).await;
+            // The mesh check after each recreate completes: it neither breaks the streak nor counts.
+            finished_net_op(db, &store, quiesced, OpState::Complete, ago - 1.0, false).await;
         }
         let retried = network(db, &store, &host, 3, false).await;
-        finished_net_op(db, &store, retried, OpState::Complete, 3000.0).await;
-        finished_net_op(db, &store, retried, OpState::Error, 1000.0).await;
+        finished_net_op(db, &store, retried, OpState::Complete, 3000.0, true).await;
+        finished_net_op(db, &store, retried, OpState::Error, 1000.0, true).await;
+        // Failed work that is not a recreate does not hold a repair back.
+        finished_net_op(db, &store, retried, OpState::Error, 5.0, false).await;
 
         let report = maintainer(&store, host, Role::NetworkNode(NodeId::new_v4())).pass().await.unwrap();
         assert_eq!(report.cooling_down, [cooling], "{report:?}");
@@ -237,6 +309,53 @@ backend_tests! {
             statuses(db, quiesced).await,
             ["network has failed reconciliation 3 times in a row; quiesced pending operator attention"]
         );
+    }
+
+    /// A repair the store refuses is reported, and the pass goes on to the other networks.
+    async fn a_refused_repair_does_not_stop_the_pass(db: &TestDb) {
+        let store = db.migrated_store().await;
+        let host = Arc::new(SimulatedHost::new(true));
+        let (a, b) = (network(db, &store, &host, 1, false).await, network(db, &store, &host, 2, false).await);
+        let refused = a.min(b);
+        let report = Maintainer::new(store.clone(), host, Role::NetworkNode(NodeId::new_v4()), RefusingOne(refused))
+            .pass()
+            .await
+            .unwrap();
+        assert_eq!(report.refused.iter().map(|r| r.network).collect::<Vec<_>>(), [refused], "{report:?}");
+        assert_eq!(report.refused[0].reason, "an operation needs at least one task");
+        assert_eq!(report.repaired.iter().map(|r| r.network).collect::<Vec<_>>(), [a.max(b)]);
+    }
+
+    /// A hypervisor no longer looks after a network whose interface was unplugged (deleted).
+    async fn an_unplugged_interface_takes_its_network_off_the_hypervisor(db: &TestDb) {
+        let store = db.migrated_store().await;
+        let node = NodeId::new_v4();
+        let host = Arc::new(SimulatedHost::new(false));
+        let net = network(db, &store, &host, 1, false).await;
+        let instance = InstanceId::new_v4();
+        store.create_object(&NewObject::instance(instance, "vm", "ns", Some(node))).await.unwrap();
+        for state in [ObjectState::Creating, ObjectState::Created] {
+            store.set_object_state(instance.into(), state, None).await.unwrap();
+        }
+        let interface = InterfaceId::new_v4();
+        store.create_object(&NewObject::interface(interface, "eth0", "ns", instance, net)).await.unwrap();
+        assert_eq!(store.networks_of_node(node).await.unwrap().len(), 1);
+        store.set_object_state(interface.into(), ObjectState::Deleted, None).await.unwrap();
+        let report = maintainer(&store, host, Role::Hypervisor(node)).pass().await.unwrap();
+        assert_eq!((report.networks, report.repaired.len()), (0, 0), "{report:?}");
+    }
+
+    /// With the breaker off, the cooldown still holds a failing repair back.
+    async fn the_cooldown_holds_with_the_breaker_off(db: &TestDb) {
+        let store = db.migrated_store().await;
+        let host = Arc::new(SimulatedHost::new(true));
+        let cooling = network(db, &store, &host, 1, false).await;
+        finished_net_op(db, &store, cooling, OpState::Error, 10.0, true).await;
+        let mut options = MaintainerOptions::default();
+        options.breaker_after = 0;
+        let report = maintainer(&store, host, Role::NetworkNode(NodeId::new_v4())).options(options).pass().await.unwrap();
+        assert_eq!(report.cooling_down, [cooling], "{report:?}");
+        assert!(report.repaired.is_empty());
     }
 
     /// With the node's network queues deeper than the threshold, the pass repairs nothing and says why on

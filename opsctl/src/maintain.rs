@@ -86,6 +86,12 @@ fn render(report: &PassReport) -> String {
             repaired.network, repaired.health
         );
     }
+    for refused in &report.refused {
+        out += &format!(
+            "  refused network {}: {}\n",
+            refused.network, refused.reason
+        );
+    }
     for deleted in &report.deleted {
         out += &format!(
             "  {delete} network {}: {}\n",

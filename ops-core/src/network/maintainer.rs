@@ -19,8 +19,10 @@ use crate::{
     OpState, Priority, QueueTarget, Store, StoreError, queue_name,
 };
 
-/// The op type whose outcomes the cooldown and the circuit breaker read, as Shaken Fist's maintainer does.
-pub const REPAIR_OP_TYPE: &str = "net_op";
+/// The request id a [`Repairs`] implementation gives its recreate ops (not the mesh checks that follow
+/// them): the cooldown and the circuit breaker count the outcomes of the ops that carry it, whatever their
+/// type (`net_op` on the network node, `node_net_op` on a hypervisor).
+pub const RECREATE_REQUEST_ID: &str = "network-maintainer-recreate";
 
 /// The status event written on a network before a hypervisor repairs it. Its capitalised form, which older
 /// maintainers logged, is on Shaken Fist's CI list of forbidden strings: its appearance meant the gate had
@@ -31,7 +33,9 @@ pub const RECREATE_ON_HYPERVISOR: &str = "recreating not okay network on hypervi
 pub const RECREATE_ON_NETWORK_NODE: &str = "Recreating not okay network on network node";
 
 /// The ops a repair enqueues, supplied by the crate that declares them (`ops-schemas` for Shaken Fist's),
-/// each through its generated builder, so every repair records its targets like any other enqueue.
+/// each through its generated builder, so every repair records its targets like any other enqueue. The
+/// recreate ops must carry [`RECREATE_REQUEST_ID`] as their request id: the cooldown and the circuit
+/// breaker count their outcomes, and only theirs.
 pub trait Repairs: Send + Sync {
     /// On the network node: recreate `network` there.
     fn recreate_on_network_node(
@@ -151,6 +155,15 @@ pub struct Repaired {
     pub ops: Vec<OpId>,
 }
 
+/// A repair the store refused.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Refused {
+    /// The network.
+    pub network: NetworkId,
+    /// Why, in the enqueue error's words.
+    pub reason: String,
+}
+
 /// What one pass saw and did.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
@@ -177,26 +190,35 @@ pub struct PassReport {
     pub repaired: Vec<Repaired>,
     /// `delete-wait` networks with no interface left, deleted.
     pub deleted: Vec<Repaired>,
+    /// Networks whose repair (or delete) op the store refused, with why: the pass went on with the others.
+    pub refused: Vec<Refused>,
     /// The pass decided without writing.
     pub dry_run: bool,
 }
 
-/// A pass's failure: the store failed (nothing further was repaired), or a repair could not be enqueued.
+/// A pass's failure: the store failed, and the pass stopped before any repair of a network whose answer
+/// it did not have (fail closed). A refused repair does not stop the pass: it is in
+/// [`PassReport::refused`].
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum MaintainError {
-    /// The store failed: the pass stopped, failing closed.
+    /// The store failed: the pass stopped.
     #[error("the maintainer pass stopped on a store error")]
     Store(#[from] StoreError),
-    /// A repair op was refused.
-    #[error("cannot enqueue the repair of network {network}")]
-    Repair {
-        /// The network.
-        network: NetworkId,
-        /// Why.
-        #[source]
-        source: EnqueueError,
-    },
+}
+
+/// Why a repair did not happen.
+enum RepairFailure {
+    /// The store failed: the pass stops.
+    Store(StoreError),
+    /// The store refused an op: this network is reported, the pass goes on.
+    Refused(EnqueueError),
+}
+
+impl From<StoreError> for RepairFailure {
+    fn from(error: StoreError) -> Self {
+        RepairFailure::Store(error)
+    }
 }
 
 /// The network maintainer of one node.
@@ -265,14 +287,20 @@ impl<R: Repairs> Maintainer<R> {
                     && store.live_interfaces(network.id).await? == 0
                     && !store.is_pending_or_unknown(network.id).await
                 {
-                    let ops = self
-                        .enqueue(network, self.repairs.delete_on_network_node(store, network))
-                        .await?;
-                    report.deleted.push(Repaired {
-                        network: network.id,
-                        health: "no interface left".to_owned(),
-                        ops,
-                    });
+                    match self
+                        .enqueue(self.repairs.delete_on_network_node(store, network))
+                        .await
+                    {
+                        Ok(ops) => report.deleted.push(Repaired {
+                            network: network.id,
+                            health: "no interface left".to_owned(),
+                            ops,
+                        }),
+                        Err(RepairFailure::Refused(error)) => {
+                            report.refused.push(refused(network, &error))
+                        }
+                        Err(RepairFailure::Store(error)) => return Err(error.into()),
+                    }
                 }
                 continue;
             }
@@ -305,21 +333,14 @@ impl<R: Repairs> Maintainer<R> {
                 Health::BridgeDown { .. } | Health::DnsmasqNotRunning => {}
             }
             let object = ObjectRef::from(network.id);
+            // The outcomes of this network's earlier recreates (at least the last, for the cooldown).
             let recent = store
-                .recent_terminal(network.id, Some(REPAIR_OP_TYPE), self.options.breaker_after)
+                .recent_terminal_requested(
+                    network.id,
+                    RECREATE_REQUEST_ID,
+                    self.options.breaker_after.max(1),
+                )
                 .await?;
-            let failing = recent
-                .iter()
-                .take_while(|op| op.state == OpState::Error)
-                .count();
-            if self.options.breaker_after > 0 && failing >= self.options.breaker_after as usize {
-                let message = format!(
-                    "network has failed reconciliation {failing} times in a row; quiesced pending operator attention"
-                );
-                self.record(object, "audit", &message).await?;
-                report.breaker_open.push(network.id);
-                continue;
-            }
             if let Some(last) = recent.first()
                 && last.state == OpState::Error
                 && now - last.update_time < self.options.cooldown.as_secs_f64()
@@ -332,25 +353,40 @@ impl<R: Repairs> Maintainer<R> {
                 report.cooling_down.push(network.id);
                 continue;
             }
+            let failing = recent
+                .iter()
+                .take_while(|op| op.state == OpState::Error)
+                .count();
+            if self.options.breaker_after > 0 && failing >= self.options.breaker_after as usize {
+                let message = format!(
+                    "network has failed reconciliation {failing} times in a row; quiesced pending operator attention"
+                );
+                self.record(object, "audit", &message).await?;
+                report.breaker_open.push(network.id);
+                continue;
+            }
             // The gate's own question once more, right before writing: an op enqueued since the pass asked
             // makes the network busy after all.
             if store.is_pending_or_unknown(network.id).await {
                 report.busy.push(network.id);
                 continue;
             }
-            let ops = self.repair(network, &health).await?;
-            report.repaired.push(Repaired {
-                network: network.id,
-                health: health.to_string(),
-                ops,
-            });
+            match self.repair(network, &health).await {
+                Ok(ops) => report.repaired.push(Repaired {
+                    network: network.id,
+                    health: health.to_string(),
+                    ops,
+                }),
+                Err(RepairFailure::Refused(error)) => report.refused.push(refused(network, &error)),
+                Err(RepairFailure::Store(error)) => return Err(error.into()),
+            }
         }
         Ok(report)
     }
 
     /// Records the verdict and the repair's status event on the network, then enqueues the repair and the
     /// node's mesh check.
-    async fn repair(&self, network: &Network, health: &Health) -> Result<Vec<OpId>, MaintainError> {
+    async fn repair(&self, network: &Network, health: &Health) -> Result<Vec<OpId>, RepairFailure> {
         let store = &self.store;
         let object = ObjectRef::from(network.id);
         self.record(object, "status", &health.to_string()).await?;
@@ -358,42 +394,42 @@ impl<R: Repairs> Maintainer<R> {
             Role::NetworkNode(_) => {
                 self.record(object, "status", RECREATE_ON_NETWORK_NODE)
                     .await?;
-                self.enqueue(
-                    network,
-                    self.repairs.recreate_on_network_node(store, network),
-                )
-                .await?
+                self.enqueue(self.repairs.recreate_on_network_node(store, network))
+                    .await?
             }
             Role::Hypervisor(node) => {
                 self.record(object, "status", RECREATE_ON_HYPERVISOR)
                     .await?;
-                self.enqueue(
-                    network,
-                    self.repairs.recreate_on_hypervisor(store, network, node),
-                )
-                .await?
+                self.enqueue(self.repairs.recreate_on_hypervisor(store, network, node))
+                    .await?
             }
         };
         let node = self.role.node();
         ops.extend(
-            self.enqueue(network, self.repairs.ensure_mesh(store, network, node))
+            self.enqueue(self.repairs.ensure_mesh(store, network, node))
                 .await?,
         );
         tracing::info!(network = %network.id, %health, ops = ops.len(), dry_run = self.options.dry_run, "repairing network");
         Ok(ops)
     }
 
+    /// Runs a repair's enqueue (not in a dry run); a database failure of the enqueue is the store's, a
+    /// refusal is the repair's.
     async fn enqueue(
         &self,
-        network: &Network,
         enqueue: impl Future<Output = Result<Vec<OpId>, EnqueueError>>,
-    ) -> Result<Vec<OpId>, MaintainError> {
+    ) -> Result<Vec<OpId>, RepairFailure> {
         if self.options.dry_run {
             return Ok(Vec::new());
         }
-        enqueue.await.map_err(|source| MaintainError::Repair {
-            network: network.id,
-            source,
+        enqueue.await.map_err(|error| match error {
+            EnqueueError::Database(source) | EnqueueError::Contended { source, .. } => {
+                RepairFailure::Store(StoreError::Query {
+                    action: "enqueueing a repair".to_owned(),
+                    source,
+                })
+            }
+            refused => RepairFailure::Refused(refused),
         })
     }
 
@@ -410,5 +446,14 @@ impl<R: Repairs> Maintainer<R> {
         self.store
             .record_object_event(object, event_type, message, extra)
             .await
+    }
+}
+
+fn refused(network: &Network, error: &EnqueueError) -> Refused {
+    let reason = crate::ErrorChain(error).to_string();
+    tracing::warn!(network = %network.id, %reason, "the repair of a network was refused");
+    Refused {
+        network: network.id,
+        reason,
     }
 }

@@ -17,5 +17,5 @@ pub use gate::Health;
 pub use host::{Host, LinuxHost, SimulatedHost};
 pub use maintainer::{
     MaintainError, Maintainer, MaintainerOptions, PassReport, RECREATE_ON_HYPERVISOR,
-    RECREATE_ON_NETWORK_NODE, REPAIR_OP_TYPE, Repaired, Repairs, Role,
+    RECREATE_ON_NETWORK_NODE, RECREATE_REQUEST_ID, Repaired, Repairs, Role,
 };

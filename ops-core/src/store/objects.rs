@@ -439,8 +439,8 @@ impl Store {
         networks(rows)
     }
 
-    /// The networks a maintainer on hypervisor `node` looks at: the active networks that an interface of a
-    /// `created` instance placed on `node` joins, by id.
+    /// The networks a maintainer on hypervisor `node` looks at: the active networks that an interface (not
+    /// deleted) of a `created` instance placed on `node` joins, by id.
     pub async fn networks_of_node(&self, node: NodeId) -> Result<Vec<Network>, StoreError> {
         let rows: Vec<RawObject> = with_backend!(match self {
             (pool, dialect) => {
@@ -453,7 +453,9 @@ impl Store {
                         " AND r.uuid IN (SELECT i.network_uuid FROM network_interfaces i \
                          JOIN instances n ON n.uuid = i.instance_uuid \
                          JOIN object_states si ON si.object_type = 'instance' AND si.object_uuid = n.uuid \
-                         WHERE n.node_uuid = ? AND si.state_value = 'created') ORDER BY r.uuid"
+                         LEFT JOIN object_states sf ON sf.object_type = 'interface' AND sf.object_uuid = i.uuid \
+                         WHERE n.node_uuid = ? AND si.state_value = 'created' \
+                         AND (sf.state_value IS NULL OR sf.state_value <> 'deleted')) ORDER BY r.uuid"
                     )
                 ))
                 .bind(node.to_string())

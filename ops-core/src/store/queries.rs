@@ -290,15 +290,36 @@ impl Store {
         Ok(pending)
     }
 
-    /// The `limit` most recent terminal ops on `target`, newest first, optionally of one type: what the
-    /// network maintainer's cooldown and circuit breaker read.
+    /// The `limit` most recent terminal ops on `target`, newest first, optionally of one type.
     pub async fn recent_terminal(
         &self,
         target: impl Into<ObjectRef>,
         op_type: Option<&str>,
         limit: u32,
     ) -> Result<Vec<TerminalOp>, StoreError> {
-        let target = target.into();
+        self.recent_terminal_where(target.into(), op_type, None, limit)
+            .await
+    }
+
+    /// The `limit` most recent terminal ops on `target` enqueued with `request_id`, newest first: what the
+    /// network maintainer's cooldown and circuit breaker read (its repairs carry one request id).
+    pub async fn recent_terminal_requested(
+        &self,
+        target: impl Into<ObjectRef>,
+        request_id: &str,
+        limit: u32,
+    ) -> Result<Vec<TerminalOp>, StoreError> {
+        self.recent_terminal_where(target.into(), None, Some(request_id), limit)
+            .await
+    }
+
+    async fn recent_terminal_where(
+        &self,
+        target: ObjectRef,
+        op_type: Option<&str>,
+        request_id: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<TerminalOp>, StoreError> {
         let rows = with_backend!(match self {
             (pool, dialect) => {
                 let query = sql!(
@@ -307,9 +328,11 @@ impl Store {
                         "SELECT t.operation_uuid AS op_uuid, s.state_value AS state, s.update_time ",
                         "FROM cluster_operation_targets t ",
                         "JOIN object_states s ON s.object_type = t.operation_type AND s.object_uuid = t.operation_uuid ",
+                        "LEFT JOIN cluster_operations o ON o.uuid = t.operation_uuid ",
                         "WHERE t.target_object_type = ? AND t.target_uuid = ? AND s.state_value NOT IN ",
                         in_flight_sql!(),
-                        " AND (? IS NULL OR t.operation_type = ?) ORDER BY s.update_time DESC LIMIT ?"
+                        " AND (? IS NULL OR t.operation_type = ?) AND (? IS NULL OR o.request_id = ?) ",
+                        "ORDER BY s.update_time DESC LIMIT ?"
                     )
                 );
                 sqlx::query_as::<_, RawTerminalOp>(query)
@@ -317,6 +340,8 @@ impl Store {
                     .bind(uuid_text(target.uuid))
                     .bind(op_type)
                     .bind(op_type)
+                    .bind(request_id)
+                    .bind(request_id)
                     .bind(i64::from(limit))
                     .fetch_all(pool)
                     .await
