@@ -129,8 +129,8 @@ pub enum SimError {
     Vanished(NetworkId),
 }
 
-/// Runs `seeds` seeds from `first_seed` on `store` (a migrated store; the simulation adds its own objects
-/// and ops, in the `ops-sim` namespace), calling `progress` after each.
+/// Runs `seeds` seeds from `first_seed` on `store` (a migrated store; each seed adds its own objects and
+/// ops, in the `ops-sim` namespace, and leaves them deleted), calling `progress` after each.
 pub async fn simulate(
     store: &Store,
     first_seed: u64,
@@ -204,6 +204,7 @@ pub async fn run_seed(
         }
     }
     report.ops = world.enqueued();
+    world.finish().await?;
     Ok(report)
 }
 

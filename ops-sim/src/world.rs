@@ -109,6 +109,8 @@ pub struct World {
     legacy_pointer: BTreeMap<usize, OpId>,
     maintainer: Maintainer<ShakenFistRepairs>,
     enqueued: u64,
+    /// Every op the world enqueued, for [`World::finish`].
+    all_ops: Vec<OpId>,
 }
 
 impl World {
@@ -139,6 +141,7 @@ impl World {
             legacy_pointer: BTreeMap::new(),
             maintainer,
             enqueued: 0,
+            all_ops: Vec::new(),
         })
     }
 
@@ -268,6 +271,7 @@ impl World {
         }
         .map_err(|source: EnqueueError| SimError::Enqueue(Box::new(source)))?;
         self.enqueued += 1;
+        self.all_ops.push(id);
         self.ops.push(SimOp {
             id,
             network,
@@ -303,6 +307,33 @@ impl World {
         }
         self.ops.remove(index);
         Ok(op)
+    }
+
+    /// Leaves nothing live behind in the store: the ops still in flight are aborted, every op the world
+    /// enqueued is hard-deleted (with its queue row), and its networks, instances and interfaces are
+    /// deleted — so a run on a shared database leaves no work for real workers and no network for a real
+    /// maintainer.
+    pub async fn finish(self) -> Result<(), SimError> {
+        for op in &self.ops {
+            self.store
+                .transition(op.id, OpState::Abort, Some("the simulation ended"))
+                .await?;
+        }
+        for op in &self.all_ops {
+            self.store.hard_delete_op(*op).await?;
+        }
+        for net in &self.networks {
+            for object in [
+                ops_core::ObjectRef::from(net.interface),
+                ops_core::ObjectRef::from(net.instance),
+                ops_core::ObjectRef::from(net.id),
+            ] {
+                self.store
+                    .set_object_state(object, ObjectState::Deleted, Some("the simulation ended"))
+                    .await?;
+            }
+        }
+        Ok(())
     }
 
     /// A network's bridge goes down with no op to blame: a real breakage, which both gates should repair.

@@ -119,8 +119,8 @@ pub(crate) enum Command {
     /// recreates (a network recreated while an operation targeting it was in flight).
     ///
     /// The same seed always makes the same choices. Without --backend it runs on a temporary SQLite file
-    /// and removes it; a --backend database must be migrated, and keeps the objects and operations the
-    /// simulation adds (namespace ops-sim).
+    /// and removes it; a --backend database must be migrated, and is left with no live work: each seed
+    /// hard-deletes its operations and deletes its objects (namespace ops-sim).
     Simulate {
         /// How many seeds to run.
         #[arg(long, default_value_t = 100)]

@@ -283,6 +283,10 @@ backend_tests! {
         assert_eq!(report["targets_spurious"], 0, "{report}");
         assert_eq!(report["targets_missed"], 0, "{report}");
         assert!(report["legacy_spurious"].as_u64().unwrap() > 0, "{report}");
+        // Nothing live is left for real workers or a real maintainer.
+        assert_eq!(db.count("work_queue").await, 0);
+        assert_eq!(db.count("cluster_operations").await, 0);
+        assert_eq!(db.count("object_states WHERE object_type = 'network' AND state_value <> 'deleted'").await, 0);
     }
 
     async fn history_pages_newest_first(db: &TestDb) {
