@@ -199,9 +199,10 @@ pub fn lookup(name: &str) -> Result<&'static OpKind, UnknownOpType> {
 #[error("unknown operation type `{0}`; known types: {list}", list = OPS.iter().map(|op| op.name).collect::<Vec<_>>().join(", "))]
 pub struct UnknownOpType(pub String);
 
-/// A body that does not deserialise into its op's struct; `path` is the JSON path of the bad value.
+/// A body that does not deserialise into its op's struct; `path` is the JSON path of the bad value (not
+/// named in the message when it is the whole body).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("invalid `{op_type}` body at `{path}`: {message}")]
+#[error("invalid `{op_type}` body{}: {message}", if path == "." { String::new() } else { format!(" at `{path}`") })]
 pub struct BodyError {
     /// The op type.
     pub op_type: &'static str,
@@ -334,11 +335,31 @@ where
         .collect()
 }
 
+/// What kind of JSON value `value` is, as an error message names it.
+fn json_kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
 fn parse_body<Op>(body: Value) -> Result<Box<dyn AnyOp>, BodyError>
 where
     Op: ClusterOperation + Clone,
     Op::Task: TaskList,
 {
+    // serde would also take a struct's fields in order from an array; the wire form is an object.
+    if !body.is_object() {
+        return Err(BodyError {
+            op_type: Op::OP_TYPE,
+            path: ".".to_owned(),
+            message: format!("expected a JSON object, found {}", json_kind(&body)),
+        });
+    }
     match serde_path_to_error::deserialize::<_, Op>(body) {
         Ok(op) => Ok(Box::new(op)),
         Err(error) => Err(BodyError {

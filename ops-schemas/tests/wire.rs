@@ -248,3 +248,29 @@ fn queues_follow_the_table() {
         ops_core::Family::ClusterOperation
     );
 }
+
+/// A body is a JSON object: serde would take a struct's fields in order from an array, the wire form never
+/// does. An error about the whole body names no path.
+#[test]
+fn a_body_that_is_not_an_object_is_refused_whole() {
+    let kind = ops_schemas::lookup("node_inst_op").unwrap();
+    for (body, found) in [
+        (serde_json::json!([NODE, INSTANCE]), "an array"),
+        (serde_json::json!(null), "null"),
+        (serde_json::json!("x"), "a string"),
+    ] {
+        let error = kind.parse(body).err().expect("refused");
+        assert_eq!(
+            error.to_string(),
+            format!("invalid `node_inst_op` body: expected a JSON object, found {found}")
+        );
+    }
+    let error = kind
+        .parse(serde_json::json!({"node_uuid": NODE}))
+        .err()
+        .expect("refused");
+    assert_eq!(
+        error.to_string(),
+        "invalid `node_inst_op` body: missing field `instance_uuid`"
+    );
+}

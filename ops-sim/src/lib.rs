@@ -18,6 +18,8 @@
 
 mod world;
 
+use std::ops::ControlFlow;
+
 use rand::{RngExt, SeedableRng};
 use rand_xorshift::XorShiftRng;
 use serde::Serialize;
@@ -131,12 +133,15 @@ pub enum SimError {
 
 /// Runs `seeds` seeds from `first_seed` on `store` (a migrated store; each seed adds its own objects and
 /// ops, in the `ops-sim` namespace, and leaves them deleted), calling `progress` after each.
+///
+/// `progress` returning [`ControlFlow::Break`] stops the run there, between two seeds, so nothing a seed
+/// made is left live (an interrupted command stops this way); the report counts the seeds that ran.
 pub async fn simulate(
     store: &Store,
     first_seed: u64,
     seeds: u64,
     options: SimOptions,
-    mut progress: impl FnMut(&SeedReport),
+    mut progress: impl FnMut(&SeedReport) -> ControlFlow<()>,
 ) -> Result<SimReport, SimError> {
     let mut report = SimReport {
         first_seed,
@@ -144,8 +149,10 @@ pub async fn simulate(
     };
     for seed in first_seed..first_seed.saturating_add(seeds) {
         let run = run_seed(store, seed, options).await?;
-        progress(&run);
         report.add(&run);
+        if progress(&run).is_break() {
+            break;
+        }
     }
     Ok(report)
 }

@@ -2,6 +2,8 @@
 //! networks that ops are working on, and the targets gate never does — while still repairing every network
 //! that is broken with nothing in flight.
 
+use std::ops::ControlFlow;
+
 use ops_sim::{SimOptions, run_seed, simulate};
 use ops_testkit::{Backend, backend_tests};
 
@@ -10,7 +12,7 @@ backend_tests! {
         let store = db.migrated_store().await;
         // 100 seeds on the embedded database; fewer on the servers, whose round trips cost more.
         let seeds = if db.backend() == Backend::Sqlite { 100 } else { 25 };
-        let report = simulate(&store, 1, seeds, SimOptions::default(), |_| {}).await.unwrap();
+        let report = simulate(&store, 1, seeds, SimOptions::default(), |_| ControlFlow::Continue(())).await.unwrap();
         assert_eq!(report.seeds, seeds);
         assert_eq!(report.targets_spurious, 0, "{report:?}");
         assert_eq!(report.targets_missed, 0, "{report:?}");

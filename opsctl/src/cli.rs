@@ -2,6 +2,44 @@
 
 use clap::{Args, Parser, Subcommand};
 
+/// Parses the command line. `--help` and `--version` print as clap writes them and exit 0; a usage error
+/// is one line on standard error, like every other error of opsctl, and exits 2.
+pub(crate) fn parse() -> Result<Cli, std::process::ExitCode> {
+    Cli::try_parse().map_err(|error| {
+        if error.use_stderr() {
+            eprintln!("{}", one_line(&error));
+            std::process::ExitCode::from(2)
+        } else {
+            // Help and version: clap prints them on standard output; a closed pipe is not an error.
+            let _ = error.print();
+            std::process::ExitCode::SUCCESS
+        }
+    })
+}
+
+/// A clap error on one line: its message (a list under it joined on), then its tip and its usage; the
+/// closing "for more information, try '--help'" is left out (the usage says as much).
+fn one_line(error: &clap::Error) -> String {
+    let rendered = error.render().to_string();
+    let mut parts = Vec::new();
+    for paragraph in rendered.split("\n\n") {
+        let joined = paragraph
+            .lines()
+            .map(str::trim)
+            .filter(|line| !line.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ");
+        if joined.is_empty() || joined.starts_with("For more information") {
+            continue;
+        }
+        parts.push(match joined.strip_prefix("Usage: ") {
+            Some(usage) => format!("usage: {usage}"),
+            None => joined,
+        });
+    }
+    parts.join("; ")
+}
+
 /// Inspect and manage the cluster-operation store.
 #[derive(Debug, Parser)]
 #[command(name = "opsctl", version, about, long_about = None, after_help = crate::exit::TABLE)]
@@ -148,9 +186,9 @@ pub(crate) enum Command {
         /// Count what would be deleted, delete nothing.
         #[arg(long)]
         dry_run: bool,
-        /// Rows per batch (each batch is one short transaction).
-        #[arg(long, default_value_t = 500)]
-        batch_size: usize,
+        /// Rows per batch, 1 to 10000 (each batch is one short transaction).
+        #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+        batch_size: u32,
         /// Also hard-delete operations that reached complete, abort or deleted longer ago than this
         /// (Shaken Fist's sweep uses 30s), target rows included: an object's latest operation can then move
         /// back to an older one or to none, as in Shaken Fist. Operations in error are kept.
@@ -163,6 +201,16 @@ pub(crate) enum Command {
         #[arg(long, default_value = "schemas")]
         out: std::path::PathBuf,
     },
+}
+
+/// A duration as humantime writes it (`30s`, `5m`), more than zero: for intervals a loop sleeps, where zero
+/// would spin.
+fn positive_duration(text: &str) -> Result<std::time::Duration, String> {
+    match humantime::parse_duration(text) {
+        Ok(duration) if duration.is_zero() => Err("must be more than 0".to_owned()),
+        Ok(duration) => Ok(duration),
+        Err(error) => Err(error.to_string()),
+    }
 }
 
 /// An object, named by its type and uuid.
@@ -226,8 +274,8 @@ pub(crate) struct MaintainArgs {
     /// Decide and print, but enqueue and record nothing.
     #[arg(long)]
     pub(crate) dry_run: bool,
-    /// Time between passes.
-    #[arg(long, default_value = "30s", value_parser = humantime::parse_duration)]
+    /// Time between passes (more than 0).
+    #[arg(long, default_value = "30s", value_parser = positive_duration)]
     pub(crate) interval: std::time::Duration,
     /// Skip a pass when this node's network queues hold more ops than this.
     #[arg(long, default_value_t = 50)]
@@ -241,4 +289,41 @@ pub(crate) struct MaintainArgs {
     /// Leave a network to an operator after this many failed repairs in a row (0: never).
     #[arg(long, default_value_t = 3)]
     pub(crate) breaker_after: u32,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn usage_error(args: &[&str]) -> String {
+        let error = Cli::try_parse_from([&["opsctl"], args].concat()).expect_err("a usage error");
+        one_line(&error)
+    }
+
+    #[test]
+    fn usage_errors_are_one_line_with_their_list_tip_and_usage() {
+        assert_eq!(
+            usage_error(&["pending"]),
+            "error: the following required arguments were not provided: <OBJECT_TYPE> <UUID>; \
+             usage: opsctl pending <OBJECT_TYPE> <UUID>"
+        );
+        assert_eq!(
+            usage_error(&["history", "network", "x", "--before", "-5"]),
+            "error: unexpected argument '-5' found; tip: to pass '-5' as a value, use '-- -5'; \
+             usage: opsctl history [OPTIONS] <OBJECT_TYPE> <UUID>"
+        );
+        assert_eq!(
+            usage_error(&["completions", "tcsh"]),
+            "error: invalid value 'tcsh' for '<SHELL>' [possible values: bash, elvish, fish, powershell, zsh]"
+        );
+        assert_eq!(
+            usage_error(&["frobnicate"]),
+            "error: unrecognized subcommand 'frobnicate'; usage: opsctl [OPTIONS] <COMMAND>"
+        );
+    }
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        <Cli as clap::CommandFactory>::command().debug_assert();
+    }
 }

@@ -8,6 +8,7 @@ mod demo;
 mod exit;
 mod logging;
 mod maintain;
+mod progress;
 mod render;
 mod signal;
 mod simulate;
@@ -15,7 +16,6 @@ mod worker;
 
 use std::process::ExitCode;
 
-use clap::Parser;
 use ops_core::{
     Dependency, EnqueueError, ObjectRef, ObjectType, OpId, Priority, Store, StoreError,
     StoreOptions,
@@ -41,7 +41,10 @@ enum CliError {
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match cli::parse() {
+        Ok(cli) => cli,
+        Err(code) => return code,
+    };
     logging::init(cli.verbose, cli.quiet);
     match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
@@ -60,15 +63,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                 .connect()
                 .await?;
             // A bar on a terminal, one step per migration; nothing otherwise: the summary says what ran.
-            let bar = std::io::IsTerminal::is_terminal(&std::io::stderr()).then(|| {
-                let bar = indicatif::ProgressBar::new(0);
-                if let Ok(style) = indicatif::ProgressStyle::with_template(
-                    "{bar:30} {pos}/{len} migrations, {msg}",
-                ) {
-                    bar.set_style(style);
-                }
-                bar
-            });
+            let bar = progress::bar(0, "migrations");
             let report = store
                 .migrate_with_progress(|step| {
                     if let Some(bar) = &bar {
@@ -77,7 +72,9 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                         bar.set_message(format!("applying {}: {}", step.version, step.description));
                     }
                 })
-                .await?;
+                .await;
+            store.close().await;
+            let report = report?;
             if let Some(bar) = bar {
                 bar.finish_and_clear();
             }
@@ -98,8 +95,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Pending(object) => {
             let target = parse_object(&object)?;
-            let store = open(&cli.database_url).await?;
-            let ops = store.pending(target).await?;
+            let ops = with_store(&cli.database_url, async |store| Ok(store.pending(target).await?)).await?;
             if cli.json {
                 println!(
                     "{}",
@@ -111,8 +107,8 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Latest(object) => {
             let target = parse_object(&object)?;
-            let store = open(&cli.database_url).await?;
-            let latest = store.latest(target).await?;
+            let latest =
+                with_store(&cli.database_url, async |store| Ok(store.latest(target).await?)).await?;
             if cli.json {
                 println!(
                     "{}",
@@ -124,9 +120,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::View(object) => {
             let object = parse_viewable(&object)?;
-            let store = open(&cli.database_url).await?;
-            let view = store
-                .external_view(object)
+            let view = with_store(&cli.database_url, async |store| Ok(store.external_view(object).await?))
                 .await?
                 .ok_or(StoreError::ObjectNotFound(object))?;
             let view = serde_json::to_value(view)
@@ -146,8 +140,10 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             if limit == 0 {
                 return Err(CliError::Input("--limit must be at least 1".to_owned()));
             }
-            let store = open(&cli.database_url).await?;
-            let page = store.history(target, before, limit).await?;
+            let page = with_store(&cli.database_url, async |store| {
+                Ok(store.history(target, before, limit).await?)
+            })
+            .await?;
             if cli.json {
                 println!(
                     "{}",
@@ -190,11 +186,8 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             };
             let queue = op.queue_name(priority);
             let targets: Vec<ObjectRef> = op.targets().iter().copied().collect();
-            let store = open(&cli.database_url).await?;
-            let op_uuid = op
-                .enqueue(&store, request)
-                .await
-                .map_err(|error| match error {
+            let op_uuid = with_store(&cli.database_url, async |store| {
+                op.enqueue(store, request).await.map_err(|error| match error {
                     RequestError::UnknownTask { .. } => CliError::Input(error.to_string()),
                     RequestError::Enqueue(
                         EnqueueError::Database(source) | EnqueueError::Contended { source, .. },
@@ -202,7 +195,9 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                     RequestError::Enqueue(other) => {
                         CliError::Input(ops_core::ErrorChain(&other).to_string())
                     }
-                })?;
+                })
+            })
+            .await?;
             if cli.json {
                 println!(
                     "{}",
@@ -216,9 +211,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             let op: OpId = op_uuid
                 .parse()
                 .map_err(|e| CliError::Input(format!("invalid uuid `{op_uuid}`: {e}")))?;
-            let store = open(&cli.database_url).await?;
-            let record = store
-                .op_record(op)
+            let record = with_store(&cli.database_url, async |store| Ok(store.op_record(op).await?))
                 .await?
                 .ok_or(CliError::Store(StoreError::OpNotFound(op)))?;
             if cli.json {
@@ -260,13 +253,17 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             simulate::run(backend.as_deref(), first_seed, seeds, options, cli.json).await?;
         }
         Command::Maintain(args) => {
-            let store = open(&cli.database_url).await?;
-            maintain::run(store, &args, cli.json).await?;
+            with_store(&cli.database_url, async |store| {
+                maintain::run(store.clone(), &args, cli.json).await
+            })
+            .await?;
         }
         Command::Worker(args) => {
-            let store = open(&cli.database_url).await?;
-            let worker = worker::build(store, &args)?;
-            worker::run(worker, &args, cli.json).await?;
+            with_store(&cli.database_url, async |store| {
+                let worker = worker::build(store.clone(), &args)?;
+                worker::run(worker, &args, cli.json).await
+            })
+            .await?;
         }
         Command::Prune {
             retention,
@@ -274,37 +271,32 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             batch_size,
             hard_delete_finished_after,
         } => {
-            let store = open(&cli.database_url).await?;
-            let policy = ops_core::PrunePolicy::new(retention)
-                .batch_size(batch_size)
-                .dry_run(dry_run);
-            // A bar on a terminal (rows examined of rows there were), nothing otherwise: the summary line
-            // below says what happened.
-            let bar = std::io::IsTerminal::is_terminal(&std::io::stderr()).then(|| {
-                let bar = indicatif::ProgressBar::new(0);
-                if let Ok(style) = indicatif::ProgressStyle::with_template(
-                    "{bar:30} {pos}/{len} rows examined, {msg}",
-                ) {
-                    bar.set_style(style);
+            let (report, hard_deleted) = with_store(&cli.database_url, async |store| {
+                let policy = ops_core::PrunePolicy::new(retention)
+                    .batch_size(batch_size as usize)
+                    .dry_run(dry_run);
+                // A bar on a terminal (rows examined of rows there were), nothing otherwise: the summary line
+                // below says what happened.
+                let bar = progress::bar(0, "rows examined");
+                let report = store
+                    .prune_with_progress(&policy, |so_far| {
+                        if let Some(bar) = &bar {
+                            bar.set_length(so_far.to_examine);
+                            bar.set_position(so_far.examined);
+                            bar.set_message(render::pruned(so_far));
+                        }
+                    })
+                    .await?;
+                if let Some(bar) = bar {
+                    bar.finish_and_clear();
                 }
-                bar
-            });
-            let report = store
-                .prune_with_progress(&policy, |so_far| {
-                    if let Some(bar) = &bar {
-                        bar.set_length(so_far.to_examine);
-                        bar.set_position(so_far.examined);
-                        bar.set_message(render::pruned(so_far));
-                    }
-                })
-                .await?;
-            if let Some(bar) = bar {
-                bar.finish_and_clear();
-            }
-            let hard_deleted = match hard_delete_finished_after {
-                Some(grace) => Some(store.hard_delete_finished_ops(grace, usize::MAX).await?),
-                None => None,
-            };
+                let hard_deleted = match hard_delete_finished_after {
+                    Some(grace) => Some(store.hard_delete_finished_ops(grace, usize::MAX).await?),
+                    None => None,
+                };
+                Ok((report, hard_deleted))
+            })
+            .await?;
             if cli.json {
                 let mut value = serde_json::to_value(report).unwrap_or_default();
                 if let Some(count) = hard_deleted {
@@ -332,12 +324,20 @@ async fn run(cli: Cli) -> Result<(), CliError> {
     Ok(())
 }
 
-/// Opens an existing, fully migrated store; never creates a database.
-pub(crate) async fn open(url: &str) -> Result<Store, CliError> {
-    Ok(StoreOptions::new(url)
+/// Opens an existing, fully migrated store (never creating a database), runs `command` on it, and closes
+/// it whatever the outcome. Closing checkpoints a SQLite file's write-ahead log into the file and removes
+/// the `-wal` and `-shm` files, so the file alone is the whole database: copied, nothing is missing.
+async fn with_store<T>(
+    url: &str,
+    command: impl AsyncFnOnce(&Store) -> Result<T, CliError>,
+) -> Result<T, CliError> {
+    let store = StoreOptions::new(url)
         .require_current_schema(true)
         .connect()
-        .await?)
+        .await?;
+    let outcome = command(&store).await;
+    store.close().await;
+    outcome
 }
 
 /// Reads the JSON input of `enqueue` from a file or standard input; a malformed document names where.

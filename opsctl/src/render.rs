@@ -62,16 +62,20 @@ pub(crate) fn view(object: ObjectRef, view: &serde_json::Value) -> String {
     out
 }
 
+/// "1 operation", "2 operations".
+fn operations(count: usize) -> String {
+    if count == 1 {
+        "1 operation".to_owned()
+    } else {
+        format!("{count} operations")
+    }
+}
+
 pub(crate) fn pending(target: ObjectRef, ops: &[TargetingOp]) -> String {
     if ops.is_empty() {
         return format!("{target}: no operation in flight\n");
     }
-    let noun = if ops.len() == 1 {
-        "operation"
-    } else {
-        "operations"
-    };
-    format!("{target}: {} {noun} in flight\n{}", ops.len(), table(ops))
+    format!("{target}: {} in flight\n{}", operations(ops.len()), table(ops))
 }
 
 pub(crate) fn history(target: ObjectRef, page: &HistoryPage) -> String {
@@ -79,8 +83,8 @@ pub(crate) fn history(target: ObjectRef, page: &HistoryPage) -> String {
         return format!("{target}: no operation has targeted it\n");
     }
     let mut out = format!(
-        "{target}: {} operations, newest first\n{}",
-        page.ops.len(),
+        "{target}: {}, newest first\n{}",
+        operations(page.ops.len()),
         table(&page.ops)
     );
     if let Some(before) = page.next_before {

@@ -1,7 +1,10 @@
 //! `opsctl simulate`: the seeded race simulator, with a progress bar on a terminal and the side-by-side
 //! counts at the end.
 
+use std::ops::ControlFlow;
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use ops_core::{Store, StoreOptions};
 use ops_sim::{SimOptions, SimReport};
@@ -35,18 +38,19 @@ impl Scratch {
         }
     }
 
+    /// The temporary file is created and migrated; a named database must be migrated already.
     async fn store(&self) -> Result<Store, CliError> {
-        match &self.file {
-            Some(_) => {
-                let store = StoreOptions::new(&self.url)
-                    .create_if_missing(true)
-                    .connect()
-                    .await?;
-                store.migrate().await?;
-                Ok(store)
-            }
-            None => crate::open(&self.url).await,
+        let options = StoreOptions::new(&self.url);
+        let store = match &self.file {
+            Some(_) => options.create_if_missing(true),
+            None => options.require_current_schema(true),
         }
+        .connect()
+        .await?;
+        if self.file.is_some() {
+            store.migrate().await?;
+        }
+        Ok(store)
     }
 }
 
@@ -76,17 +80,19 @@ pub(crate) async fn run(
     }
     let scratch = Scratch::new(backend);
     let store = scratch.store().await?;
-    let bar = std::io::IsTerminal::is_terminal(&std::io::stderr()).then(|| {
-        let bar = indicatif::ProgressBar::new(seeds);
-        if let Ok(style) =
-            indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} seeds, {msg}")
-        {
-            bar.set_style(style);
-        }
-        bar
-    });
+    let bar = crate::progress::bar(seeds, "seeds");
     let started = std::time::Instant::now();
     let (mut legacy, mut targets) = (0, 0);
+    // SIGINT or SIGTERM stops the run after the seed that is running: each seed cleans up after itself,
+    // so a --backend database is left with nothing live, and the temporary file is removed on return.
+    let interrupted = Arc::new(AtomicBool::new(false));
+    let on_signal = tokio::spawn({
+        let interrupted = Arc::clone(&interrupted);
+        async move {
+            crate::signal::wait_for_signal().await;
+            interrupted.store(true, Ordering::SeqCst);
+        }
+    });
     let report = ops_sim::simulate(&store, first_seed, seeds, options, |seed| {
         legacy += seed.legacy_spurious;
         targets += seed.targets_spurious;
@@ -96,13 +102,27 @@ pub(crate) async fn run(
                 "spurious recreates: legacy {legacy}, targets {targets}"
             ));
         }
+        if interrupted.load(Ordering::SeqCst) {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
     })
-    .await
-    .map_err(|error| CliError::Failed(ops_core::ErrorChain(&error).to_string()))?;
+    .await;
+    on_signal.abort();
+    store.close().await;
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    store.close().await;
+    let report =
+        report.map_err(|error| CliError::Failed(ops_core::ErrorChain(&error).to_string()))?;
+    if report.seeds < seeds {
+        tracing::warn!(
+            ran = report.seeds,
+            asked = seeds,
+            "interrupted: the counts are those of the seeds that ran"
+        );
+    }
     let seconds = started.elapsed().as_secs_f64();
     if json_output {
         let mut value = serde_json::to_value(report).unwrap_or_default();

@@ -140,12 +140,7 @@ async fn progress_bar(worker: &Worker) -> (indicatif::ProgressBar, tokio::task::
         .queue_depth(worker.queues())
         .await
         .unwrap_or(0);
-    let bar = indicatif::ProgressBar::new(queued);
-    if let Ok(style) =
-        indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} ops ended, {msg}")
-    {
-        bar.set_style(style);
-    }
+    let bar = crate::progress::terminal_bar(queued, "ops ended");
     let mut progress = worker.progress();
     let shown = bar.clone();
     let updates = tokio::spawn(async move {

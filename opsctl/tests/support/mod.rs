@@ -1,0 +1,156 @@
+//! What the opsctl end-to-end tests share: running the binary as an operator would, and reading what it
+//! printed and what it wrote. Each test file uses a part of it.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use assert_cmd::assert::Assert;
+use ops_testkit::TestDb;
+use uuid::Uuid;
+
+/// opsctl run in `dir`, with no `OPS_DATABASE_URL` or `RUST_LOG` from the test's environment.
+pub fn opsctl_in(dir: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_opsctl"));
+    command
+        .current_dir(dir)
+        .env_remove("OPS_DATABASE_URL")
+        .env_remove("RUST_LOG");
+    command
+}
+
+/// opsctl run in the temporary directory, on no database in particular.
+pub fn opsctl() -> Command {
+    opsctl_in(&std::env::temp_dir())
+}
+
+/// opsctl on `db`: `--database-url` is given; the other arguments follow.
+pub fn opsctl_on(db: &TestDb) -> Command {
+    let mut command = opsctl();
+    command.args(["--database-url", db.url()]);
+    command
+}
+
+/// Asserts success and returns standard output.
+pub fn stdout(assert: Assert) -> String {
+    let output = assert.success().get_output().clone();
+    String::from_utf8(output.stdout).expect("utf-8 output")
+}
+
+/// Asserts success and returns standard output parsed as one JSON document.
+pub fn json(assert: Assert) -> serde_json::Value {
+    let out = stdout(assert);
+    serde_json::from_str(&out).unwrap_or_else(|e| panic!("not one JSON document ({e}): {out}"))
+}
+
+/// Asserts a failure with exit `code`, nothing on standard output and exactly one line on standard error,
+/// starting `error: `; returns that line.
+pub fn one_line_error(assert: Assert, code: i32) -> String {
+    let output = assert.code(code).stdout("").get_output().clone();
+    let stderr = String::from_utf8(output.stderr).expect("utf-8 stderr");
+    assert_eq!(stderr.lines().count(), 1, "not one line: {stderr}");
+    assert!(stderr.starts_with("error: "), "{stderr}");
+    stderr.trim_end().to_owned()
+}
+
+/// Every table of the schema, for "writes nothing" checks.
+pub const TABLES: [&str; 16] = [
+    "cluster_operations",
+    "cluster_operation_targets",
+    "in_flight_targets",
+    "object_states",
+    "work_queue",
+    "events",
+    "event_objects",
+    "cluster_operation_errors",
+    "object_metadata",
+    "instances",
+    "networks",
+    "network_interfaces",
+    "artifacts",
+    "blobs",
+    "nodes",
+    "agent_operations",
+];
+
+/// The row count of every table in [`TABLES`].
+pub async fn row_counts(db: &TestDb) -> Vec<(&'static str, i64)> {
+    let mut counts = Vec::new();
+    for table in TABLES {
+        counts.push((table, db.count(table).await));
+    }
+    counts
+}
+
+/// Writes an op's target and state rows as another program would: no header, no event.
+pub async fn write_op_rows(db: &TestDb, network: Uuid, op: Uuid, state: &str, created_at: f64) {
+    db.execute(&format!(
+        "INSERT INTO cluster_operation_targets (operation_uuid, operation_type, target_object_type, target_uuid, \
+         created_at) VALUES ('{op}', 'net_op', 'network', '{network}', {created_at}); \
+         INSERT INTO object_states (object_type, object_uuid, state_value, update_time) \
+         VALUES ('net_op', '{op}', '{state}', {created_at});"
+    ))
+    .await;
+}
+
+/// Marks `db` as migrated by a newer build: a version-99 row in sqlx's migration table.
+pub async fn record_future_migration(db: &TestDb) {
+    let (checksum, success) = match db.backend() {
+        ops_testkit::Backend::Postgres => ("'\\x00'::bytea", "TRUE"),
+        _ => ("X'00'", "1"),
+    };
+    db.execute(&format!(
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+         VALUES (99, 'future', {success}, {checksum}, 0)"
+    ))
+    .await;
+}
+
+/// A fresh directory under the temporary directory, removed with everything in it when dropped.
+pub struct ScratchDir(PathBuf);
+
+impl ScratchDir {
+    /// A new empty directory whose name starts with `prefix`.
+    pub fn new(prefix: &str) -> ScratchDir {
+        let path = std::env::temp_dir().join(format!("{prefix}-{}", Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&path).expect("create a scratch directory");
+        ScratchDir(path)
+    }
+
+    /// Its path.
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+
+    /// The names of the files in it, sorted.
+    pub fn files(&self) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(&self.0)
+            .expect("read the scratch directory")
+            .map(|entry| {
+                entry
+                    .expect("a directory entry")
+                    .file_name()
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .collect();
+        names.sort();
+        names
+    }
+}
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// `text` with each value replaced by its stand-in: a snapshot of output that names random uuids or the
+/// current time stays the same from run to run.
+pub fn redact(text: &str, values: &[(&str, &str)]) -> String {
+    values
+        .iter()
+        .fold(text.to_owned(), |text, (value, stand_in)| {
+            text.replace(value, stand_in)
+        })
+}
