@@ -95,7 +95,10 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Pending(object) => {
             let target = parse_object(&object)?;
-            let ops = with_store(&cli.database_url, async |store| Ok(store.pending(target).await?)).await?;
+            let ops = with_store(&cli.database_url, async |store| {
+                Ok(store.pending(target).await?)
+            })
+            .await?;
             if cli.json {
                 println!(
                     "{}",
@@ -107,8 +110,10 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Latest(object) => {
             let target = parse_object(&object)?;
-            let latest =
-                with_store(&cli.database_url, async |store| Ok(store.latest(target).await?)).await?;
+            let latest = with_store(&cli.database_url, async |store| {
+                Ok(store.latest(target).await?)
+            })
+            .await?;
             if cli.json {
                 println!(
                     "{}",
@@ -120,9 +125,11 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::View(object) => {
             let object = parse_viewable(&object)?;
-            let view = with_store(&cli.database_url, async |store| Ok(store.external_view(object).await?))
-                .await?
-                .ok_or(StoreError::ObjectNotFound(object))?;
+            let view = with_store(&cli.database_url, async |store| {
+                Ok(store.external_view(object).await?)
+            })
+            .await?
+            .ok_or(StoreError::ObjectNotFound(object))?;
             let view = serde_json::to_value(view)
                 .map_err(|e| CliError::Failed(format!("cannot write the view as JSON: {e}")))?;
             if cli.json {
@@ -187,15 +194,17 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             let queue = op.queue_name(priority);
             let targets: Vec<ObjectRef> = op.targets().iter().copied().collect();
             let op_uuid = with_store(&cli.database_url, async |store| {
-                op.enqueue(store, request).await.map_err(|error| match error {
-                    RequestError::UnknownTask { .. } => CliError::Input(error.to_string()),
-                    RequestError::Enqueue(
-                        EnqueueError::Database(source) | EnqueueError::Contended { source, .. },
-                    ) => CliError::Failed(format!("enqueue failed: {source}")),
-                    RequestError::Enqueue(other) => {
-                        CliError::Input(ops_core::ErrorChain(&other).to_string())
-                    }
-                })
+                op.enqueue(store, request)
+                    .await
+                    .map_err(|error| match error {
+                        RequestError::UnknownTask { .. } => CliError::Input(error.to_string()),
+                        RequestError::Enqueue(
+                            EnqueueError::Database(source) | EnqueueError::Contended { source, .. },
+                        ) => CliError::Failed(format!("enqueue failed: {source}")),
+                        RequestError::Enqueue(other) => {
+                            CliError::Input(ops_core::ErrorChain(&other).to_string())
+                        }
+                    })
             })
             .await?;
             if cli.json {
@@ -211,9 +220,11 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             let op: OpId = op_uuid
                 .parse()
                 .map_err(|e| CliError::Input(format!("invalid uuid `{op_uuid}`: {e}")))?;
-            let record = with_store(&cli.database_url, async |store| Ok(store.op_record(op).await?))
-                .await?
-                .ok_or(CliError::Store(StoreError::OpNotFound(op)))?;
+            let record = with_store(&cli.database_url, async |store| {
+                Ok(store.op_record(op).await?)
+            })
+            .await?
+            .ok_or(CliError::Store(StoreError::OpNotFound(op)))?;
             if cli.json {
                 println!("{}", serde_json::to_string(&record).unwrap_or_default());
             } else {

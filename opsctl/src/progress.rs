@@ -12,7 +12,9 @@ pub(crate) fn bar(len: u64, unit: &str) -> Option<ProgressBar> {
 /// A bar whether or not standard error is a terminal: for a caller that has checked already.
 pub(crate) fn terminal_bar(len: u64, unit: &str) -> ProgressBar {
     let bar = ProgressBar::new(len);
-    if let Ok(style) = ProgressStyle::with_template(&format!("{{bar:30}} {{pos}}/{{len}} {unit}, {{msg}}")) {
+    if let Ok(style) =
+        ProgressStyle::with_template(&format!("{{bar:30}} {{pos}}/{{len}} {unit}, {{msg}}"))
+    {
         bar.set_style(style);
     }
     bar

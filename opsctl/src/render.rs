@@ -75,7 +75,11 @@ pub(crate) fn pending(target: ObjectRef, ops: &[TargetingOp]) -> String {
     if ops.is_empty() {
         return format!("{target}: no operation in flight\n");
     }
-    format!("{target}: {} in flight\n{}", operations(ops.len()), table(ops))
+    format!(
+        "{target}: {} in flight\n{}",
+        operations(ops.len()),
+        table(ops)
+    )
 }
 
 pub(crate) fn history(target: ObjectRef, page: &HistoryPage) -> String {

@@ -3,7 +3,7 @@
 
 mod support;
 
-use ops_testkit::{TestDb, backend_tests};
+use ops_testkit::backend_tests;
 use support::{
     ScratchDir, json, one_line_error, opsctl, opsctl_in, opsctl_on, record_future_migration,
     row_counts,
@@ -346,7 +346,15 @@ fn an_unreachable_database_is_one_line_exit_3() {
         vec!["history", "network", &uuid],
         vec!["view", "network", &uuid],
         vec!["show", &uuid],
-        vec!["enqueue", "net_op", "-", "--priority", "background", "--task", "network_deploy"],
+        vec![
+            "enqueue",
+            "net_op",
+            "-",
+            "--priority",
+            "background",
+            "--task",
+            "network_deploy",
+        ],
         vec!["worker", "--queues", "any", "--once"],
         vec!["prune"],
         vec!["maintain", "--node", &uuid, "--once"],

@@ -3,9 +3,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-use std::process::Command;
 
 use serde_json::Value;
+use support::{ScratchDir, opsctl_in, stdout};
+
+mod support;
 
 /// The documented top-level fields of each command's JSON, from the guide's table.
 fn documented() -> BTreeMap<String, BTreeSet<String>> {
@@ -51,22 +53,15 @@ fn documented() -> BTreeMap<String, BTreeSet<String>> {
     fields
 }
 
+/// Runs opsctl with `--json` on the test's SQLite file; every line of its output parsed.
 fn opsctl(dir: &Path, args: &[&str]) -> Vec<Value> {
-    let output = Command::new(env!("CARGO_BIN_EXE_opsctl"))
-        .args(["--json", "--database-url", "sqlite://json.db"])
-        .args(args)
-        .current_dir(dir)
-        .env_remove("OPS_DATABASE_URL")
-        .output()
-        .expect("run opsctl");
-    assert!(
-        output.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
+    let out = stdout(
+        opsctl_in(dir)
+            .args(["--json", "--database-url", "sqlite://json.db"])
+            .args(args)
+            .assert(),
     );
-    let stdout = String::from_utf8(output.stdout).expect("utf-8");
-    stdout
-        .lines()
+    out.lines()
         .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{args:?}: {e}: {line}")))
         .collect()
 }
@@ -82,8 +77,8 @@ fn keys(value: &Value) -> BTreeSet<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_json_output_has_the_documented_fields() {
-    let dir = std::env::temp_dir().join(format!("opsctl-json-{}", uuid::Uuid::new_v4().simple()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let scratch = ScratchDir::new("opsctl-json");
+    let dir = scratch.path().to_owned();
     let documented = documented();
     let mut seen = BTreeMap::new();
     seen.insert("migrate", opsctl(&dir, &["migrate"]));
@@ -164,5 +159,4 @@ async fn every_json_output_has_the_documented_fields() {
             );
         }
     }
-    std::fs::remove_dir_all(&dir).unwrap();
 }

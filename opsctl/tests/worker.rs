@@ -2,46 +2,43 @@
 //! complete; two worker processes share 1,000 ops and run each exactly once; a worker SIGKILLed
 //! mid-handler loses its op to a rescue after the lease, and the op runs exactly once more.
 
-use std::process::{Child, Command, Output, Stdio};
+mod support;
+
+use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use ops_core::{NetworkId, OpId, Priority, Store};
 use ops_schemas::ops::{NetOp, NetTask};
 use ops_testkit::{TestDb, backend_tests};
-
-fn opsctl_command(db: &TestDb, args: &[&str]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_opsctl"));
-    command
-        .args(["--database-url", db.url()])
-        .args(args)
-        .env_remove("OPS_DATABASE_URL")
-        .current_dir(std::env::temp_dir());
-    command
-}
-
-fn succeeded(output: Output) -> String {
-    assert!(
-        output.status.success(),
-        "opsctl failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).expect("utf-8 output")
-}
+use support::{json, opsctl_on, stdout};
 
 fn spawn_worker(db: &TestDb, args: &[&str]) -> Child {
-    opsctl_command(
-        db,
-        &[&["--json", "worker", "--queues", "networknode"], args].concat(),
-    )
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped())
-    .spawn()
-    .expect("start opsctl worker")
+    let mut command = Command::new(env!("CARGO_BIN_EXE_opsctl"));
+    command
+        .args([
+            "--database-url",
+            db.url(),
+            "--json",
+            "worker",
+            "--queues",
+            "networknode",
+        ])
+        .args(args)
+        .env_remove("OPS_DATABASE_URL")
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    command.spawn().expect("start opsctl worker")
 }
 
 fn summary(child: Child) -> serde_json::Value {
-    let output = succeeded(child.wait_with_output().expect("worker output"));
-    serde_json::from_str(output.trim()).expect("one JSON summary")
+    let output = child.wait_with_output().expect("worker output");
+    assert!(
+        output.status.success(),
+        "worker failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("one JSON summary")
 }
 
 async fn enqueue(store: &Store) -> OpId {
@@ -77,21 +74,17 @@ fn now() -> f64 {
 
 backend_tests! {
     async fn ops_enqueued_with_opsctl_all_complete_after_a_drain(db: &TestDb) {
-        succeeded(opsctl_command(db, &["migrate"]).output().unwrap());
+        opsctl_on(db).arg("migrate").assert().success();
         let mut ops = Vec::new();
         for _ in 0..5 {
             let body = format!(r#"{{"network_uuid": "{}"}}"#, NetworkId::new_v4());
-            let path = std::env::temp_dir().join(format!("opsctl-worker-{}.json", uuid::Uuid::new_v4().simple()));
-            std::fs::write(&path, body).unwrap();
-            let args = ["enqueue", "net_op", path.to_str().unwrap(), "--priority", "user_facing", "--task", "network_deploy"];
-            ops.push(succeeded(opsctl_command(db, &args).output().unwrap()).trim().to_owned());
-            std::fs::remove_file(path).unwrap();
+            let args = ["enqueue", "net_op", "-", "--priority", "user_facing", "--task", "network_deploy"];
+            ops.push(stdout(opsctl_on(db).args(args).write_stdin(body).assert()).trim().to_owned());
         }
-        let output = succeeded(opsctl_command(db, &["worker", "--queues", "networknode", "--drain"]).output().unwrap());
+        let output = stdout(opsctl_on(db).args(["worker", "--queues", "networknode", "--drain"]).assert());
         assert!(output.contains("claimed 5, completed 5, failed 0"), "{output}");
         for op in &ops {
-            let record: serde_json::Value =
-                serde_json::from_str(&succeeded(opsctl_command(db, &["--json", "show", op]).output().unwrap())).unwrap();
+            let record = json(opsctl_on(db).args(["--json", "show", op]).assert());
             assert_eq!(record["state"], "complete", "{record}");
         }
         assert_eq!(db.count("object_states WHERE state_value IN ('queued', 'preflight', 'executing')").await, 0);
@@ -143,47 +136,5 @@ backend_tests! {
         let claimed_by: Vec<_> = record.events.iter().filter(|e| e.extra["value"] == "executing").map(|e| e.extra["message"].clone()).collect();
         assert_eq!(claimed_by, ["claimed by worker doomed", "claimed by worker rescuer"]);
         assert_eq!(record.events.iter().filter(|e| e.extra["value"] == "complete").count(), 1);
-    }
-
-    async fn a_worker_on_a_database_without_the_schema_says_to_migrate(db: &TestDb) {
-        db.store().await; // the database exists (a SQLite file is created), with no schema
-        let output = opsctl_command(db, &["worker", "--queues", "any", "--once"]).output().unwrap();
-        assert_eq!(output.status.code(), Some(4), "exit 4: the schema is missing");
-        let stderr = String::from_utf8(output.stderr).unwrap();
-        assert_eq!(stderr.trim(), "error: the database has no ops schema; run `opsctl migrate` first");
-    }
-}
-
-#[test]
-fn bad_queue_names_and_options_are_input_errors() {
-    for (args, message) in [
-        (
-            &["worker", "--queues", "everywhere", "--once"][..],
-            "error: unknown queue `everywhere`; expected any, networknode, a node uuid, or a queue name such as any-clusteroperation-background",
-        ),
-        (
-            &["worker", "--queues", "any", "--lease", "1ms", "--once"][..],
-            "error: invalid worker option: a lease of 1ms is too short to renew; use at least 300ms",
-        ),
-    ] {
-        let dir =
-            std::env::temp_dir().join(format!("opsctl-worker-{}", uuid::Uuid::new_v4().simple()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let migrate = Command::new(env!("CARGO_BIN_EXE_opsctl"))
-            .arg("migrate")
-            .current_dir(&dir)
-            .env_remove("OPS_DATABASE_URL")
-            .output()
-            .unwrap();
-        assert!(migrate.status.success());
-        let output = Command::new(env!("CARGO_BIN_EXE_opsctl"))
-            .args(args)
-            .current_dir(&dir)
-            .env_remove("OPS_DATABASE_URL")
-            .output()
-            .unwrap();
-        assert_eq!(output.status.code(), Some(2), "{args:?}");
-        assert_eq!(String::from_utf8(output.stderr).unwrap().trim(), message);
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -10,7 +10,7 @@ use ops_testkit::TestDb;
 use uuid::Uuid;
 
 /// opsctl run in `dir`, with no `OPS_DATABASE_URL` or `RUST_LOG` from the test's environment.
-pub fn opsctl_in(dir: &Path) -> Command {
+pub(crate) fn opsctl_in(dir: &Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_opsctl"));
     command
         .current_dir(dir)
@@ -20,32 +20,32 @@ pub fn opsctl_in(dir: &Path) -> Command {
 }
 
 /// opsctl run in the temporary directory, on no database in particular.
-pub fn opsctl() -> Command {
+pub(crate) fn opsctl() -> Command {
     opsctl_in(&std::env::temp_dir())
 }
 
 /// opsctl on `db`: `--database-url` is given; the other arguments follow.
-pub fn opsctl_on(db: &TestDb) -> Command {
+pub(crate) fn opsctl_on(db: &TestDb) -> Command {
     let mut command = opsctl();
     command.args(["--database-url", db.url()]);
     command
 }
 
 /// Asserts success and returns standard output.
-pub fn stdout(assert: Assert) -> String {
+pub(crate) fn stdout(assert: Assert) -> String {
     let output = assert.success().get_output().clone();
     String::from_utf8(output.stdout).expect("utf-8 output")
 }
 
 /// Asserts success and returns standard output parsed as one JSON document.
-pub fn json(assert: Assert) -> serde_json::Value {
+pub(crate) fn json(assert: Assert) -> serde_json::Value {
     let out = stdout(assert);
     serde_json::from_str(&out).unwrap_or_else(|e| panic!("not one JSON document ({e}): {out}"))
 }
 
 /// Asserts a failure with exit `code`, nothing on standard output and exactly one line on standard error,
 /// starting `error: `; returns that line.
-pub fn one_line_error(assert: Assert, code: i32) -> String {
+pub(crate) fn one_line_error(assert: Assert, code: i32) -> String {
     let output = assert.code(code).stdout("").get_output().clone();
     let stderr = String::from_utf8(output.stderr).expect("utf-8 stderr");
     assert_eq!(stderr.lines().count(), 1, "not one line: {stderr}");
@@ -54,7 +54,7 @@ pub fn one_line_error(assert: Assert, code: i32) -> String {
 }
 
 /// Every table of the schema, for "writes nothing" checks.
-pub const TABLES: [&str; 16] = [
+pub(crate) const TABLES: [&str; 16] = [
     "cluster_operations",
     "cluster_operation_targets",
     "in_flight_targets",
@@ -74,7 +74,7 @@ pub const TABLES: [&str; 16] = [
 ];
 
 /// The row count of every table in [`TABLES`].
-pub async fn row_counts(db: &TestDb) -> Vec<(&'static str, i64)> {
+pub(crate) async fn row_counts(db: &TestDb) -> Vec<(&'static str, i64)> {
     let mut counts = Vec::new();
     for table in TABLES {
         counts.push((table, db.count(table).await));
@@ -83,7 +83,13 @@ pub async fn row_counts(db: &TestDb) -> Vec<(&'static str, i64)> {
 }
 
 /// Writes an op's target and state rows as another program would: no header, no event.
-pub async fn write_op_rows(db: &TestDb, network: Uuid, op: Uuid, state: &str, created_at: f64) {
+pub(crate) async fn write_op_rows(
+    db: &TestDb,
+    network: Uuid,
+    op: Uuid,
+    state: &str,
+    created_at: f64,
+) {
     db.execute(&format!(
         "INSERT INTO cluster_operation_targets (operation_uuid, operation_type, target_object_type, target_uuid, \
          created_at) VALUES ('{op}', 'net_op', 'network', '{network}', {created_at}); \
@@ -94,7 +100,7 @@ pub async fn write_op_rows(db: &TestDb, network: Uuid, op: Uuid, state: &str, cr
 }
 
 /// Marks `db` as migrated by a newer build: a version-99 row in sqlx's migration table.
-pub async fn record_future_migration(db: &TestDb) {
+pub(crate) async fn record_future_migration(db: &TestDb) {
     let (checksum, success) = match db.backend() {
         ops_testkit::Backend::Postgres => ("'\\x00'::bytea", "TRUE"),
         _ => ("X'00'", "1"),
@@ -107,23 +113,23 @@ pub async fn record_future_migration(db: &TestDb) {
 }
 
 /// A fresh directory under the temporary directory, removed with everything in it when dropped.
-pub struct ScratchDir(PathBuf);
+pub(crate) struct ScratchDir(PathBuf);
 
 impl ScratchDir {
     /// A new empty directory whose name starts with `prefix`.
-    pub fn new(prefix: &str) -> ScratchDir {
+    pub(crate) fn new(prefix: &str) -> ScratchDir {
         let path = std::env::temp_dir().join(format!("{prefix}-{}", Uuid::new_v4().simple()));
         std::fs::create_dir_all(&path).expect("create a scratch directory");
         ScratchDir(path)
     }
 
     /// Its path.
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.0
     }
 
     /// The names of the files in it, sorted.
-    pub fn files(&self) -> Vec<String> {
+    pub(crate) fn files(&self) -> Vec<String> {
         let mut names: Vec<String> = std::fs::read_dir(&self.0)
             .expect("read the scratch directory")
             .map(|entry| {
@@ -147,10 +153,38 @@ impl Drop for ScratchDir {
 
 /// `text` with each value replaced by its stand-in: a snapshot of output that names random uuids or the
 /// current time stays the same from run to run.
-pub fn redact(text: &str, values: &[(&str, &str)]) -> String {
+pub(crate) fn redact(text: &str, values: &[(&str, &str)]) -> String {
     values
         .iter()
         .fold(text.to_owned(), |text, (value, stand_in)| {
             text.replace(value, stand_in)
         })
+}
+
+/// `text` with every timestamp as opsctl prints them (`2026-11-29T03:22:35Z`) replaced by `[time]`.
+pub(crate) fn redact_times(text: &str) -> String {
+    const SHAPE: &[u8] = b"dddd-dd-ddTdd:dd:ddZ";
+    let bytes = text.as_bytes();
+    let matches_at = |at: usize| {
+        bytes.len() >= at + SHAPE.len()
+            && SHAPE
+                .iter()
+                .zip(&bytes[at..])
+                .all(|(shape, byte)| match shape {
+                    b'd' => byte.is_ascii_digit(),
+                    other => other == byte,
+                })
+    };
+    let (mut out, mut at) = (String::new(), 0);
+    while at < bytes.len() {
+        if matches_at(at) {
+            out.push_str("[time]");
+            at += SHAPE.len();
+        } else {
+            let c = text[at..].chars().next().expect("a character");
+            out.push(c);
+            at += c.len_utf8();
+        }
+    }
+    out
 }

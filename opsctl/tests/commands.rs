@@ -1,0 +1,572 @@
+//! opsctl end to end, as an operator runs it: every subcommand on SQLite, and the ones that use a database
+//! on MariaDB and PostgreSQL too, reading rows another program wrote straight into the tables. Tables are
+//! snapshots (`tests/snapshots`, shared by the three backends: the output is the same on each); bad input
+//! is in `bad_input.rs`, the worker's processes in `worker.rs`, the JSON fields in `json.rs`.
+
+mod support;
+
+use std::path::Path;
+
+use ops_testkit::backend_tests;
+use support::{
+    ScratchDir, json, one_line_error, opsctl, opsctl_in, opsctl_on, redact, redact_times, stdout,
+    write_op_rows,
+};
+use uuid::Uuid;
+/// Fixed uuids, so that the snapshots of tables are the same on every run and every backend.
+const NETWORK: &str = "8d6ae5c6-0d5e-4a7c-9d3e-51a4e8b2b0f1";
+const NODE: &str = "4f1b1e9e-7a49-4e1b-a9a4-3c2c9f5b0d21";
+const INSTANCE: &str = "c0a8e6a2-5b7d-4e33-8f0e-2a9b6d1c4e57";
+const OPS: [&str; 3] = [
+    "0e0f5c1a-3b9d-4c55-8a2e-1f6d7c8b9a01",
+    "1e0f5c1a-3b9d-4c55-8a2e-1f6d7c8b9a02",
+    "2e0f5c1a-3b9d-4c55-8a2e-1f6d7c8b9a03",
+];
+
+fn uuid(text: &str) -> Uuid {
+    Uuid::parse_str(text).expect("a fixed uuid")
+}
+
+backend_tests! {
+    async fn migrate_reports_the_legacy_pointers_it_backfilled_and_skipped(db: &TestDb) {
+        db.store().await.migrate_to(1).await.unwrap();
+        let mut values = Vec::new();
+        for pointer in [
+            format!(r#"'{{"op_type": "net_op", "op_uuid": "{}"}}'"#, Uuid::new_v4()),
+            format!(r#"'{{"op_type": "net_op", "op_uuid": "{}"}}'"#, Uuid::new_v4().simple()),
+            format!(r#"'{{"op_type": "net_op", "op_uuid": "{}"}}'"#, Uuid::new_v4().to_string().to_uppercase()),
+            "'{}'".to_owned(),
+            r#"'{"op_type": "net_op", "op_uuid": 7}'"#.to_owned(),
+            "NULL".to_owned(),
+        ] {
+            values.push(format!("('network', '{}', '{{}}', {pointer})", Uuid::new_v4()));
+        }
+        db.execute(&format!(
+            "INSERT INTO object_metadata (object_type, object_uuid, metadata_json, last_cluster_operation_json) \
+             VALUES {}",
+            values.join(", ")
+        ))
+        .await;
+        assert_eq!(
+            json(opsctl_on(db).args(["--json", "migrate"]).assert()),
+            serde_json::json!({
+                "previous_version": 1,
+                "version": 8,
+                "applied": [2, 3, 4, 5, 6, 7, 8],
+                "backfill": {"pointers": 5, "backfilled": 3, "skipped": 2},
+                "resumed": null,
+            })
+        );
+        opsctl_on(db).arg("migrate").assert().success().stdout("schema already at version 8\n");
+    }
+
+    async fn prune_counts_in_a_dry_run_then_deletes_what_the_retention_allows(db: &TestDb) {
+        opsctl_on(db).arg("migrate").assert().success();
+        let network = Uuid::new_v4();
+        let (old, older, recent) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+        write_op_rows(db, network, older, "complete", 1000.0).await;
+        write_op_rows(db, network, old, "error", 1001.0).await;
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs_f64();
+        write_op_rows(db, network, recent, "complete", now).await;
+        opsctl_on(db)
+            .args(["prune", "--retention", "7d", "--dry-run"])
+            .assert()
+            .success()
+            .stdout("would delete 2 target rows and 0 finished operations (1 batch)\n");
+        assert_eq!(db.count("cluster_operation_targets").await, 3);
+        assert_eq!(
+            json(opsctl_on(db).args(["--json", "prune", "--retention", "7d", "--batch-size", "1"]).assert()),
+            serde_json::json!({"target_rows": 2, "ops": 0, "batches": 3, "dry_run": false, "disabled": false,
+                               "examined": 3, "to_examine": 3})
+        );
+        // The newest row stays: it is the network's latest op.
+        let latest = json(opsctl_on(db).args(["--json", "latest", "network", &network.to_string()]).assert());
+        assert_eq!(latest["last_cluster_operation"]["op_uuid"], recent.to_string());
+        opsctl_on(db)
+            .args(["prune", "--retention", "0s"])
+            .assert()
+            .success()
+            .stdout("prune disabled: the retention is 0\n");
+        // Shaken Fist's sweep, opt-in: these rows have no header, so no op qualifies.
+        let swept = json(opsctl_on(db).args(["--json", "prune", "--hard-delete-finished-after", "30s"]).assert());
+        assert_eq!(swept["hard_deleted_ops"], 0);
+    }
+
+    async fn pending_latest_and_history_read_rows_written_by_another_program(db: &TestDb) {
+        opsctl_on(db).arg("migrate").assert().success().stdout("schema created at version 8\n");
+        opsctl_on(db)
+            .args(["pending", "network", NETWORK])
+            .assert()
+            .success()
+            .stdout(format!("network {NETWORK}: no operation in flight\n"));
+        for (i, (op, state)) in OPS.iter().zip(["complete", "queued", "executing"]).enumerate() {
+            write_op_rows(db, uuid(NETWORK), uuid(op), state, 1_700_000_000.0 + 100.0 * i as f64).await;
+        }
+
+        let pending = json(opsctl_on(db).args(["pending", "network", NETWORK, "--json"]).assert());
+        assert_eq!(pending["object_type"], "network");
+        assert_eq!(pending["uuid"], NETWORK);
+        let ops: Vec<(&str, &str)> = pending["pending"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|op| (op["op_uuid"].as_str().unwrap(), op["state"].as_str().unwrap()))
+            .collect();
+        assert_eq!(ops, [(OPS[1], "queued"), (OPS[2], "executing")]);
+        insta::assert_snapshot!("pending", stdout(opsctl_on(db).args(["pending", "network", NETWORK]).assert()));
+
+        let latest = json(opsctl_on(db).args(["--json", "latest", "network", NETWORK]).assert());
+        assert_eq!(latest["last_cluster_operation"], serde_json::json!({"op_type": "net_op", "op_uuid": OPS[2]}));
+        opsctl_on(db)
+            .args(["latest", "network", NETWORK])
+            .assert()
+            .success()
+            .stdout(format!("network {NETWORK}: last cluster operation net_op {}\n", OPS[2]));
+
+        // History, a page at a time, newest first.
+        let page = json(opsctl_on(db).args(["history", "network", NETWORK, "--limit", "2", "--json"]).assert());
+        let got: Vec<&str> = page["ops"].as_array().unwrap().iter().map(|op| op["op_uuid"].as_str().unwrap()).collect();
+        assert_eq!(got, [OPS[2], OPS[1]]);
+        let first = stdout(opsctl_on(db).args(["history", "network", NETWORK, "--limit", "2"]).assert());
+        insta::assert_snapshot!("history_first_page", first);
+        let before = page["next_before"].as_i64().unwrap().to_string();
+        insta::assert_snapshot!(
+            "history_last_page",
+            stdout(opsctl_on(db).args(["history", "network", NETWORK, "--limit", "2", "--before", &before]).assert())
+        );
+    }
+
+    /// `view` shows an object as Shaken Fist's API does, `last_cluster_operation` included for a network.
+    async fn view_shows_an_objects_external_view(db: &TestDb) {
+        opsctl_on(db).arg("migrate").assert().success();
+        let store = db.store().await;
+        let network = ops_core::NetworkId::from(uuid(NETWORK));
+        store.create_object(&ops_core::NewObject::network(network, "web", "ns1", 0x2a)).await.unwrap();
+        write_op_rows(db, uuid(NETWORK), uuid(OPS[0]), "queued", 1_700_000_000.0).await;
+        assert_eq!(
+            json(opsctl_on(db).args(["--json", "view", "network", NETWORK]).assert()),
+            serde_json::json!({
+                "uuid": NETWORK, "name": "web", "namespace": "ns1", "state": "initial", "vxlan_id": 42,
+                "provide_dhcp": false, "provide_dns": false, "error_message": null,
+                "last_cluster_operation": {"op_type": "net_op", "op_uuid": OPS[0]},
+            })
+        );
+        insta::assert_snapshot!("view_network", stdout(opsctl_on(db).args(["view", "network", NETWORK]).assert()));
+    }
+
+    /// `maintain --once` on the real host (where no br-vxlan bridge exists): the broken idle network is
+    /// repaired — first only reported with --dry-run — and the busy one is left alone.
+    async fn maintain_repairs_broken_idle_networks_and_leaves_busy_ones(db: &TestDb) {
+        opsctl_on(db).arg("migrate").assert().success();
+        let store = db.store().await;
+        let (broken, busy) = (ops_core::NetworkId::from(uuid(NETWORK)), ops_core::NetworkId::from(uuid(INSTANCE)));
+        for (vxid, network) in [(0xfffff0, broken), (0xfffff1, busy)] {
+            store.create_object(&ops_core::NewObject::network(network, "n", "ns", vxid)).await.unwrap();
+            store.set_object_state(network.into(), ops_core::ObjectState::Created, None).await.unwrap();
+        }
+        db.execute("UPDATE object_states SET update_time = update_time - 3600").await;
+        write_op_rows(db, busy.into(), uuid(OPS[0]), "executing", 1_700_000_000.0).await;
+        let args = ["maintain", "--node", NODE, "--network-node", "--once"];
+
+        insta::assert_snapshot!(
+            "maintain_dry_run",
+            stdout(opsctl_on(db).args([&args[..], &["--dry-run"]].concat()).assert())
+        );
+        assert_eq!(db.count("cluster_operations").await, 0);
+
+        let report = json(opsctl_on(db).args([&args[..], &["--json"]].concat()).assert());
+        assert_eq!(report["busy"], serde_json::json!([busy.to_string()]));
+        assert_eq!(report["repaired"][0]["network"], broken.to_string());
+        assert_eq!(report["repaired"][0]["ops"].as_array().unwrap().len(), 2);
+        let pending = json(opsctl_on(db).args(["--json", "pending", "network", NETWORK]).assert());
+        assert_eq!(pending["pending"].as_array().unwrap().len(), 2, "{pending}");
+        // The next pass finds the network busy with its own repair.
+        let again = json(opsctl_on(db).args([&args[..], &["--json"]].concat()).assert());
+        assert_eq!(again["busy"].as_array().unwrap().len(), 2, "{again}");
+    }
+
+    /// `simulate` on each backend: the legacy gate races, the targets gate never does.
+    async fn simulate_counts_spurious_recreates_of_both_gates(db: &TestDb) {
+        opsctl_on(db).arg("migrate").assert().success();
+        let report = json(opsctl().args(["--json", "simulate", "--seeds", "8", "--backend", db.url()]).assert());
+        assert_eq!(report["seeds"], 8);
+        assert_eq!(report["targets_spurious"], 0, "{report}");
+        assert_eq!(report["targets_missed"], 0, "{report}");
+        assert!(report["legacy_spurious"].as_u64().unwrap() > 0, "{report}");
+        // Nothing live is left for real workers or a real maintainer.
+        assert_eq!(db.count("work_queue").await, 0);
+        assert_eq!(db.count("cluster_operations").await, 0);
+        assert_eq!(db.count("object_states WHERE object_type = 'network' AND state_value <> 'deleted'").await, 0);
+    }
+
+    async fn enqueue_then_show_then_run(db: &TestDb) {
+        opsctl_on(db).arg("migrate").assert().success();
+        let dir = ScratchDir::new("opsctl-enqueue");
+        let input = dir.path().join("op.json");
+        std::fs::write(&input, format!(r#"{{"node_uuid": "{NODE}", "instance_uuid": "{INSTANCE}"}}"#)).unwrap();
+        let id = stdout(opsctl_on(db)
+            .args(["enqueue", "node_inst_op", input.to_str().unwrap(), "--priority", "background", "--task", "health_check_kvm_process"])
+            .assert());
+        let id = id.trim();
+        assert!(Uuid::parse_str(id).is_ok(), "{id}");
+
+        let shown = json(opsctl_on(db).args(["show", id, "--json"]).assert());
+        assert_eq!(shown["op_type"], "node_inst_op");
+        assert_eq!(shown["state"], "queued");
+        assert_eq!(shown["queue_name"], format!("{NODE}-clusteroperation-background"));
+        assert_eq!(shown["targets"], serde_json::json!([{"object_type": "instance", "uuid": INSTANCE, "sequence_number": 1}]));
+        assert_eq!(shown["wire"]["tasks"], serde_json::json!(["health_check_kvm_process"]));
+        assert_eq!(shown["wire"]["node_uuid"], NODE);
+        assert_eq!(shown["events"][0]["message"], "node_inst_op operation created with tasks health_check_kvm_process");
+        insta::assert_snapshot!(
+            "show_queued",
+            redact_times(&redact(&stdout(opsctl_on(db).args(["show", id]).assert()), &[(id, "[op]")]))
+        );
+
+        // From standard input, several tasks, a dependency, JSON output.
+        let enqueued = json(opsctl_on(db)
+            .args(["enqueue", "net_op", "-", "--priority", "user_facing", "--task", "network_deploy", "--task",
+                   "network_ensure_mesh", "--depends-on", &format!("node_inst_op:{id}"), "--request-id", "req-9",
+                   "--json"])
+            .write_stdin(format!(r#"{{"network_uuid": "{NETWORK}"}}"#))
+            .assert());
+        assert_eq!(enqueued["queue"], "networknode-clusteroperation-user_facing");
+        assert_eq!(enqueued["targets"], serde_json::json!([{"object_type": "network", "uuid": NETWORK}]));
+        let net_op = enqueued["op_uuid"].as_str().unwrap();
+        let shown = json(opsctl_on(db).args(["show", net_op, "--json"]).assert());
+        assert_eq!(shown["wire"]["depends_on"], serde_json::json!([{"op_type": "node_inst_op", "op_uuid": id}]));
+        assert_eq!(shown["request_id"], "req-9");
+        let pending = json(opsctl_on(db).args(["pending", "network", NETWORK, "--json"]).assert());
+        assert_eq!(pending["pending"][0]["op_uuid"], net_op);
+
+        // A worker on the node's queues runs the first; the second waits on nothing now and runs too.
+        let summary = json(opsctl_on(db)
+            .args(["--json", "worker", "--queues", &format!("{NODE},networknode"), "--drain", "--worker-id", "w1"])
+            .assert());
+        assert_eq!((summary["worker"].as_str(), summary["completed"].as_u64()), (Some("w1"), Some(2)), "{summary}");
+        opsctl_on(db)
+            .args(["pending", "network", NETWORK])
+            .assert()
+            .success()
+            .stdout(format!("network {NETWORK}: no operation in flight\n"));
+        opsctl_on(db)
+            .args(["worker", "--queues", "any", "--once", "--worker-id", "w2"])
+            .assert()
+            .success()
+            .stdout("worker w2 stopped: claimed 0, completed 0, failed 0, aborted 0, retried 0, deferred 0, released 0, rescued 0, lease lost 0\n");
+    }
+}
+
+/// `--help` lists every command and the exit codes; a snapshot, so a change to the help shows in review.
+#[test]
+fn help_lists_the_commands_and_the_exit_codes() {
+    let help = stdout(opsctl().arg("--help").assert());
+    insta::assert_snapshot!("help", help);
+    opsctl()
+        .arg("--version")
+        .assert()
+        .success()
+        .stdout(format!("opsctl {}\n", env!("CARGO_PKG_VERSION")));
+}
+
+#[test]
+fn the_default_sqlite_file_is_only_created_by_migrate() {
+    let dir = ScratchDir::new("opsctl-default");
+    let uuid = Uuid::new_v4().to_string();
+    let error = one_line_error(
+        opsctl_in(dir.path())
+            .args(["pending", "network", &uuid])
+            .assert(),
+        3,
+    );
+    assert!(
+        error.starts_with("error: cannot connect to the sqlite database at `sqlite://ops.db`"),
+        "{error}"
+    );
+    one_line_error(
+        opsctl_in(dir.path())
+            .args(["pending", "network", "nope"])
+            .assert(),
+        2,
+    );
+    assert!(dir.files().is_empty());
+    opsctl_in(dir.path())
+        .arg("migrate")
+        .assert()
+        .success()
+        .stdout("schema created at version 8\n");
+    assert_eq!(dir.files(), ["ops.db"]);
+}
+
+/// Every command closes its database: a SQLite file is left without `-wal` or `-shm` beside it, so the
+/// file alone is the whole database (an operator copying it copies everything).
+#[test]
+fn every_command_leaves_the_sqlite_file_whole() {
+    let dir = ScratchDir::new("opsctl-whole");
+    let run = |args: &[&str]| {
+        opsctl_in(dir.path())
+            .args(args)
+            .write_stdin(format!(r#"{{"network_uuid": "{NETWORK}"}}"#))
+            .assert()
+            .success();
+        assert_eq!(dir.files(), ["ops.db"], "after {args:?}");
+    };
+    run(&["migrate"]);
+    run(&[
+        "enqueue",
+        "net_op",
+        "-",
+        "--priority",
+        "background",
+        "--task",
+        "network_deploy",
+    ]);
+    run(&["pending", "network", NETWORK]);
+    run(&["latest", "network", NETWORK]);
+    run(&["history", "network", NETWORK]);
+    let op = json(
+        opsctl_in(dir.path())
+            .args(["--json", "history", "network", NETWORK])
+            .assert(),
+    )["ops"][0]["op_uuid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    run(&["show", &op]);
+    run(&["worker", "--queues", "networknode", "--drain"]);
+    run(&["prune", "--retention", "1s"]);
+    run(&["maintain", "--node", NODE, "--once", "--dry-run"]);
+    one_line_error(
+        opsctl_in(dir.path())
+            .args(["view", "network", NETWORK])
+            .assert(),
+        1,
+    );
+    assert_eq!(dir.files(), ["ops.db"], "after a failed view");
+}
+
+#[test]
+fn schema_writes_exactly_the_committed_files() {
+    let dir = ScratchDir::new("opsctl-schemas");
+    let out = dir.path().join("schemas");
+    let out_arg = out.to_str().unwrap();
+    opsctl()
+        .args(["schema", "--out", out_arg])
+        .assert()
+        .success()
+        .stdout(format!("wrote 15 schema files to {out_arg}\n"));
+    let committed = Path::new(env!("CARGO_MANIFEST_DIR")).join("../schemas");
+    let mut names: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names.len(), 15);
+    for name in names {
+        assert_eq!(
+            std::fs::read_to_string(out.join(&name)).unwrap(),
+            std::fs::read_to_string(committed.join(&name)).unwrap(),
+            "{name}"
+        );
+    }
+}
+
+/// The README's main job: from a fresh directory, `demo` shows both races caught by the legacy gate and
+/// neither by the targets gate, exits 0, and leaves nothing but its database file; run again, it says the
+/// same.
+#[test]
+fn demo_shows_the_race_and_leaves_only_its_database() {
+    let dir = ScratchDir::new("opsctl-demo");
+    let out = stdout(opsctl_in(dir.path()).arg("demo").assert());
+    for line in [
+        "2  later hot-plug op finished first      A    create                RECREATE (spurious)   leave alone",
+        "3  create op forgot to set the pointer   B    create                RECREATE (spurious)   leave alone",
+        "5  bridge broke, nothing in flight       A    none                  recreate (right)      recreate (right)",
+        "spurious recreates: legacy gate 2, targets gate 0.",
+        // At step 2 the latest op is the finished hot-plug, and the create op is still pending.
+        "last cluster operation node_inst_net_iface_op",
+        ": 1 operation in flight\n",
+    ] {
+        assert!(out.contains(line), "{line}\n{out}");
+    }
+    assert_eq!(dir.files(), ["ops-demo.db"]);
+    let again = stdout(opsctl_in(dir.path()).arg("demo").assert());
+    assert!(
+        again.contains("spurious recreates: legacy gate 2, targets gate 0."),
+        "{again}"
+    );
+}
+
+/// SIGINT stops `simulate` between seeds: it prints the counts of the seeds that ran, exits 0, and
+/// removes its temporary database.
+#[test]
+fn an_interrupted_simulation_reports_what_ran_and_removes_its_file() {
+    let tmp = ScratchDir::new("opsctl-simulate-tmp");
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_opsctl"))
+        .args(["--json", "simulate", "--seeds", "100000"])
+        .env("TMPDIR", tmp.path())
+        .env_remove("RUST_LOG")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the temporary database exists and a seed has had time to run.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while tmp.files().is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no temporary database appeared"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let kill = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let ran = report["seeds"].as_u64().unwrap();
+    assert!((1..100_000).contains(&ran), "{report}");
+    assert!(
+        stderr.contains("interrupted: the counts are those of the seeds that ran"),
+        "{stderr}"
+    );
+    assert!(tmp.files().is_empty(), "left behind: {:?}", tmp.files());
+}
+
+/// Logs go to standard error at the level -v / -q ask for; `--json` output on standard output stays one
+/// clean document.
+#[test]
+fn logs_go_to_stderr_at_the_level_asked_for() {
+    let dir = ScratchDir::new("opsctl-logs");
+    opsctl_in(dir.path()).arg("migrate").assert().success();
+    let run = |flags: &[&str]| {
+        let assert = opsctl_in(dir.path())
+            .args(flags)
+            .args(["--json", "worker", "--queues", "any", "--once"])
+            .assert();
+        let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+        assert_eq!(json(assert)["claimed"], 0);
+        stderr
+    };
+    let verbose = run(&["-v"]);
+    assert!(verbose.contains(" INFO worker started"), "{verbose}");
+    assert!(!verbose.contains("DEBUG"), "{verbose}");
+    assert!(run(&["-vv"]).contains("DEBUG"));
+    assert_eq!(run(&[]), "");
+    assert_eq!(run(&["-qq"]), "");
+    // RUST_LOG, when set, decides: info from ops-core, nothing from sqlx, whatever -q says.
+    let assert = opsctl_in(dir.path())
+        .env("RUST_LOG", "ops_core=info,sqlx=off")
+        .args(["-q", "--json", "worker", "--queues", "any", "--once"])
+        .assert()
+        .success();
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    assert!(stderr.contains(" INFO worker started"), "{stderr}");
+    assert!(!stderr.contains("DEBUG"), "{stderr}");
+}
+
+/// `completions` writes a script for each shell that names every subcommand; bash's parses.
+#[test]
+fn completions_are_written_for_bash_zsh_and_fish() {
+    let dir = ScratchDir::new("opsctl-completions");
+    for shell in ["bash", "zsh", "fish"] {
+        let script = stdout(opsctl().args(["completions", shell]).assert());
+        for subcommand in [
+            "migrate",
+            "enqueue",
+            "show",
+            "pending",
+            "latest",
+            "history",
+            "view",
+            "worker",
+            "maintain",
+            "prune",
+            "demo",
+            "simulate",
+            "schema",
+            "completions",
+        ] {
+            assert!(script.contains(subcommand), "{shell}: {subcommand}");
+        }
+        if shell == "bash" {
+            let path = dir.path().join("opsctl.bash");
+            std::fs::write(&path, &script).unwrap();
+            std::process::Command::new("bash")
+                .arg("-n")
+                .arg(&path)
+                .output()
+                .map(|o| assert!(o.status.success()))
+                .unwrap();
+        }
+    }
+    let error = one_line_error(opsctl().args(["completions", "tcsh"]).assert(), 2);
+    assert!(
+        error.starts_with("error: invalid value 'tcsh' for '<SHELL>'"),
+        "{error}"
+    );
+}
+
+/// A password in the database URL is never printed: not in `--help` (from the environment), not in any
+/// command's error, not in its logs at the most verbose level.
+#[test]
+fn a_database_password_is_never_printed() {
+    let secret = "s3cret-pw";
+    let url = format!("postgres://ops:{secret}@127.0.0.1:1/ops");
+    let uuid = Uuid::new_v4().to_string();
+    let commands: Vec<Vec<&str>> = vec![
+        vec!["--help"],
+        vec!["migrate"],
+        vec!["pending", "network", &uuid],
+        vec!["latest", "network", &uuid],
+        vec!["history", "network", &uuid],
+        vec!["view", "network", &uuid],
+        vec!["show", &uuid],
+        vec![
+            "enqueue",
+            "net_op",
+            "-",
+            "--priority",
+            "background",
+            "--task",
+            "network_deploy",
+        ],
+        vec!["worker", "--queues", "any", "--once"],
+        vec!["prune", "--dry-run"],
+        vec!["maintain", "--node", NODE, "--once"],
+        vec!["simulate", "--seeds", "1", "--backend", &url],
+    ];
+    for args in commands {
+        for via_env in [true, false] {
+            let mut command = opsctl();
+            command
+                .arg("-vvv")
+                .write_stdin(format!(r#"{{"network_uuid": "{NETWORK}"}}"#));
+            if via_env {
+                command.env("OPS_DATABASE_URL", &url);
+            } else {
+                command.args(["--database-url", &url]);
+            }
+            let assert = command.args(&args).assert();
+            let output = assert.get_output();
+            let printed = format!(
+                "{}{}",
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            );
+            assert!(!printed.contains(secret), "{args:?}: {printed}");
+            if args[0] != "--help" {
+                assert_eq!(output.status.code(), Some(3), "{args:?}: {printed}");
+                assert!(
+                    printed.contains("postgres://ops:***@127.0.0.1:1/ops"),
+                    "{args:?}: {printed}"
+                );
+            }
+        }
+    }
+}
