@@ -165,8 +165,8 @@ pub(crate) fn pruned(report: &ops_core::PruneReport) -> String {
         n => format!("{n} batches"),
     };
     format!(
-        "{verb} {} target rows and {} finished operations ({batches})",
-        report.target_rows, report.ops
+        "{verb} {} target rows and {} finished operations ({} rows examined in {batches})",
+        report.target_rows, report.ops, report.examined
     )
 }
 

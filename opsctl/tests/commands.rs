@@ -72,7 +72,7 @@ backend_tests! {
             .args(["prune", "--retention", "7d", "--dry-run"])
             .assert()
             .success()
-            .stdout("would delete 2 target rows and 0 finished operations (1 batch)\n");
+            .stdout("would delete 2 target rows and 0 finished operations (3 rows examined in 1 batch)\n");
         assert_eq!(db.count("cluster_operation_targets").await, 3);
         assert_eq!(
             json(opsctl_on(db).args(["--json", "prune", "--retention", "7d", "--batch-size", "1"]).assert()),
@@ -390,6 +390,25 @@ fn demo_shows_the_race_and_leaves_only_its_database() {
         assert!(out.contains(line), "{line}\n{out}");
     }
     assert_eq!(dir.files(), ["ops-demo.db"]);
+    // The README shows the table: each of its rows is what demo prints.
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md"))
+            .unwrap();
+    let shown: Vec<&str> = readme
+        .split("$ cargo run -p opsctl -- demo\n")
+        .nth(1)
+        .expect("the README shows demo")
+        .lines()
+        .take_while(|line| *line != "```")
+        .filter(|line| *line != "...")
+        .collect();
+    assert!(shown.len() >= 7, "{shown:?}");
+    for line in shown {
+        assert!(
+            out.lines().any(|printed| printed == line),
+            "the README shows `{line}`; demo printed:\n{out}"
+        );
+    }
     let again = stdout(opsctl_in(dir.path()).arg("demo").assert());
     assert!(
         again.contains("spurious recreates: legacy gate 2, targets gate 0."),
