@@ -5,8 +5,8 @@ mod support;
 
 use ops_testkit::backend_tests;
 use support::{
-    ScratchDir, json, one_line_error, opsctl, opsctl_in, opsctl_on, record_future_migration,
-    row_counts,
+    NET_OP_BODY, ScratchDir, database_commands, json, one_line_error, opsctl, opsctl_in, opsctl_on,
+    record_future_migration, row_counts,
 };
 use uuid::Uuid;
 
@@ -280,25 +280,10 @@ backend_tests! {
         opsctl_on(db).arg("migrate").assert().success();
         record_future_migration(db).await;
         let before = row_counts(db).await;
-        let uuid = Uuid::new_v4().to_string();
-        let commands: Vec<Vec<&str>> = vec![
-            vec!["migrate"],
-            vec!["pending", "network", &uuid],
-            vec!["latest", "network", &uuid],
-            vec!["history", "network", &uuid],
-            vec!["view", "network", &uuid],
-            vec!["show", &uuid],
-            vec!["enqueue", "net_op", "-", "--priority", "background", "--task", "network_deploy"],
-            vec!["worker", "--queues", "any", "--once"],
-            vec!["prune"],
-            vec!["maintain", "--node", &uuid, "--once"],
-            vec!["simulate", "--seeds", "1", "--backend", db.url()],
-        ];
+        let mut commands = database_commands(db.url());
+        commands.insert(0, vec!["migrate".to_owned()]);
         for args in commands {
-            let line = one_line_error(
-                opsctl_on(db).args(&args).write_stdin(format!(r#"{{"network_uuid": "{uuid}"}}"#)).assert(),
-                4,
-            );
+            let line = one_line_error(opsctl_on(db).args(&args).write_stdin(NET_OP_BODY).assert(), 4);
             assert!(
                 line.starts_with("error: the database schema is at version 99, newer than this build knows (up to 8)"),
                 "{args:?}: {line}"
@@ -310,24 +295,8 @@ backend_tests! {
     /// A database with no schema: every command but migrate says to migrate, and creates no table.
     async fn an_unmigrated_database_says_to_migrate_and_is_left_empty(db: &TestDb) {
         let store = db.store().await;
-        let uuid = Uuid::new_v4().to_string();
-        let commands: Vec<Vec<&str>> = vec![
-            vec!["pending", "network", &uuid],
-            vec!["latest", "network", &uuid],
-            vec!["history", "network", &uuid],
-            vec!["view", "network", &uuid],
-            vec!["show", &uuid],
-            vec!["enqueue", "net_op", "-", "--priority", "background", "--task", "network_deploy"],
-            vec!["worker", "--queues", "any", "--once"],
-            vec!["prune"],
-            vec!["maintain", "--node", &uuid, "--once"],
-            vec!["simulate", "--seeds", "1", "--backend", db.url()],
-        ];
-        for args in commands {
-            let line = one_line_error(
-                opsctl_on(db).args(&args).write_stdin(format!(r#"{{"network_uuid": "{uuid}"}}"#)).assert(),
-                4,
-            );
+        for args in database_commands(db.url()) {
+            let line = one_line_error(opsctl_on(db).args(&args).write_stdin(NET_OP_BODY).assert(), 4);
             assert_eq!(line, "error: the database has no ops schema; run `opsctl migrate` first", "{args:?}");
         }
         assert_eq!(store.schema_version().await.unwrap().applied, None, "a command created the schema");
@@ -340,25 +309,6 @@ backend_tests! {
 fn an_unreachable_database_is_one_line_exit_3() {
     let dir = ScratchDir::new("opsctl-unreachable");
     let uuid = Uuid::new_v4().to_string();
-    let commands: Vec<Vec<&str>> = vec![
-        vec!["pending", "network", &uuid],
-        vec!["latest", "network", &uuid],
-        vec!["history", "network", &uuid],
-        vec!["view", "network", &uuid],
-        vec!["show", &uuid],
-        vec![
-            "enqueue",
-            "net_op",
-            "-",
-            "--priority",
-            "background",
-            "--task",
-            "network_deploy",
-        ],
-        vec!["worker", "--queues", "any", "--once"],
-        vec!["prune"],
-        vec!["maintain", "--node", &uuid, "--once"],
-    ];
     let urls = [
         (
             "postgres://ops:secret@127.0.0.1:1/ops",
@@ -374,12 +324,12 @@ fn an_unreachable_database_is_one_line_exit_3() {
         ),
     ];
     for (url, expected) in urls {
-        for args in &commands {
+        for args in database_commands(url) {
             let line = one_line_error(
                 opsctl_in(dir.path())
                     .args(["--database-url", url])
-                    .args(args)
-                    .write_stdin(format!(r#"{{"network_uuid": "{uuid}"}}"#))
+                    .args(&args)
+                    .write_stdin(NET_OP_BODY)
                     .assert(),
                 3,
             );

@@ -7,7 +7,7 @@ mod support;
 
 use std::path::Path;
 
-use support::{ScratchDir, redact_times};
+use support::{ScratchDir, redact_times, replace_shaped};
 
 const GUIDE: &str = "../docs/operator_guide/cli.md";
 const SECTION: &str = "## A tour";
@@ -98,39 +98,17 @@ fn run(steps: &[Step]) -> Vec<Vec<String>> {
 
 /// `text` with each uuid replaced by `<uuid-N>`, N counting distinct uuids in order of appearance.
 fn number_uuids(text: &str) -> String {
-    const SHAPE: &[u8] = b"xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
-    let bytes = text.as_bytes();
-    let is_uuid_at = |at: usize| {
-        bytes.len() >= at + SHAPE.len()
-            && SHAPE
-                .iter()
-                .zip(&bytes[at..])
-                .all(|(shape, byte)| match shape {
-                    b'x' => byte.is_ascii_hexdigit(),
-                    other => other == byte,
-                })
-    };
-    let mut seen: Vec<&str> = Vec::new();
-    let (mut out, mut at) = (String::new(), 0);
-    while at < bytes.len() {
-        if is_uuid_at(at) {
-            let uuid = &text[at..at + SHAPE.len()];
-            let number = match seen.iter().position(|known| *known == uuid) {
-                Some(index) => index + 1,
-                None => {
-                    seen.push(uuid);
-                    seen.len()
-                }
-            };
-            out.push_str(&format!("<uuid-{number}>"));
-            at += SHAPE.len();
-        } else {
-            let c = text[at..].chars().next().expect("a character");
-            out.push(c);
-            at += c.len_utf8();
-        }
-    }
-    out
+    let mut seen: Vec<String> = Vec::new();
+    replace_shaped(text, "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx", |uuid| {
+        let number = match seen.iter().position(|known| known == uuid) {
+            Some(index) => index + 1,
+            None => {
+                seen.push(uuid.to_owned());
+                seen.len()
+            }
+        };
+        format!("<uuid-{number}>")
+    })
 }
 
 /// What may differ between two runs taken out: uuids numbered, times and durations (`1.3 s`) replaced,

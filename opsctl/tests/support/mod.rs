@@ -163,23 +163,33 @@ pub(crate) fn redact(text: &str, values: &[(&str, &str)]) -> String {
 
 /// `text` with every timestamp as opsctl prints them (`2026-11-29T03:22:35Z`) replaced by `[time]`.
 pub(crate) fn redact_times(text: &str) -> String {
-    const SHAPE: &[u8] = b"dddd-dd-ddTdd:dd:ddZ";
-    let bytes = text.as_bytes();
+    replace_shaped(text, "dddd-dd-ddTdd:dd:ddZ", |_| "[time]".to_owned())
+}
+
+/// `text` with every run of characters of `shape` replaced by what `replace` makes of it. In the shape, `d`
+/// stands for a decimal digit, `x` for a hexadecimal one, and any other character for itself.
+pub(crate) fn replace_shaped(
+    text: &str,
+    shape: &str,
+    mut replace: impl FnMut(&str) -> String,
+) -> String {
+    let (shape, bytes) = (shape.as_bytes(), text.as_bytes());
     let matches_at = |at: usize| {
-        bytes.len() >= at + SHAPE.len()
-            && SHAPE
+        bytes.len() >= at + shape.len()
+            && shape
                 .iter()
                 .zip(&bytes[at..])
-                .all(|(shape, byte)| match shape {
+                .all(|(expected, byte)| match expected {
                     b'd' => byte.is_ascii_digit(),
+                    b'x' => byte.is_ascii_hexdigit(),
                     other => other == byte,
                 })
     };
     let (mut out, mut at) = (String::new(), 0);
     while at < bytes.len() {
         if matches_at(at) {
-            out.push_str("[time]");
-            at += SHAPE.len();
+            out.push_str(&replace(&text[at..at + shape.len()]));
+            at += shape.len();
         } else {
             let c = text[at..].chars().next().expect("a character");
             out.push(c);
@@ -187,4 +197,37 @@ pub(crate) fn redact_times(text: &str) -> String {
         }
     }
     out
+}
+
+/// What `enqueue` in [`database_commands`] reads on standard input.
+pub(crate) const NET_OP_BODY: &str = r#"{"network_uuid": "5a3bd8c4-1e1f-4c55-9d3b-7d0f1c2b8a11"}"#;
+
+/// Every subcommand that opens the database but `migrate`, with good arguments: `enqueue` reads
+/// [`NET_OP_BODY`] on standard input, `simulate` runs on `database` (its `--backend`).
+pub(crate) fn database_commands(database: &str) -> Vec<Vec<String>> {
+    let uuid = "0e0f5c1a-3b9d-4c55-8a2e-1f6d7c8b9a01";
+    let commands: [&[&str]; 10] = [
+        &["pending", "network", uuid],
+        &["latest", "network", uuid],
+        &["history", "network", uuid],
+        &["view", "network", uuid],
+        &["show", uuid],
+        &[
+            "enqueue",
+            "net_op",
+            "-",
+            "--priority",
+            "background",
+            "--task",
+            "network_deploy",
+        ],
+        &["worker", "--queues", "any", "--once"],
+        &["prune"],
+        &["maintain", "--node", uuid, "--once"],
+        &["simulate", "--seeds", "1", "--backend", database],
+    ];
+    commands
+        .iter()
+        .map(|args| args.iter().map(|arg| (*arg).to_owned()).collect())
+        .collect()
 }
