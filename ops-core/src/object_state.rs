@@ -90,6 +90,11 @@ impl ObjectState {
 
     /// The states an object of `object_type` may move to from this one; `None` for a type whose objects
     /// have no state machine here (ops, and the types nothing creates: DHCP, IPAM, ...).
+    ///
+    /// These are Shaken Fist's machines (DOMAIN.md §2) with two edges added on purpose: a network may go
+    /// from `initial` to `deleted` or `error`, as artifacts, blobs and interfaces may (one deleted, or
+    /// failed, before it was ever built: the simulator deletes such networks when a seed ends), and an
+    /// instance may go from `initial` straight to `creating`, for a placement that has no preflight step.
     pub fn successors(self, object_type: ObjectType) -> Option<&'static [ObjectState]> {
         use ObjectState::*;
         let next: &'static [ObjectState] = match object_type {
