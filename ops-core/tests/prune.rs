@@ -109,7 +109,60 @@ fn network(fleet: &Fleet, object: usize) -> ObjectRef {
     NetworkId::from(fleet.objects[object]).into()
 }
 
+/// Writes `count` finished `net_op`s a year old over `networks`, with their headers, states and target rows.
+async fn write_old_finished(db: &TestDb, count: usize, networks: &[Uuid]) {
+    let year_ago = 1_700_000_000.0;
+    let ops: Vec<(Uuid, Uuid)> = (0..count)
+        .map(|i| (Uuid::new_v4(), networks[i % networks.len()]))
+        .collect();
+    let values =
+        |row: &dyn Fn(&(Uuid, Uuid)) -> String| ops.iter().map(row).collect::<Vec<_>>().join(", ");
+    db.execute(&format!(
+        "INSERT INTO cluster_operations (uuid, operation_type, version, created_at, network_uuid, priority, \
+         queue_name, metadata_json) VALUES {}; \
+         INSERT INTO object_states (object_type, object_uuid, state_value, update_time) VALUES {}; \
+         INSERT INTO cluster_operation_targets (operation_uuid, operation_type, target_object_type, target_uuid, \
+         created_at) VALUES {};",
+        values(&|(op, network)| format!(
+            "('{op}', 'net_op', 3, {year_ago}, '{network}', 'background', 'networknode-clusteroperation-background', '{{}}')"
+        )),
+        values(&|(op, _)| format!("('net_op', '{op}', 'complete', {year_ago})")),
+        values(&|(op, network)| format!("('{op}', 'net_op', 'network', '{network}', {year_ago})")),
+    ))
+    .await;
+}
+
 backend_tests! {
+    /// A prune beside enqueuers: on MariaDB its deletes and their inserts deadlock now and then (InnoDB's
+    /// gap locks); each batch is retried as an enqueue is, so neither side sees the deadlock.
+    async fn a_prune_beside_enqueuers_retries_what_it_loses_to_them(db: &TestDb) {
+        let store = db.migrated_store().await;
+        let networks: Vec<Uuid> = (0..20).map(|_| Uuid::new_v4()).collect();
+        for _ in 0..3 {
+            write_old_finished(db, 1_000, &networks).await;
+            let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+            let enqueuers: Vec<_> = (0..2)
+                .map(|_| {
+                    let (store, stop, networks) = (store.clone(), stop.clone(), networks.clone());
+                    tokio::spawn(async move {
+                        let mut i = 0;
+                        while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                            enqueue_net_op(&store, NetworkId::from(networks[i % networks.len()])).await;
+                            i += 1;
+                        }
+                    })
+                })
+                .collect();
+            let pruned = store.prune(&PrunePolicy::new(Duration::from_secs(86_400)).batch_size(50)).await;
+            stop.store(true, std::sync::atomic::Ordering::SeqCst);
+            for enqueuer in enqueuers {
+                enqueuer.await.unwrap();
+            }
+            let report = pruned.unwrap_or_else(|e| panic!("{}", ops_core::ErrorChain(&e)));
+            assert!(report.target_rows >= 980, "{report:?}");
+        }
+    }
+
     async fn a_prune_over_a_hundred_thousand_ops_removes_only_what_the_policy_says(db: &TestDb) {
         let store = db.migrated_store().await;
         let fleet = write_fleet(db).await;

@@ -18,6 +18,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use super::dialect::sql;
+use super::retry::{retried, with_retry};
 use super::{Dialect, Store, now, with_backend};
 use crate::{OpState, StoreError};
 
@@ -276,9 +277,11 @@ impl Store {
         batch: i64,
         dry_run: bool,
     ) -> Result<(u64, Option<(i64, u64)>), StoreError> {
-        let result = with_backend!(match self {
+        // A batch lost to a concurrent writer (a deadlock with an enqueue on MariaDB) is run again whole:
+        // it re-reads its window, so a retry deletes exactly what is still prunable.
+        let outcome = with_backend!(match self {
             (pool, dialect) => {
-                async {
+                with_retry(dialect, || async {
                     let mut tx = pool.begin_with(dialect.begin_write()).await?;
                     // A window of `batch` rows in key order, each judged by index probes in the select
                     // list: the cost of a batch is the window, never the table, whatever plan the
@@ -299,7 +302,7 @@ impl Store {
                     .fetch_all(&mut *tx)
                     .await?;
                     let Some(&(last, _)) = window.last() else {
-                        return Ok((0, None));
+                        return Ok(Ok((0, None)));
                     };
                     let examined = window.len() as u64;
                     let found: Vec<i64> = window
@@ -307,7 +310,7 @@ impl Store {
                         .filter_map(|(_, prunable)| *prunable)
                         .collect();
                     if dry_run || found.is_empty() {
-                        return Ok((found.len() as u64, Some((last, examined))));
+                        return Ok(Ok((found.len() as u64, Some((last, examined)))));
                     }
                     // No op can come back into flight (no transition leaves a finished state for an
                     // in-flight one), so the rows selected are still prunable. The delete cannot re-check
@@ -323,12 +326,12 @@ impl Store {
                     delete.push(")");
                     let removed = delete.build().execute(&mut *tx).await?.rows_affected();
                     tx.commit().await?;
-                    Ok::<_, sqlx::Error>((removed, Some((last, examined))))
-                }
+                    Ok(Ok::<_, StoreError>((removed, Some((last, examined)))))
+                })
                 .await
             }
         });
-        result.map_err(StoreError::query(|| "pruning old target rows"))
+        retried(outcome, || "pruning old target rows".to_owned())
     }
 
     /// One batch of the second pass: the finished ops after `after` in uuid order that keep no target row.
@@ -339,9 +342,9 @@ impl Store {
         batch: i64,
         dry_run: bool,
     ) -> Result<(u64, Option<(String, u64)>), StoreError> {
-        let result = with_backend!(match self {
+        let outcome = with_backend!(match self {
             (pool, dialect) => {
-                async {
+                with_retry(dialect, || async {
                     let mut tx = pool.begin_with(dialect.begin_write()).await?;
                     let window: Vec<WindowOp> = sqlx::query_as(match dialect {
                         Dialect::MariaDb => sql!(
@@ -359,7 +362,7 @@ impl Store {
                     .fetch_all(&mut *tx)
                     .await?;
                     let Some(last) = window.last().map(|op| op.op_uuid.clone()) else {
-                        return Ok((0, None));
+                        return Ok(Ok((0, None)));
                     };
                     let examined = window.len() as u64;
                     let found: Vec<&WindowOp> = window
@@ -367,7 +370,7 @@ impl Store {
                         .filter(|op| op.is_finished_before(cutoff))
                         .collect();
                     if dry_run || found.is_empty() {
-                        return Ok((found.len() as u64, Some((last, examined))));
+                        return Ok(Ok((found.len() as u64, Some((last, examined)))));
                     }
                     for (table, uuid_column) in [
                         ("cluster_operation_targets", "operation_uuid"),
@@ -411,11 +414,11 @@ impl Store {
                     delete.push(")");
                     let removed = delete.build().execute(&mut *tx).await?.rows_affected();
                     tx.commit().await?;
-                    Ok::<_, sqlx::Error>((removed, Some((last, examined))))
-                }
+                    Ok(Ok::<_, StoreError>((removed, Some((last, examined)))))
+                })
                 .await
             }
         });
-        result.map_err(StoreError::query(|| "pruning finished operations"))
+        retried(outcome, || "pruning finished operations".to_owned())
     }
 }
