@@ -85,8 +85,8 @@ pub use priority::{Priority, UnknownPriority};
 pub use state::{IllegalTransition, OpState, UnknownState};
 pub use store::{
     BackfillReport, Dialect, EventRecord, HistoryPage, MigrationReport, MigrationStep, OpRecord,
-    OpRef, PrunePolicy, PruneReport, SchemaVersion, Store, StoreOptions, TargetRow, TargetingOp,
-    TerminalOp,
+    OpRef, PrunePolicy, PruneReport, SchemaVersion, SqlxPool, Store, StoreOptions, TargetRow,
+    TargetingOp, TerminalOp,
 };
 pub use worker::{OpContext, OpError, Worker};
 

@@ -41,6 +41,21 @@ use crate::StoreError;
 pub struct Store {
     pool: Pool,
     host_name: String,
+    /// SQLite's writers take turns here, first come first served, before they take the database's write
+    /// lock; `None` on the servers, whose locks queue their waiters themselves.
+    write_turns: Option<std::sync::Arc<tokio::sync::Mutex<()>>>,
+}
+
+/// A store's sqlx pool, by backend: see [`Store::sqlx_pool`].
+#[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
+pub enum SqlxPool<'a> {
+    /// The embedded SQLite database.
+    Sqlite(&'a SqlitePool),
+    /// MariaDB (or MySQL), through sqlx's MySQL driver.
+    MariaDb(&'a MySqlPool),
+    /// PostgreSQL.
+    Postgres(&'a PgPool),
 }
 
 #[derive(Clone, Debug)]
@@ -229,12 +244,14 @@ impl StoreOptions {
                 ));
             }
         };
+        let write_turns = matches!(pool, Pool::Sqlite(_)).then(std::sync::Arc::default);
         let store = Store {
             pool,
             host_name: match self.host_name {
                 Some(name) => name,
                 None => system_host_name()?,
             },
+            write_turns,
         };
         match store.schema_version().await {
             Ok(version) if self.require_current_schema => version.require_current()?,
@@ -251,6 +268,30 @@ impl Store {
     /// Connects to the database at `url` with default [`StoreOptions`].
     pub async fn connect(url: &str) -> Result<Store, StoreError> {
         StoreOptions::new(url).connect().await
+    }
+
+    /// Waits for this store's turn to write, on SQLite: its writers queue here in order, rather than in
+    /// SQLite's busy handler, which sleeps in growing steps (up to 100 ms) and lets a busy writer — a prune
+    /// batch after batch — take the lock again before a sleeper wakes. Hold the turn for the whole write
+    /// transaction, and take it before beginning one, never inside another.
+    pub(crate) async fn write_turn(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        match &self.write_turns {
+            Some(turns) => Some(turns.lock().await),
+            None => None,
+        }
+    }
+
+    /// The store's own connection pool, for what the store does not do: reading the tables with your own
+    /// SQL, or measuring the store against hand-written statements on the very same connections (the
+    /// benchmark harness does). Writing the ops tables through it bypasses what the store guarantees — a
+    /// target recorded only through a [`ClusterOperation`](crate::ClusterOperation), in the op's own
+    /// transaction — so don't, outside a benchmark or a test.
+    pub fn sqlx_pool(&self) -> SqlxPool<'_> {
+        match &self.pool {
+            Pool::Sqlite(pool) => SqlxPool::Sqlite(pool),
+            Pool::MariaDb(pool) => SqlxPool::MariaDb(pool),
+            Pool::Postgres(pool) => SqlxPool::Postgres(pool),
+        }
     }
 
     /// The backend's SQL dialect.

@@ -177,6 +177,7 @@ impl Store {
             (pool, dialect) => {
                 with_retry(dialect, || async move {
                     let at = now();
+                    let _turn = self.write_turn().await;
                     let mut tx = pool.begin_with(dialect.begin_write()).await?;
                     let exists = sqlx::query(sql!(
                         dialect,
@@ -290,6 +291,7 @@ impl Store {
             (pool, dialect) => {
                 with_retry(dialect, || async move {
                     let at = now();
+                    let _turn = self.write_turn().await;
                     let mut tx = pool.begin_with(dialect.begin_write()).await?;
                     let select = match dialect {
                         super::Dialect::Sqlite => sql!(
@@ -359,6 +361,7 @@ impl Store {
         let outcome = with_backend!(match self {
             (pool, dialect) => {
                 with_retry(dialect, || async move {
+                    let _turn = self.write_turn().await;
                     let mut tx = pool.begin_with(dialect.begin_write()).await?;
                     let event = OpEvent {
                         event_type,

@@ -30,6 +30,10 @@ pub struct PrunePolicy {
     dry_run: bool,
 }
 
+/// Rows (first pass) or ops (second pass) deleted per write transaction: a few milliseconds of deletes,
+/// so that an enqueue never waits long behind the prune.
+const WRITE_CHUNK: usize = 100;
+
 /// Shaken Fist's grace before its sweep hard-deletes a finished op (any type whose name ends in `_op`):
 /// 30 seconds.
 pub const HARD_DELETE_GRACE: Duration = Duration::from_secs(30);
@@ -282,7 +286,6 @@ impl Store {
         let outcome = with_backend!(match self {
             (pool, dialect) => {
                 with_retry(dialect, || async {
-                    let mut tx = pool.begin_with(dialect.begin_write()).await?;
                     // A window of `batch` rows in key order, each judged by index probes in the select
                     // list: the cost of a batch is the window, never the table, whatever plan the
                     // database picks (select-list subqueries are not turned into joins over everything).
@@ -299,7 +302,7 @@ impl Store {
                     .bind(cutoff)
                     .bind(after)
                     .bind(batch)
-                    .fetch_all(&mut *tx)
+                    .fetch_all(pool)
                     .await?;
                     let Some(&(last, _)) = window.last() else {
                         return Ok(Ok((0, None)));
@@ -312,20 +315,27 @@ impl Store {
                     if dry_run || found.is_empty() {
                         return Ok(Ok((found.len() as u64, Some((last, examined)))));
                     }
-                    // No op can come back into flight (no transition leaves a finished state for an
-                    // in-flight one), so the rows selected are still prunable. The delete cannot re-check
-                    // in_flight_targets itself: MariaDB refuses a statement that reads a table its
-                    // triggers write.
-                    let mut delete = sqlx::QueryBuilder::new(
-                        "DELETE FROM cluster_operation_targets WHERE sequence_number IN (",
-                    );
-                    let mut list = delete.separated(", ");
-                    for sequence in &found {
-                        list.push_bind(*sequence);
+                    // The window was read outside any write transaction, and the rows go in short write
+                    // transactions of their own: enqueues wait behind a few milliseconds of deletes, never
+                    // behind the reading. No op can come back into flight (no transition leaves a finished
+                    // state for an in-flight one), so the rows selected are still prunable. The delete
+                    // cannot re-check in_flight_targets itself: MariaDB refuses a statement that reads a
+                    // table its triggers write.
+                    let mut removed = 0;
+                    for chunk in found.chunks(WRITE_CHUNK) {
+                        let _turn = self.write_turn().await;
+                        let mut tx = pool.begin_with(dialect.begin_write()).await?;
+                        let mut delete = sqlx::QueryBuilder::new(
+                            "DELETE FROM cluster_operation_targets WHERE sequence_number IN (",
+                        );
+                        let mut list = delete.separated(", ");
+                        for sequence in chunk {
+                            list.push_bind(*sequence);
+                        }
+                        delete.push(")");
+                        removed += delete.build().execute(&mut *tx).await?.rows_affected();
+                        tx.commit().await?;
                     }
-                    delete.push(")");
-                    let removed = delete.build().execute(&mut *tx).await?.rows_affected();
-                    tx.commit().await?;
                     Ok(Ok::<_, StoreError>((removed, Some((last, examined)))))
                 })
                 .await
@@ -345,7 +355,6 @@ impl Store {
         let outcome = with_backend!(match self {
             (pool, dialect) => {
                 with_retry(dialect, || async {
-                    let mut tx = pool.begin_with(dialect.begin_write()).await?;
                     let window: Vec<WindowOp> = sqlx::query_as(match dialect {
                         Dialect::MariaDb => sql!(
                             dialect,
@@ -359,7 +368,7 @@ impl Store {
                     .bind(cutoff)
                     .bind(after)
                     .bind(batch)
-                    .fetch_all(&mut *tx)
+                    .fetch_all(pool)
                     .await?;
                     let Some(last) = window.last().map(|op| op.op_uuid.clone()) else {
                         return Ok(Ok((0, None)));
@@ -372,48 +381,56 @@ impl Store {
                     if dry_run || found.is_empty() {
                         return Ok(Ok((found.len() as u64, Some((last, examined)))));
                     }
-                    for (table, uuid_column) in [
-                        ("cluster_operation_targets", "operation_uuid"),
-                        ("cluster_operation_errors", "op_uuid"),
-                        ("work_queue", "operation_uuid"),
-                    ] {
-                        let mut delete = sqlx::QueryBuilder::new(format!(
-                            "DELETE FROM {table} WHERE {uuid_column} IN ("
-                        ));
-                        let mut list = delete.separated(", ");
-                        for op in &found {
-                            list.push_bind(op.op_uuid.as_str());
-                        }
-                        delete.push(")");
-                        delete.build().execute(&mut *tx).await?;
-                    }
-                    let mut op_types: Vec<&str> =
-                        found.iter().map(|op| op.op_type.as_str()).collect();
-                    op_types.sort_unstable();
-                    op_types.dedup();
-                    for op_type in op_types {
-                        for table in ["event_objects", "object_states"] {
+                    // As in the first pass: the window read outside, the deletes in short write
+                    // transactions, each taking every row of its ops.
+                    let mut removed = 0;
+                    for chunk in found.chunks(WRITE_CHUNK) {
+                        let _turn = self.write_turn().await;
+                        let mut tx = pool.begin_with(dialect.begin_write()).await?;
+                        for (table, uuid_column) in [
+                            ("cluster_operation_targets", "operation_uuid"),
+                            ("cluster_operation_errors", "op_uuid"),
+                            ("work_queue", "operation_uuid"),
+                        ] {
                             let mut delete = sqlx::QueryBuilder::new(format!(
-                                "DELETE FROM {table} WHERE object_type = "
+                                "DELETE FROM {table} WHERE {uuid_column} IN ("
                             ));
-                            delete.push_bind(op_type).push(" AND object_uuid IN (");
                             let mut list = delete.separated(", ");
-                            for op in found.iter().filter(|op| op.op_type == op_type) {
+                            for op in chunk {
                                 list.push_bind(op.op_uuid.as_str());
                             }
                             delete.push(")");
                             delete.build().execute(&mut *tx).await?;
                         }
+                        let mut op_types: Vec<&str> =
+                            chunk.iter().map(|op| op.op_type.as_str()).collect();
+                        op_types.sort_unstable();
+                        op_types.dedup();
+                        for op_type in op_types {
+                            for table in ["event_objects", "object_states"] {
+                                let mut delete = sqlx::QueryBuilder::new(format!(
+                                    "DELETE FROM {table} WHERE object_type = "
+                                ));
+                                delete.push_bind(op_type).push(" AND object_uuid IN (");
+                                let mut list = delete.separated(", ");
+                                for op in chunk.iter().filter(|op| op.op_type == op_type) {
+                                    list.push_bind(op.op_uuid.as_str());
+                                }
+                                delete.push(")");
+                                delete.build().execute(&mut *tx).await?;
+                            }
+                        }
+                        let mut delete = sqlx::QueryBuilder::new(
+                            "DELETE FROM cluster_operations WHERE uuid IN (",
+                        );
+                        let mut list = delete.separated(", ");
+                        for op in chunk {
+                            list.push_bind(op.op_uuid.as_str());
+                        }
+                        delete.push(")");
+                        removed += delete.build().execute(&mut *tx).await?.rows_affected();
+                        tx.commit().await?;
                     }
-                    let mut delete =
-                        sqlx::QueryBuilder::new("DELETE FROM cluster_operations WHERE uuid IN (");
-                    let mut list = delete.separated(", ");
-                    for op in &found {
-                        list.push_bind(op.op_uuid.as_str());
-                    }
-                    delete.push(")");
-                    let removed = delete.build().execute(&mut *tx).await?.rows_affected();
-                    tx.commit().await?;
                     Ok(Ok::<_, StoreError>((removed, Some((last, examined)))))
                 })
                 .await

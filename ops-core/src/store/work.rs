@@ -218,6 +218,7 @@ impl Store {
                 with_retry(dialect, || async move {
                     let claimed_at = now();
                     let token = Uuid::new_v4().hyphenated().to_string();
+                    let _turn = self.write_turn().await;
                     let mut tx = pool.begin_with(dialect.begin_write()).await?;
                     let mut select = sqlx::QueryBuilder::new(
                         "SELECT id, operation_uuid, operation_type, queue_name, attempts, defer_count \
@@ -352,6 +353,7 @@ impl Store {
         let (renewable, found) = with_backend!(match self {
             (pool, dialect) => {
                 async {
+                    let _turn = self.write_turn().await;
                     let mut tx = pool.begin_with(dialect.begin_write()).await?;
                     // A row matches a token of another of our rows only when it was claimed again in that
                     // batch, so by us: renewing it is right, and the answer is checked pair by pair below.
@@ -431,6 +433,7 @@ impl Store {
             (pool, dialect) => {
                 with_retry(dialect, || async move {
                     let at = now();
+                    let _turn = self.write_turn().await;
                     let mut tx = pool.begin_with(dialect.begin_write()).await?;
                     // One round trip proves the lease and locks the row, the op and its state together.
                     let select = match dialect {
@@ -632,6 +635,7 @@ impl Store {
         let outcome = with_backend!(match self {
             (pool, dialect) => {
                 with_retry(dialect, || async move {
+                    let _turn = self.write_turn().await;
                     let mut tx = pool.begin_with(dialect.begin_write()).await?;
                     let select = match dialect {
                         Dialect::Sqlite => sql!(
