@@ -32,7 +32,7 @@ pub struct PrunePolicy {
 
 /// Rows (first pass) or ops (second pass) deleted per write transaction: a few milliseconds of deletes,
 /// so that an enqueue never waits long behind the prune.
-const WRITE_CHUNK: usize = 100;
+const WRITE_CHUNK: usize = 25;
 
 /// Shaken Fist's grace before its sweep hard-deletes a finished op (any type whose name ends in `_op`):
 /// 30 seconds.
