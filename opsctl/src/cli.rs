@@ -195,6 +195,13 @@ pub(crate) enum Command {
         #[arg(long, value_parser = humantime::parse_duration, conflicts_with = "dry_run")]
         hard_delete_finished_after: Option<std::time::Duration>,
     },
+    /// Run the benchmarks: each performance bar of the design as a ratio measured side by side in one run,
+    /// on scratch databases made and dropped for each bench; exit 1 when a full run misses a bar.
+    ///
+    /// Benches: enqueue_vs_raw (<= 1.15), has_pending_history_growth (<= 1.5), has_pending_backlog_growth
+    /// (<= 1.5), filter_pending_vs_loop (>= 20), prune_under_load (<= 2), worker_throughput and
+    /// read_latency (reported). Build with --release for figures that mean something.
+    Bench(BenchArgs),
     /// Write the JSON Schema of every operation's wire form, and index.json, into a directory.
     Schema {
         /// The directory to write into (created if missing).
@@ -256,6 +263,25 @@ pub(crate) struct WorkerArgs {
     /// The id recorded as the claimer (default: host name, process id and a random suffix).
     #[arg(long)]
     pub(crate) worker_id: Option<String>,
+}
+
+/// `opsctl bench`'s options.
+#[derive(Debug, Args)]
+pub(crate) struct BenchArgs {
+    /// Where to bench, repeatable: `sqlite` (a temporary file; the default) or a server URL, beside whose
+    /// database a scratch database is created and dropped (the URL's own database is never touched).
+    #[arg(long = "backend")]
+    pub(crate) backends: Vec<String>,
+    /// Fewer repetitions and a tenth of the prune: about a minute on SQLite; the bars still judge it.
+    #[arg(long)]
+    pub(crate) quick: bool,
+    /// One tiny pass of each bench: checks that the harness works against a backend in seconds; its
+    /// ratios mean nothing and no bar judges them.
+    #[arg(long, conflicts_with = "quick")]
+    pub(crate) smoke: bool,
+    /// Run only these benches (comma-separated or repeated).
+    #[arg(long, value_delimiter = ',')]
+    pub(crate) only: Vec<String>,
 }
 
 /// `opsctl maintain`'s options.

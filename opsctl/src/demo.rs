@@ -144,7 +144,7 @@ pub(crate) async fn run(file: &Path) -> Result<(), CliError> {
     out += "\nIts history now (`opsctl history network ...`):\n";
     out += &render::history(network_a, &store.history(network_a, None, 10).await?);
     out += "\nThe same race over random interleavings: opsctl simulate --seeds 100\n";
-    print!("{out}");
+    crate::output::out!("{out}");
     store.close().await;
     Ok(())
 }

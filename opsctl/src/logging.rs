@@ -15,10 +15,15 @@ fn level(verbose: u8, quiet: u8) -> &'static str {
     }
 }
 
-/// Starts logging to standard error. `RUST_LOG`, when set, decides what is logged.
-pub(crate) fn init(verbose: u8, quiet: u8) {
+/// Starts logging to standard error. `RUST_LOG`, when set, decides what is logged. `bench` fills tables
+/// with statements of thousands of rows that sqlx reports as slow, statement text and all: for it, sqlx's
+/// per-statement log is kept to errors unless `-v` asks for more.
+pub(crate) fn init(verbose: u8, quiet: u8, bench: bool) {
     let filter = match std::env::var("RUST_LOG") {
         Ok(directives) if !directives.is_empty() => EnvFilter::new(directives),
+        _ if bench && verbose == 0 => {
+            EnvFilter::new(format!("{},sqlx::query=error", level(verbose, quiet)))
+        }
         _ => EnvFilter::new(level(verbose, quiet)),
     };
     tracing_subscriber::fmt()

@@ -3,11 +3,13 @@
 //! Exit codes are in `exit.rs` (and `--help`). Every error is one line on standard error, and a failed
 //! command writes nothing.
 
+mod bench;
 mod cli;
 mod demo;
 mod exit;
 mod logging;
 mod maintain;
+mod output;
 mod progress;
 mod render;
 mod signal;
@@ -45,7 +47,11 @@ async fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(code) => return code,
     };
-    logging::init(cli.verbose, cli.quiet);
+    logging::init(
+        cli.verbose,
+        cli.quiet,
+        matches!(cli.command, Command::Bench(_)),
+    );
     match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
@@ -79,7 +85,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                 bar.finish_and_clear();
             }
             if cli.json {
-                println!(
+                crate::output::outln!(
                     "{}",
                     json!({
                         "previous_version": report.previous,
@@ -90,7 +96,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                     })
                 );
             } else {
-                println!("{}", render::migrated(&report));
+                crate::output::outln!("{}", render::migrated(&report));
             }
         }
         Command::Pending(object) => {
@@ -100,12 +106,12 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             })
             .await?;
             if cli.json {
-                println!(
+                crate::output::outln!(
                     "{}",
                     json!({"object_type": target.object_type, "uuid": target.uuid, "pending": ops})
                 );
             } else {
-                print!("{}", render::pending(target, &ops));
+                crate::output::out!("{}", render::pending(target, &ops));
             }
         }
         Command::Latest(object) => {
@@ -115,12 +121,12 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             })
             .await?;
             if cli.json {
-                println!(
+                crate::output::outln!(
                     "{}",
                     json!({"object_type": target.object_type, "uuid": target.uuid, "last_cluster_operation": latest})
                 );
             } else {
-                println!("{}", render::latest(target, latest.as_ref()));
+                crate::output::outln!("{}", render::latest(target, latest.as_ref()));
             }
         }
         Command::View(object) => {
@@ -133,9 +139,9 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             let view = serde_json::to_value(view)
                 .map_err(|e| CliError::Failed(format!("cannot write the view as JSON: {e}")))?;
             if cli.json {
-                println!("{view}");
+                crate::output::outln!("{view}");
             } else {
-                print!("{}", render::view(object, &view));
+                crate::output::out!("{}", render::view(object, &view));
             }
         }
         Command::History {
@@ -152,13 +158,13 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             })
             .await?;
             if cli.json {
-                println!(
+                crate::output::outln!(
                     "{}",
                     json!({"object_type": target.object_type, "uuid": target.uuid, "ops": page.ops,
                            "next_before": page.next_before})
                 );
             } else {
-                print!("{}", render::history(target, &page));
+                crate::output::out!("{}", render::history(target, &page));
             }
         }
         Command::Enqueue {
@@ -208,12 +214,12 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             })
             .await?;
             if cli.json {
-                println!(
+                crate::output::outln!(
                     "{}",
                     json!({"op_uuid": op_uuid, "op_type": kind.name, "queue": queue, "targets": targets})
                 );
             } else {
-                println!("{op_uuid}");
+                crate::output::outln!("{op_uuid}");
             }
         }
         Command::Show { op_uuid } => {
@@ -226,9 +232,9 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             .await?
             .ok_or(CliError::Store(StoreError::OpNotFound(op)))?;
             if cli.json {
-                println!("{}", serde_json::to_string(&record).unwrap_or_default());
+                crate::output::outln!("{}", serde_json::to_string(&record).unwrap_or_default());
             } else {
-                print!("{}", render::op_record(&record));
+                crate::output::out!("{}", render::op_record(&record));
             }
         }
         Command::Completions { shell } => {
@@ -313,22 +319,23 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                 if let Some(count) = hard_deleted {
                     value["hard_deleted_ops"] = json!(count);
                 }
-                println!("{value}");
+                crate::output::outln!("{value}");
             } else {
-                println!("{}", render::pruned(&report));
+                crate::output::outln!("{}", render::pruned(&report));
                 if let Some(count) = hard_deleted {
-                    println!("hard-deleted {count} finished operations");
+                    crate::output::outln!("hard-deleted {count} finished operations");
                 }
             }
         }
+        Command::Bench(args) => bench::run(&args, cli.json).await?,
         Command::Schema { out } => {
             let written = ops_schemas::schema::write_all(&out).map_err(|e| {
                 CliError::Failed(format!("cannot write schemas to `{}`: {e}", out.display()))
             })?;
             if cli.json {
-                println!("{}", json!({"out": out, "files": written}));
+                crate::output::outln!("{}", json!({"out": out, "files": written}));
             } else {
-                println!("wrote {} schema files to {}", written.len(), out.display());
+                crate::output::outln!("wrote {} schema files to {}", written.len(), out.display());
             }
         }
     }

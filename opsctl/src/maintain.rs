@@ -31,8 +31,10 @@ pub(crate) async fn run(store: Store, args: &MaintainArgs, json: bool) -> Result
     tokio::pin!(stop);
     loop {
         match maintainer.pass().await {
-            Ok(report) if json => println!("{}", serde_json::to_value(&report).unwrap_or_default()),
-            Ok(report) => print!("{}", render(&report)),
+            Ok(report) if json => {
+                crate::output::outln!("{}", serde_json::to_value(&report).unwrap_or_default())
+            }
+            Ok(report) => crate::output::out!("{}", render(&report)),
             // One pass: its failure is the command's. Repeated passes ride it out, as the daemon does.
             Err(error) if args.once => return Err(failure(error)),
             Err(error) => eprintln!("error: {}", ops_core::ErrorChain(&error)),

@@ -130,9 +130,9 @@ pub(crate) async fn run(
         value["networks_per_seed"] = json!(options.networks);
         value["steps_per_seed"] = json!(options.steps);
         value["seconds"] = json!((seconds * 1000.0).round() / 1000.0);
-        println!("{value}");
+        crate::output::outln!("{value}");
     } else {
-        print!("{}", render(&report, seconds));
+        crate::output::out!("{}", render(&report, seconds));
     }
     Ok(())
 }

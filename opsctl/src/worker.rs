@@ -125,9 +125,9 @@ pub(crate) async fn run(worker: Worker, args: &WorkerArgs, json: bool) -> Result
     if json {
         let mut value = serde_json::to_value(summary).unwrap_or_default();
         value["worker"] = json!(worker.id());
-        println!("{value}");
+        crate::output::outln!("{value}");
     } else {
-        println!("{}", render(worker.id(), &summary));
+        crate::output::outln!("{}", render(worker.id(), &summary));
     }
     Ok(())
 }

@@ -239,6 +239,16 @@ fn cases() -> Vec<Case> {
             2,
             "error: --seeds must be at least 1",
         ),
+        case(
+            &["bench", "--only", "enqueue"],
+            2,
+            "error: unknown bench `enqueue`; the benches: enqueue_vs_raw, has_pending_history_growth,",
+        ),
+        case(
+            &["bench", "--backend", "nope://x", "--smoke"],
+            2,
+            "error: invalid database url `nope://x`",
+        ),
         // Usage.
         case(
             &["pending"],

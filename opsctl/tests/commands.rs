@@ -547,3 +547,78 @@ fn a_database_password_is_never_printed() {
         }
     }
 }
+
+/// `bench --smoke` runs every bench once at a tiny size on a scratch SQLite file: one JSON object per
+/// bench, in order, none judged, and no scratch file left behind.
+#[test]
+fn bench_smoke_reports_every_bench_and_leaves_nothing() {
+    let tmp = ScratchDir::new("opsctl-bench-tmp");
+    let out = stdout(
+        opsctl()
+            .env("TMPDIR", tmp.path())
+            .args(["--json", "bench", "--smoke"])
+            .assert(),
+    );
+    let names: Vec<String> = out
+        .lines()
+        .map(|line| {
+            let outcome: serde_json::Value = serde_json::from_str(line).unwrap();
+            assert_eq!(outcome["backend"], "sqlite", "{outcome}");
+            assert!(
+                outcome.get("pass").is_none(),
+                "a smoke run is not judged: {outcome}"
+            );
+            outcome["bench"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "enqueue_vs_raw",
+            "has_pending_history_growth",
+            "has_pending_backlog_growth",
+            "filter_pending_vs_loop",
+            "prune_under_load",
+            "worker_throughput",
+            "read_latency"
+        ]
+    );
+    assert!(tmp.files().is_empty(), "left behind: {:?}", tmp.files());
+    let table = stdout(
+        opsctl()
+            .env("TMPDIR", tmp.path())
+            .args(["bench", "--smoke", "--only", "read_latency"])
+            .assert(),
+    );
+    assert!(table.starts_with("BENCH "), "{table}");
+    assert!(
+        table.lines().nth(1).unwrap().starts_with("read_latency "),
+        "{table}"
+    );
+}
+
+/// A reader that stops early (`| head -1`) ends opsctl quietly: exit 0, no panic about a broken pipe.
+#[test]
+fn a_closed_pipe_ends_opsctl_quietly() {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_opsctl"))
+        .args(["--json", "bench", "--smoke"])
+        .env_remove("RUST_LOG")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(
+        first.starts_with("{\"bench\":\"enqueue_vs_raw\""),
+        "{first}"
+    );
+    // The reader is dropped here: opsctl's next line meets a closed pipe.
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

@@ -129,6 +129,10 @@ async fn every_json_output_has_the_documented_fields() {
     seen.insert("prune", opsctl(&dir, &["prune", "--dry-run"]));
     seen.insert("simulate", opsctl(&dir, &["simulate", "--seeds", "1"]));
     seen.insert(
+        "bench",
+        opsctl(&dir, &["bench", "--smoke", "--only", "enqueue_vs_raw"]),
+    );
+    seen.insert(
         "schema",
         opsctl(
             &dir,
@@ -146,8 +150,8 @@ async fn every_json_output_has_the_documented_fields() {
         assert_eq!(lines.len(), 1, "{command}: one JSON object");
         let actual = keys(&lines[0]);
         let listed = &documented[*command];
-        if *command == "view" {
-            // Documented as the common fields; each type adds its own.
+        if *command == "view" || *command == "bench" {
+            // Documented as the common fields; each object type, or bench, adds its own.
             assert!(
                 listed.is_subset(&actual),
                 "{command}: {listed:?} not all in {actual:?}"

@@ -1,0 +1,181 @@
+//! The gate's benches: `has_pending` must not grow with an object's history nor with the queue's backlog,
+//! and `filter_pending` must answer many objects at once far faster than asking each.
+
+use std::collections::BTreeSet;
+
+use ops_core::{NetworkId, ObjectRef, Store};
+use uuid::Uuid;
+
+use crate::fill::{Targets, a_year_ago, net_ops, networks};
+use crate::sample::{Comparison, compare};
+use crate::{Bar, BenchError, Outcome, Profile};
+
+/// The history growth bench's bar, and the backlog's.
+const FLAT: Bar = Bar::AtMost(1.5);
+
+fn network(uuid: Uuid) -> ObjectRef {
+    ObjectRef::from(NetworkId::from(uuid))
+}
+
+/// `has_pending` on `a` against on `b`, each checked first to answer `expected`.
+async fn compare_has_pending(
+    (store_a, a): (&Store, ObjectRef),
+    (store_b, b): (&Store, ObjectRef),
+    expected: bool,
+    profile: &Profile,
+) -> Result<Comparison, BenchError> {
+    for (store, object) in [(store_a, a), (store_b, b)] {
+        if store.has_pending(object).await? != expected {
+            return Err(BenchError::WrongAnswer(format!(
+                "has_pending({object}) is not {expected}"
+            )));
+        }
+    }
+    compare(
+        profile.warmup,
+        profile.rounds,
+        profile.per_round,
+        |_| super::ran(store_a.has_pending(a)),
+        |_| super::ran(store_b.has_pending(b)),
+    )
+    .await
+}
+
+/// 10 finished ops on one network, the profile's history on another; both asked all finished, then each
+/// with one op in flight. The ratio is the larger of the two (large over small).
+pub(super) async fn history_growth(
+    store: &Store,
+    profile: &Profile,
+) -> Result<Outcome, BenchError> {
+    let (small, large) = (Uuid::new_v4(), Uuid::new_v4());
+    net_ops(store, 10, "complete", Targets::One(small), a_year_ago()).await?;
+    net_ops(
+        store,
+        profile.history_rows,
+        "complete",
+        Targets::One(large),
+        a_year_ago(),
+    )
+    .await?;
+    let finished = compare_has_pending(
+        (store, network(small)),
+        (store, network(large)),
+        false,
+        profile,
+    )
+    .await?;
+    for object in [small, large] {
+        net_ops(store, 1, "queued", Targets::One(object), a_year_ago()).await?;
+    }
+    let in_flight = compare_has_pending(
+        (store, network(small)),
+        (store, network(large)),
+        true,
+        profile,
+    )
+    .await?;
+    Ok(
+        Outcome::new("has_pending_history_growth", super::backend(store))
+            .ratio(
+                finished.ratio().max(in_flight.ratio()),
+                FLAT,
+                profile.at_bar_size,
+            )
+            .figure("history_rows", profile.history_rows)
+            .figure("finished_ratio", finished.ratio())
+            .figure("in_flight_ratio", in_flight.ratio())
+            .figure("small_median_us", finished.a.median_us())
+            .figure("large_median_us", finished.b.median_us())
+            .figure("small_in_flight_median_us", in_flight.a.median_us())
+            .figure("large_in_flight_median_us", in_flight.b.median_us()),
+    )
+}
+
+/// The same idle network (10 finished ops) in two databases, one with no other work and one with the
+/// profile's backlog of ops in flight on other networks; the ratio is busy over quiet.
+pub(super) async fn backlog_growth(
+    quiet: &Store,
+    busy: &Store,
+    profile: &Profile,
+) -> Result<Outcome, BenchError> {
+    let idle = Uuid::new_v4();
+    for store in [quiet, busy] {
+        net_ops(store, 10, "complete", Targets::One(idle), a_year_ago()).await?;
+    }
+    let others = networks(profile.backlog_ops);
+    net_ops(
+        busy,
+        profile.backlog_ops,
+        "queued",
+        Targets::Cycle(&others),
+        a_year_ago(),
+    )
+    .await?;
+    let comparison = compare_has_pending(
+        (quiet, network(idle)),
+        (busy, network(idle)),
+        false,
+        profile,
+    )
+    .await?;
+    let (low, high) = comparison.spread();
+    Ok(
+        Outcome::new("has_pending_backlog_growth", super::backend(quiet))
+            .ratio(comparison.ratio(), FLAT, profile.at_bar_size)
+            .figure("backlog_ops", profile.backlog_ops)
+            .figure("quiet_median_us", comparison.a.median_us())
+            .figure("busy_median_us", comparison.b.median_us())
+            .figure("busy_p99_us", comparison.b.p99_us())
+            .figure("round_ratio_min", low)
+            .figure("round_ratio_max", high),
+    )
+}
+
+/// The profile's objects, one in ten with an op in flight; `filter_pending` over all of them against a
+/// `has_pending` call for each. The ratio is the loop's time over the filter's.
+pub(super) async fn filter_vs_loop(
+    store: &Store,
+    profile: &Profile,
+) -> Result<Outcome, BenchError> {
+    let all = networks(profile.filter_objects);
+    let busy: Vec<Uuid> = all.iter().step_by(10).copied().collect();
+    net_ops(
+        store,
+        busy.len(),
+        "queued",
+        Targets::Cycle(&busy),
+        a_year_ago(),
+    )
+    .await?;
+    let objects: Vec<ObjectRef> = all.iter().map(|uuid| network(*uuid)).collect();
+    let objects = &objects;
+    let expected: BTreeSet<ObjectRef> = busy.iter().map(|uuid| network(*uuid)).collect();
+    if store.filter_pending(objects).await? != expected {
+        return Err(BenchError::WrongAnswer(
+            "filter_pending does not give the objects with an op in flight".to_owned(),
+        ));
+    }
+    // Each side is one pass over every object: a few passes per round are plenty.
+    let passes = (profile.per_round / 60).max(1);
+    let comparison = compare(
+        1,
+        profile.rounds,
+        passes,
+        |_| super::ran(store.filter_pending(objects)),
+        |_| async move {
+            for object in objects {
+                store.has_pending(*object).await?;
+            }
+            Ok(())
+        },
+    )
+    .await?;
+    Ok(
+        Outcome::new("filter_pending_vs_loop", super::backend(store))
+            .ratio(comparison.ratio(), Bar::AtLeast(20.0), profile.at_bar_size)
+            .figure("objects", profile.filter_objects)
+            .figure("pending_objects", expected.len())
+            .figure("filter_median_ms", comparison.a.median_us() / 1000.0)
+            .figure("loop_median_ms", comparison.b.median_us() / 1000.0),
+    )
+}

@@ -1,0 +1,59 @@
+//! The harness cannot rot: every bench runs once at a tiny size on every backend, its outcome serialises
+//! to the documented JSON, and its scratch databases are gone afterwards. No duration is asserted.
+
+use ops_bench::{Bench, Profile, Scratch};
+use ops_testkit::{Backend, TestDb, backend_tests};
+
+/// What `Bench::run` is given for `db`'s backend: `sqlite`, or the server URL beside which scratch
+/// databases are made.
+fn backend_of(db: &TestDb) -> &str {
+    match db.backend() {
+        Backend::Sqlite => "sqlite",
+        _ => db.url(),
+    }
+}
+
+backend_tests! {
+    async fn every_bench_runs_at_a_tiny_size_and_reports_json(db: &TestDb) {
+        for bench in Bench::ALL {
+            let outcome = bench.run(backend_of(db), &Profile::tiny()).await.unwrap_or_else(|e| panic!("{}: {}", bench.name(), ops_core::ErrorChain(&e)));
+            let json = serde_json::to_value(&outcome).unwrap();
+            assert_eq!(json["bench"], bench.name());
+            let store = db.store().await;
+            assert_eq!(json["backend"], store.dialect().name(), "{json}");
+            // A tiny run is never judged against a bar.
+            assert!(json.get("pass").is_none(), "{json}");
+            match json.get("bar") {
+                Some(bar) => {
+                    assert!(bar.as_str().unwrap().starts_with("<= ") || bar.as_str().unwrap().starts_with(">= "), "{json}");
+                    assert!(json["ratio"].as_f64().unwrap() > 0.0, "{json}");
+                }
+                None => assert!(json.get("ratio").is_none(), "{json}"),
+            }
+            let figures = json.as_object().unwrap().len();
+            assert!(figures >= 5, "{}: too few figures: {json}", bench.name());
+        }
+    }
+
+    async fn a_scratch_database_is_gone_once_removed(db: &TestDb) {
+        let scratch = Scratch::create(backend_of(db)).await.unwrap();
+        let url = scratch.url().to_owned();
+        assert_eq!(scratch.store().schema_version().await.unwrap().applied, Some(scratch.store().dialect().latest_schema_version()));
+        scratch.remove().await.unwrap();
+        let reopened = ops_core::StoreOptions::new(&url).connect().await;
+        assert!(reopened.is_err(), "{url} is still there");
+    }
+}
+
+#[test]
+fn benches_are_found_by_name() {
+    for bench in Bench::ALL {
+        assert_eq!(Bench::from_name(bench.name()).unwrap(), bench);
+    }
+    let error = Bench::from_name("enqueue").unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "unknown bench `enqueue`; the benches: enqueue_vs_raw, has_pending_history_growth, \
+         has_pending_backlog_growth, filter_pending_vs_loop, prune_under_load, worker_throughput, read_latency"
+    );
+}
