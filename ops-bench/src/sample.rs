@@ -54,11 +54,6 @@ impl Samples {
     pub fn p99_us(&self) -> f64 {
         self.percentile_us(99.0)
     }
-
-    /// The total in seconds.
-    pub fn total_secs(&self) -> f64 {
-        self.0.iter().map(Duration::as_secs_f64).sum()
-    }
 }
 
 /// A duration in microseconds.

@@ -101,6 +101,11 @@ async fn ran<T, E: Into<BenchError>>(
     call.await.map(drop).map_err(Into::into)
 }
 
+/// A bench task that panicked or was cancelled.
+fn joined(error: tokio::task::JoinError) -> BenchError {
+    BenchError::Task(error.to_string())
+}
+
 /// The backend's name as outcomes report it.
 fn backend(store: &ops_core::Store) -> &'static str {
     store.dialect().name()

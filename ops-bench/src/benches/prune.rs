@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use ops_core::{PrunePolicy, Store};
 
 use super::enqueue::builder_enqueue;
+use super::joined;
 use crate::fill::{Targets, a_year_ago, net_ops, networks};
 use crate::sample::{Samples, ratio};
 use crate::{Bar, BenchError, Outcome, Profile};
@@ -102,9 +103,4 @@ async fn enqueue_while(store: &Store, until: Until) -> Result<Samples, BenchErro
         enqueuer.await.map_err(joined)??;
     }
     Ok(samples.lock().map(|s| s.clone()).unwrap_or_default())
-}
-
-/// A bench task that panicked or was cancelled.
-pub(super) fn joined(error: tokio::task::JoinError) -> BenchError {
-    BenchError::Task(error.to_string())
 }

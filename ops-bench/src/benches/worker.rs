@@ -10,7 +10,7 @@ use ops_core::worker::{OpError, Worker};
 use ops_core::{NetworkId, OpId, Priority, QueueTarget, Store};
 use ops_schemas::ops::{NetOp, NetTask};
 
-use super::prune::joined;
+use super::joined;
 use crate::sample::{Samples, ratio};
 use crate::{BenchError, Outcome, Profile};
 
