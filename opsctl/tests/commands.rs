@@ -51,13 +51,13 @@ backend_tests! {
             json(opsctl_on(db).args(["--json", "migrate"]).assert()),
             serde_json::json!({
                 "previous_version": 1,
-                "version": 8,
-                "applied": [2, 3, 4, 5, 6, 7, 8],
+                "version": 9,
+                "applied": [2, 3, 4, 5, 6, 7, 8, 9],
                 "backfill": {"pointers": 5, "backfilled": 3, "skipped": 2},
                 "resumed": null,
             })
         );
-        opsctl_on(db).arg("migrate").assert().success().stdout("schema already at version 8\n");
+        opsctl_on(db).arg("migrate").assert().success().stdout("schema already at version 9\n");
     }
 
     async fn prune_counts_in_a_dry_run_then_deletes_what_the_retention_allows(db: &TestDb) {
@@ -93,7 +93,7 @@ backend_tests! {
     }
 
     async fn pending_latest_and_history_read_rows_written_by_another_program(db: &TestDb) {
-        opsctl_on(db).arg("migrate").assert().success().stdout("schema created at version 8\n");
+        opsctl_on(db).arg("migrate").assert().success().stdout("schema created at version 9\n");
         opsctl_on(db)
             .args(["pending", "network", NETWORK])
             .assert()
@@ -294,7 +294,7 @@ fn the_default_sqlite_file_is_only_created_by_migrate() {
         .arg("migrate")
         .assert()
         .success()
-        .stdout("schema created at version 8\n");
+        .stdout("schema created at version 9\n");
     assert_eq!(dir.files(), ["ops.db"]);
 }
 
