@@ -59,6 +59,9 @@ pub enum BenchError {
     /// The store answered a bench's setup wrongly: the measurement would mean nothing.
     #[error("wrong answer: {0}")]
     WrongAnswer(String),
+    /// The run was stopped (by a signal) before the bench finished; its scratch databases were removed.
+    #[error("stopped before it finished; its scratch databases were removed")]
+    Stopped,
     /// A name that is no bench.
     #[error("unknown bench `{0}`; the benches: {list}", list = Bench::names())]
     UnknownBench(String),

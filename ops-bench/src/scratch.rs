@@ -47,13 +47,23 @@ impl Scratch {
                 },
             )
         };
-        let store = StoreOptions::new(&url)
-            .create_if_missing(true)
-            .connect()
-            .await
-            .map_err(BenchError::Store)?;
-        store.migrate().await.map_err(BenchError::Store)?;
-        Ok(Scratch { store, url, made })
+        tracing::info!(database = %made, "scratch database created");
+        let scratch = async {
+            let store = StoreOptions::new(&url)
+                .create_if_missing(true)
+                .connect()
+                .await?;
+            store.migrate().await?;
+            Ok(store)
+        };
+        match scratch.await {
+            Ok(store) => Ok(Scratch { store, url, made }),
+            Err(error) => {
+                // A database the bench made and cannot use is removed all the same.
+                made.remove().await?;
+                Err(BenchError::Store(error))
+            }
+        }
     }
 
     /// The store on it.
@@ -69,12 +79,17 @@ impl Scratch {
     /// Closes the store and removes the database.
     pub async fn remove(self) -> Result<(), BenchError> {
         self.store.close().await;
-        match self.made {
+        self.made.remove().await
+    }
+}
+
+impl Made {
+    async fn remove(&self) -> Result<(), BenchError> {
+        match self {
             Made::File(file) => {
                 for suffix in ["", "-wal", "-shm"] {
                     let _ = std::fs::remove_file(format!("{}{suffix}", file.display()));
                 }
-                Ok(())
             }
             Made::Database {
                 dialect,
@@ -85,8 +100,21 @@ impl Scratch {
                     Dialect::Postgres => format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
                     _ => format!("DROP DATABASE IF EXISTS {name}"),
                 };
-                admin(&server_url, &drop).await.map(|_| ())
+                admin(server_url, &drop).await?;
             }
+        }
+        tracing::info!(database = %self, "scratch database removed");
+        Ok(())
+    }
+}
+
+/// The file's path, or the server database's name: what the logs call it (never a URL, which may hold a
+/// password).
+impl std::fmt::Display for Made {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Made::File(file) => write!(f, "{}", file.display()),
+            Made::Database { name, .. } => f.write_str(name),
         }
     }
 }

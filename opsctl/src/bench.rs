@@ -28,20 +28,50 @@ pub(crate) async fn run(args: &BenchArgs, json: bool) -> Result<(), CliError> {
     } else {
         Profile::full()
     };
+    // SIGINT or SIGTERM stops the bench that is running; it removes its scratch databases on the way out.
+    let (signalled, stop) = tokio::sync::watch::channel(false);
+    let on_signal = tokio::spawn(async move {
+        crate::signal::wait_for_signal().await;
+        let _ = signalled.send(true);
+    });
+    let result = run_all(&benches, &backends, &profile, json, &stop).await;
+    on_signal.abort();
+    result
+}
+
+/// Runs every bench on every backend, in order, until one fails or `stop` turns true.
+async fn run_all(
+    benches: &[Bench],
+    backends: &[String],
+    profile: &Profile,
+    json: bool,
+    stop: &tokio::sync::watch::Receiver<bool>,
+) -> Result<(), CliError> {
     let bar = crate::progress::bar((benches.len() * backends.len()) as u64, "benches");
     // The table's header comes with its first row: a bench that fails before has printed nothing.
     let mut header_due = !json;
     let mut missed = Vec::new();
-    for backend in &backends {
-        for bench in &benches {
+    for backend in backends {
+        for bench in benches {
             if let Some(bar) = &bar {
                 bar.set_message(format!("{} on {}", bench.name(), backend_name(backend)));
             }
+            let mut stop = stop.clone();
+            let stopped = async move {
+                if stop.wait_for(|stopped| *stopped).await.is_err() {
+                    std::future::pending::<()>().await;
+                }
+            };
             let outcome = bench
-                .run(backend, &profile)
+                .run_until(backend, profile, stopped)
                 .await
                 .map_err(|error| match error {
                     ops_bench::BenchError::Store(store) => CliError::Store(store),
+                    ops_bench::BenchError::Stopped => CliError::Failed(format!(
+                        "interrupted: {} on {} stopped before it finished; its scratch databases were removed",
+                        bench.name(),
+                        backend_name(backend)
+                    )),
                     other => CliError::Failed(format!(
                         "{} failed: {}",
                         bench.name(),

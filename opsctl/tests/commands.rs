@@ -10,7 +10,7 @@ use std::path::Path;
 use ops_testkit::backend_tests;
 use support::{
     NET_OP_BODY, ScratchDir, database_commands, json, one_line_error, opsctl, opsctl_in, opsctl_on,
-    redact, redact_times, stdout, write_op_rows,
+    redact, redact_times, spawn_opsctl, stdout, write_op_rows,
 };
 use uuid::Uuid;
 /// Fixed uuids, so that the snapshots of tables are the same on every run and every backend.
@@ -255,6 +255,55 @@ backend_tests! {
             .success()
             .stdout("worker w2 stopped: claimed 0, completed 0, failed 0, aborted 0, retried 0, deferred 0, released 0, rescued 0, lease lost 0\n");
     }
+
+    /// SIGINT stops `bench` in the middle of a bench (here, while it fills or measures 100,000 rows of
+    /// history): exit 1 with one line naming what stopped, and the scratch database it made is gone.
+    async fn an_interrupted_bench_removes_its_scratch_database(db: &TestDb) {
+        use std::io::BufRead;
+        let tmp = ScratchDir::new("opsctl-bench-stop");
+        let args = ["-v", "bench", "--only", "has_pending_history_growth", "--backend", db.url()];
+        let mut child = spawn_opsctl(&args, tmp.path());
+        let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+        let mut line = String::new();
+        while !line.contains("scratch database created") {
+            line.clear();
+            assert!(stderr.read_line(&mut line).unwrap() > 0, "no scratch database was created");
+        }
+        let scratch = line.split("database=").nth(1).unwrap().trim().to_owned();
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        let kill = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+        assert!(kill.success());
+        let mut rest = String::new();
+        std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
+        let status = child.wait().unwrap();
+        assert_eq!(status.code(), Some(1), "{rest}");
+        let error: Vec<&str> = rest.lines().filter(|line| line.starts_with("error: ")).collect();
+        assert_eq!(error.len(), 1, "{rest}");
+        assert!(
+            error[0].starts_with("error: interrupted: has_pending_history_growth on ")
+                && error[0].ends_with(" stopped before it finished; its scratch databases were removed"),
+            "{rest}"
+        );
+        assert!(rest.contains(&format!("scratch database removed database={scratch}")), "{rest}");
+        let left = match db.backend() {
+            ops_testkit::Backend::Sqlite => tmp.files(),
+            ops_testkit::Backend::Postgres => db
+                .strings(&format!("SELECT datname::text FROM pg_database WHERE datname = '{scratch}'"))
+                .await
+                .into_iter()
+                .flatten()
+                .collect(),
+            ops_testkit::Backend::MariaDb => db
+                .strings(&format!(
+                    "SELECT schema_name FROM information_schema.schemata WHERE schema_name = '{scratch}'"
+                ))
+                .await
+                .into_iter()
+                .flatten()
+                .collect(),
+        };
+        assert!(left.is_empty(), "left behind: {left:?}");
+    }
 }
 
 /// `--help` lists every command and the exit codes; a snapshot, so a change to the help shows in review.
@@ -401,14 +450,7 @@ fn demo_shows_the_race_and_leaves_only_its_database() {
 #[test]
 fn an_interrupted_simulation_reports_what_ran_and_removes_its_file() {
     let tmp = ScratchDir::new("opsctl-simulate-tmp");
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_opsctl"))
-        .args(["--json", "simulate", "--seeds", "100000"])
-        .env("TMPDIR", tmp.path())
-        .env_remove("RUST_LOG")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = spawn_opsctl(&["--json", "simulate", "--seeds", "100000"], tmp.path());
     // Wait until the temporary database exists and a seed has had time to run.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     while tmp.files().is_empty() {

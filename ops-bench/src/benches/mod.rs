@@ -71,26 +71,62 @@ impl Bench {
     /// Runs the bench on a fresh database (two, for the backlog bench) on `backend` — `sqlite` or a server
     /// URL, see [`Scratch::create`] — and removes it afterwards, whatever the outcome.
     pub async fn run(self, backend: &str, profile: &Profile) -> Result<Outcome, BenchError> {
+        self.run_until(backend, profile, std::future::pending())
+            .await
+    }
+
+    /// [`run`](Bench::run), stopped early when `stop` completes (a signal, say): the measurement is
+    /// abandoned with [`BenchError::Stopped`], and the scratch databases are removed all the same, so an
+    /// interrupted run leaves nothing behind on a server.
+    pub async fn run_until(
+        self,
+        backend: &str,
+        profile: &Profile,
+        stop: impl Future<Output = ()>,
+    ) -> Result<Outcome, BenchError> {
         let scratch = Scratch::create(backend).await?;
-        let outcome = match self {
+        let busy = match self {
             Bench::HasPendingBacklogGrowth => match Scratch::create(backend).await {
-                Ok(busy) => {
-                    let outcome =
-                        gate::backlog_growth(scratch.store(), busy.store(), profile).await;
-                    busy.remove().await?;
-                    outcome
+                Ok(busy) => Some(busy),
+                Err(error) => {
+                    scratch.remove().await?;
+                    return Err(error);
                 }
-                Err(error) => Err(error),
             },
-            Bench::EnqueueVsRaw => enqueue::vs_raw(scratch.store(), profile).await,
-            Bench::HasPendingHistoryGrowth => gate::history_growth(scratch.store(), profile).await,
-            Bench::FilterPendingVsLoop => gate::filter_vs_loop(scratch.store(), profile).await,
-            Bench::PruneUnderLoad => prune::under_load(scratch.store(), profile).await,
-            Bench::WorkerThroughput => worker::throughput(scratch.store(), profile).await,
-            Bench::ReadLatency => reads::latency(scratch.store(), profile).await,
+            _ => None,
         };
+        let outcome = tokio::select! {
+            outcome = self.measure(scratch.store(), busy.as_ref().map(Scratch::store), profile) => outcome,
+            () = stop => Err(BenchError::Stopped),
+        };
+        if let Some(busy) = busy {
+            busy.remove().await?;
+        }
         scratch.remove().await?;
         outcome
+    }
+
+    /// The bench itself, on its scratch store (and, for the backlog bench, the busy one beside it).
+    async fn measure(
+        self,
+        store: &ops_core::Store,
+        busy: Option<&ops_core::Store>,
+        profile: &Profile,
+    ) -> Result<Outcome, BenchError> {
+        match (self, busy) {
+            (Bench::HasPendingBacklogGrowth, Some(busy)) => {
+                gate::backlog_growth(store, busy, profile).await
+            }
+            (Bench::HasPendingBacklogGrowth, None) => Err(BenchError::Task(
+                "the backlog bench needs a second database".to_owned(),
+            )),
+            (Bench::EnqueueVsRaw, _) => enqueue::vs_raw(store, profile).await,
+            (Bench::HasPendingHistoryGrowth, _) => gate::history_growth(store, profile).await,
+            (Bench::FilterPendingVsLoop, _) => gate::filter_vs_loop(store, profile).await,
+            (Bench::PruneUnderLoad, _) => prune::under_load(store, profile).await,
+            (Bench::WorkerThroughput, _) => worker::throughput(store, profile).await,
+            (Bench::ReadLatency, _) => reads::latency(store, profile).await,
+        }
     }
 }
 

@@ -24,6 +24,19 @@ pub(crate) fn opsctl() -> Command {
     opsctl_in(&std::env::temp_dir())
 }
 
+/// opsctl started as a child process with `args`, temporary files in `tmp`, standard output and error
+/// piped: for tests that signal it or read it while it runs.
+pub(crate) fn spawn_opsctl(args: &[&str], tmp: &Path) -> std::process::Child {
+    std::process::Command::new(env!("CARGO_BIN_EXE_opsctl"))
+        .args(args)
+        .env("TMPDIR", tmp)
+        .env_remove("RUST_LOG")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start opsctl")
+}
+
 /// opsctl on `db`: `--database-url` is given; the other arguments follow.
 pub(crate) fn opsctl_on(db: &TestDb) -> Command {
     let mut command = opsctl();
