@@ -1138,6 +1138,48 @@ async fn postgres_wakes_an_idle_worker_on_enqueue() {
     .await;
 }
 
+/// Each PostgreSQL worker listens on a connection of its own, not one of the store's pool: three workers
+/// on a store of two connections drain the queue (their listeners took the whole pool before, and every
+/// claim timed out waiting for a connection).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_workers_listen_beside_the_pool_not_in_it() {
+    ops_testkit::run_on(ops_testkit::Backend::Postgres, |db| async move {
+        db.migrated_store().await.close().await;
+        let store = ops_core::StoreOptions::new(db.url())
+            .max_connections(2)
+            .acquire_timeout(Duration::from_secs(3))
+            .connect()
+            .await
+            .expect("store");
+        let mut ops = Vec::new();
+        for _ in 0..12 {
+            ops.push(enqueue_net_op(&store, NetworkId::new_v4()).await);
+        }
+        let runs = Runs::default();
+        let mut draining = Vec::new();
+        for _ in 0..3 {
+            let worker = Worker::builder(store.clone())
+                .serve(QueueTarget::NetworkNode)
+                .poll_interval(Duration::from_millis(20))
+                .handle(counting(&runs))
+                .build()
+                .expect("worker");
+            draining.push(tokio::spawn(async move { worker.drain().await }));
+        }
+        let mut completed = 0;
+        for drain in draining {
+            completed += drain.await.expect("join").expect("drain").completed;
+        }
+        assert_eq!(completed, 12);
+        for op in ops {
+            assert_eq!(store.op_state(op).await.unwrap(), Some(OpState::Complete));
+        }
+        store.close().await;
+        db
+    })
+    .await;
+}
+
 /// A table the handlers write one row to per execution, through a pool of their own: the record of what
 /// ran, kept by the database rather than by the worker under test.
 #[derive(Clone)]

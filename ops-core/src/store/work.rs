@@ -713,16 +713,28 @@ impl Store {
         retried(outcome, || "rescuing expired work".to_owned())
     }
 
-    /// On PostgreSQL, a listener that hears of new work on any queue (payload: the queue name), holding
-    /// one connection of the pool; `None` on the other backends, whose workers poll.
+    /// On PostgreSQL, a listener that hears of new work on any queue (payload: the queue name), on a
+    /// connection of its own outside the store's pool; `None` on the other backends, whose workers poll.
+    ///
+    /// A listener holds its connection for as long as it lives. Taken from the pool, each worker's
+    /// listener was one connection fewer for the work itself: eight workers on a store of eight
+    /// connections left none, and their claims timed out waiting for one.
     pub(crate) async fn work_listener(
         &self,
     ) -> Result<Option<sqlx::postgres::PgListener>, StoreError> {
         let super::Pool::Postgres(pool) = &self.pool else {
             return Ok(None);
         };
+        // The store's own connect options, so the listener reaches the same server the same way; a pool
+        // of one that never retires its connection, through which the listener reconnects if it drops.
+        let own = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(pool.options().get_acquire_timeout())
+            .max_lifetime(None)
+            .idle_timeout(None)
+            .connect_lazy_with((*pool.connect_options()).clone());
         let listen = async {
-            let mut listener = sqlx::postgres::PgListener::connect_with(pool).await?;
+            let mut listener = sqlx::postgres::PgListener::connect_with(&own).await?;
             listener.listen(WORK_CHANNEL).await?;
             Ok::<_, sqlx::Error>(listener)
         };
