@@ -18,13 +18,16 @@
 //! ```
 
 mod benches;
+mod curves;
 mod fill;
 mod outcome;
+pub mod plot;
 mod profile;
 pub mod sample;
 mod scratch;
 
 pub use benches::Bench;
+pub use curves::{Curve, Scale, Series};
 pub use outcome::{Bar, Outcome};
 pub use profile::Profile;
 pub use scratch::Scratch;
@@ -62,6 +65,9 @@ pub enum BenchError {
     /// The run was stopped (by a signal) before the bench finished; its scratch databases were removed.
     #[error("stopped before it finished; its scratch databases were removed")]
     Stopped,
+    /// A figure could not be drawn.
+    #[error("drawing a figure failed: {0}")]
+    Plot(String),
     /// A name that is no bench.
     #[error("unknown bench `{0}`; the benches: {list}", list = Bench::names())]
     UnknownBench(String),

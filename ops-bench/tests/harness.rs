@@ -1,7 +1,7 @@
 //! The harness cannot rot: every bench runs once at a tiny size on every backend, its outcome serialises
 //! to the documented JSON, and its scratch databases are gone afterwards. No duration is asserted.
 
-use ops_bench::{Bench, Profile, Scratch};
+use ops_bench::{Bench, Curve, Profile, Scratch};
 use ops_testkit::{Backend, TestDb, backend_tests};
 
 /// What `Bench::run` is given for `db`'s backend: `sqlite`, or the server URL beside which scratch
@@ -32,6 +32,28 @@ backend_tests! {
             }
             let figures = json.as_object().unwrap().len();
             assert!(figures >= 5, "{}: too few figures: {json}", bench.name());
+        }
+    }
+
+    async fn every_curve_measures_each_size_at_a_tiny_size_and_draws(db: &TestDb) {
+        let backend = db.store().await.dialect().name();
+        for curve in Curve::ALL {
+            let series = curve.measure(backend_of(db), &Profile::tiny()).await.unwrap_or_else(|e| panic!("{}: {}", curve.name(), ops_core::ErrorChain(&e)));
+            let xs: Vec<f64> = match curve {
+                // Tiny: a history of 200, 50 objects; 1, 2, 4 and 8 workers.
+                Curve::HasPendingVsHistory => vec![10.0, 100.0, 200.0],
+                Curve::FilterPendingVsObjects => vec![10.0, 50.0],
+                Curve::ThroughputVsWorkers => vec![1.0, 2.0, 4.0, 8.0],
+            };
+            let lines = if curve == Curve::FilterPendingVsObjects { 2 } else { 1 };
+            assert_eq!(series.len(), lines, "{}", curve.name());
+            for line in &series {
+                assert_eq!(line.backend, backend);
+                assert_eq!(line.points.iter().map(|p| p.0).collect::<Vec<_>>(), xs, "{}", curve.name());
+                assert!(line.points.iter().all(|p| p.1 > 0.0), "{}: {:?}", curve.name(), line.points);
+            }
+            let svg = ops_bench::plot::svg(curve, &series).unwrap();
+            assert!(svg.contains(&format!("{}, {backend}", series[0].label)), "{}", curve.name());
         }
     }
 

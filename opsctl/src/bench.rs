@@ -1,7 +1,10 @@
 //! `opsctl bench`: the benchmarks of DESIGN.md §11 on fresh scratch databases, one line (or one JSON
 //! object) per bench and backend; exit 1 when a bench run at its bar's sizes misses the bar.
 
-use ops_bench::{Bench, Outcome, Profile};
+use std::path::Path;
+
+use ops_bench::{Bench, BenchError, Curve, Outcome, Profile};
+use tokio::sync::watch;
 
 use crate::CliError;
 use crate::cli::BenchArgs;
@@ -29,12 +32,15 @@ pub(crate) async fn run(args: &BenchArgs, json: bool) -> Result<(), CliError> {
         Profile::full()
     };
     // SIGINT or SIGTERM stops the bench that is running; it removes its scratch databases on the way out.
-    let (signalled, stop) = tokio::sync::watch::channel(false);
+    let (signalled, stop) = watch::channel(false);
     let on_signal = tokio::spawn(async move {
         crate::signal::wait_for_signal().await;
         let _ = signalled.send(true);
     });
-    let result = run_all(&benches, &backends, &profile, json, &stop).await;
+    let result = match &args.plot {
+        Some(dir) => plot_all(dir, &backends, &profile, json, &stop).await,
+        None => run_all(&benches, &backends, &profile, json, &stop).await,
+    };
     on_signal.abort();
     result
 }
@@ -45,7 +51,7 @@ async fn run_all(
     backends: &[String],
     profile: &Profile,
     json: bool,
-    stop: &tokio::sync::watch::Receiver<bool>,
+    stop: &watch::Receiver<bool>,
 ) -> Result<(), CliError> {
     let bar = crate::progress::bar((benches.len() * backends.len()) as u64, "benches");
     // The table's header comes with its first row: a bench that fails before has printed nothing.
@@ -56,28 +62,10 @@ async fn run_all(
             if let Some(bar) = &bar {
                 bar.set_message(format!("{} on {}", bench.name(), backend_name(backend)));
             }
-            let mut stop = stop.clone();
-            let stopped = async move {
-                if stop.wait_for(|stopped| *stopped).await.is_err() {
-                    std::future::pending::<()>().await;
-                }
-            };
             let outcome = bench
-                .run_until(backend, profile, stopped)
+                .run_until(backend, profile, stopped(stop))
                 .await
-                .map_err(|error| match error {
-                    ops_bench::BenchError::Store(store) => CliError::Store(store),
-                    ops_bench::BenchError::Stopped => CliError::Failed(format!(
-                        "interrupted: {} on {} stopped before it finished; its scratch databases were removed",
-                        bench.name(),
-                        backend_name(backend)
-                    )),
-                    other => CliError::Failed(format!(
-                        "{} failed: {}",
-                        bench.name(),
-                        ops_core::ErrorChain(&other)
-                    )),
-                })?;
+                .map_err(|error| failed(bench.name(), backend, error))?;
             if outcome.pass == Some(false) {
                 missed.push(format!("{} on {}", outcome.bench, outcome.backend));
             }
@@ -107,6 +95,99 @@ async fn run_all(
             "missed the bar: {}",
             missed.join(", ")
         )))
+    }
+}
+
+/// Measures every curve on every backend and draws each, all backends on one figure, into `dir`.
+async fn plot_all(
+    dir: &Path,
+    backends: &[String],
+    profile: &Profile,
+    json: bool,
+    stop: &watch::Receiver<bool>,
+) -> Result<(), CliError> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| CliError::Failed(format!("cannot create `{}`: {e}", dir.display())))?;
+    let bar = crate::progress::bar((Curve::ALL.len() * backends.len()) as u64, "curves");
+    for curve in Curve::ALL {
+        let mut series = Vec::new();
+        for backend in backends {
+            if let Some(bar) = &bar {
+                bar.set_message(format!("{} on {}", curve.name(), backend_name(backend)));
+            }
+            series.extend(
+                curve
+                    .measure_until(backend, profile, stopped(stop))
+                    .await
+                    .map_err(|error| failed(curve.name(), backend, error))?,
+            );
+            if let Some(bar) = &bar {
+                bar.inc(1);
+            }
+        }
+        let svg = ops_bench::plot::svg(curve, &series)
+            .map_err(|error| failed(curve.name(), "", error))?;
+        let (x, y) = (curve.x_axis(), curve.y_axis());
+        let points = serde_json::json!({
+            "curve": curve.name(),
+            "title": curve.title(),
+            "x": {"label": x.0, "scale": x.1},
+            "y": {"label": y.0, "scale": y.1},
+            "series": series,
+        });
+        let svg_path = dir.join(format!("{}.svg", curve.name()));
+        let json_path = dir.join(format!("{}.json", curve.name()));
+        for (path, contents) in [(&svg_path, svg), (&json_path, format!("{points:#}\n"))] {
+            std::fs::write(path, contents)
+                .map_err(|e| CliError::Failed(format!("cannot write `{}`: {e}", path.display())))?;
+        }
+        let line = if json {
+            serde_json::json!({
+                "curve": curve.name(),
+                "svg": svg_path,
+                "points": json_path,
+                "series": series.len(),
+            })
+            .to_string()
+        } else {
+            format!(
+                "{}: {} and {} ({} series)",
+                curve.name(),
+                svg_path.display(),
+                json_path.display(),
+                series.len()
+            )
+        };
+        match &bar {
+            Some(bar) => bar.println(line),
+            None => crate::output::outln!("{line}"),
+        }
+    }
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    Ok(())
+}
+
+/// Completes once `stop` turns true; never if its sender is gone without that.
+fn stopped(stop: &watch::Receiver<bool>) -> impl Future<Output = ()> + use<> {
+    let mut stop = stop.clone();
+    async move {
+        if stop.wait_for(|stopped| *stopped).await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
+/// What a bench or curve that failed on `backend` exits with.
+fn failed(name: &str, backend: &str, error: BenchError) -> CliError {
+    match error {
+        BenchError::Store(store) => CliError::Store(store),
+        BenchError::Stopped => CliError::Failed(format!(
+            "interrupted: {name} on {} stopped before it finished; its scratch databases were removed",
+            backend_name(backend)
+        )),
+        other => CliError::Failed(format!("{name} failed: {}", ops_core::ErrorChain(&other))),
     }
 }
 

@@ -282,6 +282,11 @@ pub(crate) struct BenchArgs {
     /// Run only these benches (comma-separated or repeated).
     #[arg(long, value_delimiter = ',')]
     pub(crate) only: Vec<String>,
+    /// Instead of the benches, measure the curves (has_pending against history, filter_pending against
+    /// objects, throughput against workers) on every backend and draw each as DIR/CURVE.svg, its points
+    /// beside it in DIR/CURVE.json; the directory is created if missing.
+    #[arg(long, value_name = "DIR", conflicts_with = "only")]
+    pub(crate) plot: Option<std::path::PathBuf>,
 }
 
 /// `opsctl maintain`'s options.

@@ -639,6 +639,62 @@ fn bench_smoke_reports_every_bench_and_leaves_nothing() {
     );
 }
 
+/// `bench --plot DIR` draws each curve as an SVG with its points beside it as JSON, and says where.
+#[test]
+fn bench_plot_draws_every_curve_with_its_points() {
+    let (tmp, dir) = (
+        ScratchDir::new("opsctl-plot-tmp"),
+        ScratchDir::new("opsctl-plot"),
+    );
+    let plots = dir.path().join("figures");
+    let out = stdout(
+        opsctl()
+            .env("TMPDIR", tmp.path())
+            .args(["--json", "bench", "--smoke", "--plot"])
+            .arg(&plots)
+            .assert(),
+    );
+    let curves = [
+        "has_pending_vs_history",
+        "filter_pending_vs_objects",
+        "throughput_vs_workers",
+    ];
+    let lines: Vec<serde_json::Value> = out
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(
+        lines
+            .iter()
+            .map(|l| l["curve"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        curves
+    );
+    for (curve, line) in curves.iter().zip(&lines) {
+        let svg = std::fs::read_to_string(plots.join(format!("{curve}.svg"))).unwrap();
+        assert!(svg.starts_with("<svg"), "{curve}");
+        assert_eq!(
+            line["svg"],
+            plots.join(format!("{curve}.svg")).display().to_string()
+        );
+        let points: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(plots.join(format!("{curve}.json"))).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(points["curve"], *curve);
+        assert_eq!(points["series"][0]["backend"], "sqlite", "{points}");
+        assert!(
+            !points["series"][0]["points"].as_array().unwrap().is_empty(),
+            "{points}"
+        );
+    }
+    assert!(tmp.files().is_empty(), "left behind: {:?}", tmp.files());
+    opsctl()
+        .args(["bench", "--plot", "x", "--only", "enqueue_vs_raw"])
+        .assert()
+        .code(2);
+}
+
 /// A reader that stops early (`| head -1`) ends opsctl quietly: exit 0, no panic about a broken pipe.
 #[test]
 fn a_closed_pipe_ends_opsctl_quietly() {

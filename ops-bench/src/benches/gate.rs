@@ -6,8 +6,9 @@ use std::collections::BTreeSet;
 use ops_core::{NetworkId, ObjectRef, Store};
 use uuid::Uuid;
 
+use crate::curves::{Series, by_tens};
 use crate::fill::{Targets, a_year_ago, net_ops, networks};
-use crate::sample::{Comparison, compare};
+use crate::sample::{Comparison, Samples, compare, time};
 use crate::{Bar, BenchError, Outcome, Profile};
 
 /// The history growth bench's bar, and the backlog's.
@@ -59,7 +60,7 @@ async fn compare_has_pending(
 }
 
 /// A median of [`compare_has_pending`]'s samples, per call.
-fn per_call(samples: &crate::sample::Samples) -> f64 {
+fn per_call(samples: &Samples) -> f64 {
     samples.median_us() / CALLS as f64
 }
 
@@ -154,13 +155,13 @@ pub(super) async fn backlog_growth(
     )
 }
 
-/// The profile's objects, one in ten with an op in flight; `filter_pending` over all of them against a
-/// `has_pending` call for each. The ratio is the loop's time over the filter's.
-pub(super) async fn filter_vs_loop(
+/// `count` networks, one in ten with an op in flight, and the set of those: checked to be what
+/// `filter_pending` answers for all of them.
+async fn filter_fleet(
     store: &Store,
-    profile: &Profile,
-) -> Result<Outcome, BenchError> {
-    let all = networks(profile.filter_objects);
+    count: usize,
+) -> Result<(Vec<ObjectRef>, BTreeSet<ObjectRef>), BenchError> {
+    let all = networks(count);
     let busy: Vec<Uuid> = all.iter().step_by(10).copied().collect();
     net_ops(
         store,
@@ -171,19 +172,33 @@ pub(super) async fn filter_vs_loop(
     )
     .await?;
     let objects: Vec<ObjectRef> = all.iter().map(|uuid| network(*uuid)).collect();
-    let objects = &objects;
     let expected: BTreeSet<ObjectRef> = busy.iter().map(|uuid| network(*uuid)).collect();
-    if store.filter_pending(objects).await? != expected {
+    if store.filter_pending(&objects).await? != expected {
         return Err(BenchError::WrongAnswer(
             "filter_pending does not give the objects with an op in flight".to_owned(),
         ));
     }
-    // Each side is one pass over every object: a few passes per round are plenty.
-    let passes = (profile.per_round / 60).max(1);
+    Ok((objects, expected))
+}
+
+/// Timed passes per round of a filter comparison: each side is one pass over every object, so a few are
+/// plenty.
+fn filter_passes(profile: &Profile) -> usize {
+    (profile.per_round / 60).max(1)
+}
+
+/// The profile's objects, one in ten with an op in flight; `filter_pending` over all of them against a
+/// `has_pending` call for each. The ratio is the loop's time over the filter's.
+pub(super) async fn filter_vs_loop(
+    store: &Store,
+    profile: &Profile,
+) -> Result<Outcome, BenchError> {
+    let (objects, expected) = filter_fleet(store, profile.filter_objects).await?;
+    let objects = &objects;
     let comparison = compare(
         1,
         profile.rounds,
-        passes,
+        filter_passes(profile),
         |_| super::ran(store.filter_pending(objects)),
         |_| async move {
             for object in objects {
@@ -201,4 +216,87 @@ pub(super) async fn filter_vs_loop(
             .figure("filter_median_ms", comparison.a.median_us() / 1000.0)
             .figure("loop_median_ms", comparison.b.median_us() / 1000.0),
     )
+}
+
+/// `has_pending` on one idle network as its history grows by tens to the profile's history: one point
+/// per size, the median per call.
+pub(crate) async fn history_curve(
+    store: &Store,
+    profile: &Profile,
+) -> Result<Vec<Series>, BenchError> {
+    let uuid = Uuid::new_v4();
+    let object = network(uuid);
+    let mut filled = 0;
+    let mut points = Vec::new();
+    for size in by_tens(profile.history_rows) {
+        net_ops(
+            store,
+            size - filled,
+            "complete",
+            Targets::One(uuid),
+            a_year_ago(),
+        )
+        .await?;
+        filled = size;
+        if store.has_pending(object).await? {
+            return Err(BenchError::WrongAnswer(format!(
+                "has_pending({object}) is true with only finished ops"
+            )));
+        }
+        let calls = |_| async move {
+            for _ in 0..CALLS {
+                store.has_pending(object).await?;
+            }
+            Ok::<_, BenchError>(())
+        };
+        time(profile.warmup, calls).await?;
+        let samples = time(profile.rounds * profile.per_round, calls).await?;
+        points.push((size as f64, per_call(&samples)));
+    }
+    Ok(vec![Series {
+        label: "has_pending",
+        backend: super::backend(store),
+        points,
+    }])
+}
+
+/// `filter_pending` over the first N of the profile's objects (one in ten with an op in flight) against
+/// a `has_pending` call for each, N by tens: two lines, the median time to answer all N, in ms.
+pub(crate) async fn filter_curve(
+    store: &Store,
+    profile: &Profile,
+) -> Result<Vec<Series>, BenchError> {
+    let (objects, _) = filter_fleet(store, profile.filter_objects).await?;
+    let (mut filter, mut each) = (Vec::new(), Vec::new());
+    for size in by_tens(profile.filter_objects) {
+        let some = &objects[..size];
+        let comparison = compare(
+            1,
+            profile.rounds,
+            filter_passes(profile),
+            |_| super::ran(store.filter_pending(some)),
+            |_| async move {
+                for object in some {
+                    store.has_pending(*object).await?;
+                }
+                Ok(())
+            },
+        )
+        .await?;
+        filter.push((size as f64, comparison.a.median_us() / 1000.0));
+        each.push((size as f64, comparison.b.median_us() / 1000.0));
+    }
+    let backend = super::backend(store);
+    Ok(vec![
+        Series {
+            label: "filter_pending",
+            backend,
+            points: filter,
+        },
+        Series {
+            label: "has_pending per object",
+            backend,
+            points: each,
+        },
+    ])
 }

@@ -1,10 +1,10 @@
 //! The benches, each a function from a fresh store (or two) and a profile to an [`Outcome`].
 
 mod enqueue;
-mod gate;
+pub(crate) mod gate;
 mod prune;
 mod reads;
-mod worker;
+pub(crate) mod worker;
 
 use crate::{BenchError, Outcome, Profile, Scratch};
 

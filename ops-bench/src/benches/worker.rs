@@ -11,11 +11,15 @@ use ops_core::{NetworkId, OpId, Priority, QueueTarget, Store};
 use ops_schemas::ops::{NetOp, NetTask};
 
 use super::joined;
+use crate::curves::Series;
 use crate::sample::{Samples, ratio};
 use crate::{BenchError, Outcome, Profile};
 
 /// Workers in the "several" run.
 const WORKERS: usize = 4;
+
+/// The worker counts of the throughput curve.
+const CURVE_WORKERS: [usize; 4] = [1, 2, 4, 8];
 
 async fn enqueue(store: &Store) -> Result<OpId, BenchError> {
     Ok(NetOp {
@@ -103,4 +107,21 @@ pub(super) async fn throughput(store: &Store, profile: &Profile) -> Result<Outco
         .figure("start_latency_p50_ms", latency.median_us() / 1000.0)
         .figure("start_latency_p99_ms", latency.p99_us() / 1000.0)
         .figure("start_latency_ops", latency.len()))
+}
+
+/// Ops per second draining the profile's ops with 1, 2, 4 and 8 workers.
+pub(crate) async fn workers_curve(
+    store: &Store,
+    profile: &Profile,
+) -> Result<Vec<Series>, BenchError> {
+    let mut points = Vec::new();
+    for workers in CURVE_WORKERS {
+        let rate = drain_rate(store, profile.worker_ops, workers).await?;
+        points.push((workers as f64, rate));
+    }
+    Ok(vec![Series {
+        label: "ops/s",
+        backend: super::backend(store),
+        points,
+    }])
 }
