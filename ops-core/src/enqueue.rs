@@ -152,6 +152,13 @@ impl<'s, Op: ClusterOperation> Enqueue<'s, Op, Priority> {
                 max: MAX_REQUEST_ID,
             });
         }
+        if let Some(at) = self
+            .request_id
+            .as_deref()
+            .and_then(|id| id.chars().position(|c| c == '\0'))
+        {
+            return Err(EnqueueError::RequestIdNul { at });
+        }
         let coalesce_key =
             if self.tasks.len() == 1 && self.depends_on.is_empty() && self.runs_after.is_empty() {
                 self.op.coalescing(&self.tasks)

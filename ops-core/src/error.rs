@@ -211,6 +211,13 @@ pub enum EnqueueError {
         /// The characters allowed.
         max: usize,
     },
+    /// The request id holds a NUL character, which PostgreSQL cannot store in text and the others would
+    /// store where no reader expects it.
+    #[error("a request id may not contain a NUL character (found at character {at})")]
+    RequestIdNul {
+        /// Where the first one is, counting characters from 0.
+        at: usize,
+    },
     /// The op cannot be put in its wire form.
     #[error(transparent)]
     Wire(#[from] WireError),

@@ -140,6 +140,34 @@ backend_tests! {
         assert_eq!(row_counts(db).await, [0; 7]);
     }
 
+    /// The request id is the one free-text header field: a NUL in it is refused before anything is
+    /// written; SQL in it is only text, stored and read back verbatim.
+    async fn a_request_id_with_a_nul_is_refused_and_sql_in_one_is_only_text(db: &TestDb) {
+        let store = db.migrated_store().await;
+        let refused = hot_plug()
+            .enqueue(&store)
+            .priority(Priority::UserFacing)
+            .task(NodeInstNetIfaceTask::HotPlugInstanceInterface)
+            .request_id("req\0-1")
+            .await
+            .unwrap_err();
+        assert!(matches!(refused, EnqueueError::RequestIdNul { at: 3 }), "{refused}");
+        assert_eq!(refused.to_string(), "a request id may not contain a NUL character (found at character 3)");
+        assert_eq!(row_counts(db).await, [0; 7]);
+        let sql = "req'); DELETE FROM cluster_operations; --";
+        let op = hot_plug()
+            .enqueue(&store)
+            .priority(Priority::UserFacing)
+            .task(NodeInstNetIfaceTask::HotPlugInstanceInterface)
+            .request_id(sql)
+            .await
+            .unwrap();
+        let record = store.op_record(op).await.unwrap().unwrap();
+        assert_eq!(record.wire["request_id"], sql);
+        assert_eq!(db.strings("SELECT request_id FROM cluster_operations").await, [Some(sql.to_owned())]);
+        assert_eq!(db.count("cluster_operations").await, 1);
+    }
+
     async fn a_body_field_named_like_a_header_field_is_refused(db: &TestDb) {
         let store = db.migrated_store().await;
         let op = CollidingOp { network_uuid: NetworkId::new_v4(), priority: "high".into() };

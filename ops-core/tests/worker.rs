@@ -368,6 +368,31 @@ backend_tests! {
         assert!(written <= changed);
     }
 
+    /// A handler's message is free text from anywhere (a subprocess's output): a NUL in it, which
+    /// PostgreSQL cannot keep in text, and a length past the state column's still record the failure.
+    async fn a_failure_message_with_a_nul_and_past_the_column_is_recorded(db: &TestDb) {
+        let store = db.migrated_store().await;
+        let op = enqueue_net_op(&store, NetworkId::new_v4()).await;
+        let message = format!("qemu-img said \0 then {}", "x".repeat(300));
+        let handler_message = message.clone();
+        let worker = network_node_worker(&store)
+            .handle(move |_op: NetOp, _ctx| {
+                let message = handler_message.clone();
+                async move { Err(OpError::failed(message)) }
+            })
+            .build()
+            .unwrap();
+        assert_eq!(worker.drain().await.unwrap().failed, 1);
+        assert_eq!(state(&store, op).await, OpState::Error);
+        let record = store.op_record(op).await.unwrap().unwrap();
+        let kept = record.state_message.unwrap();
+        assert!(kept.starts_with("qemu-img said \u{FFFD} then xxx"), "{kept}");
+        assert_eq!(kept.chars().count(), 255);
+        let report = db.strings(&format!("SELECT error_report FROM cluster_operation_errors WHERE op_uuid = '{op}'")).await;
+        let report: serde_json::Value = serde_json::from_str(report[0].as_deref().unwrap()).unwrap();
+        assert_eq!(report["message"], message.as_str(), "the report keeps the message whole, NUL and all");
+    }
+
     async fn transient_failures_retry_until_the_attempts_are_used_up(db: &TestDb) {
         let store = db.migrated_store().await;
         let op = enqueue_net_op(&store, NetworkId::new_v4()).await;

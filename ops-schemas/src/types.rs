@@ -8,22 +8,25 @@ use std::str::FromStr;
 use ops_core::OpData;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-/// A string of at most `MAX` characters. Longer input is refused while deserialising, so an oversize value
-/// never reaches the database.
+/// A string of at most `MAX` characters, none of them NUL. Other input is refused while deserialising, so
+/// an oversize value never reaches the database, nor a NUL that PostgreSQL could not keep in a text column
+/// and that no reader of the others expects.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, OpData)]
 #[serde(transparent)]
 pub struct Text<const MAX: usize>(String);
 
 impl<const MAX: usize> Text<MAX> {
-    /// Checks the length.
-    pub fn new(value: impl Into<String>) -> Result<Self, TextTooLong> {
+    /// Checks the length and that there is no NUL.
+    pub fn new(value: impl Into<String>) -> Result<Self, InvalidText> {
         let value = value.into();
         let length = value.chars().count();
         if length > MAX {
-            Err(TextTooLong { length, max: MAX })
-        } else {
-            Ok(Text(value))
+            return Err(InvalidText::TooLong { length, max: MAX });
         }
+        if let Some(at) = value.chars().position(|c| c == '\0') {
+            return Err(InvalidText::Nul { at });
+        }
+        Ok(Text(value))
     }
 
     /// The text.
@@ -56,18 +59,28 @@ impl<const MAX: usize> schemars::JsonSchema for Text<MAX> {
     }
 
     fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!({"type": "string", "maxLength": MAX})
+        schemars::json_schema!({"type": "string", "maxLength": MAX, "pattern": "^[^\\u0000]*$"})
     }
 }
 
-/// A string longer than its field allows.
+/// A string its [`Text`] field refuses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("a string of {length} characters is longer than the maximum of {max}")]
-pub struct TextTooLong {
-    /// The characters given.
-    pub length: usize,
-    /// The characters allowed.
-    pub max: usize,
+#[non_exhaustive]
+pub enum InvalidText {
+    /// Longer than the field allows.
+    #[error("a string of {length} characters is longer than the maximum of {max}")]
+    TooLong {
+        /// The characters given.
+        length: usize,
+        /// The characters allowed.
+        max: usize,
+    },
+    /// A NUL character in it.
+    #[error("a string may not contain a NUL character (found at character {at})")]
+    Nul {
+        /// Where the first one is, counting characters from 0.
+        at: usize,
+    },
 }
 
 /// A MAC address, written `aa:bb:cc:dd:ee:ff` (`-` separators and upper case are read too).
@@ -155,6 +168,18 @@ mod tests {
             serde_json::to_string(&Text::<3>::new("ab").unwrap()).unwrap(),
             "\"ab\""
         );
+    }
+
+    #[test]
+    fn text_refuses_a_nul_and_keeps_sql_verbatim() {
+        let err = serde_json::from_str::<Text<20>>(r#""ab\u0000c""#).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("a string may not contain a NUL character (found at character 2)"),
+            "{err}"
+        );
+        let sql = "x'); DROP TABLE t; --";
+        assert_eq!(Text::<30>::new(sql).unwrap().as_str(), sql);
     }
 
     #[test]

@@ -156,6 +156,22 @@ fn cases() -> Vec<Case> {
             "error: invalid `artifact_fetch_op` body at `namespace`: a string of 300 characters is longer than the maximum of 255",
         ),
         enqueue(
+            "artifact_fetch_op",
+            r#"{"namespace": "a\u0000b", "url": "https://example.org/a.qcow2"}"#,
+            &["--task", "image_fetch"],
+            "error: invalid `artifact_fetch_op` body at `namespace`: a string may not contain a NUL character (found at character 1)",
+        ),
+        enqueue(
+            "node_inst_op",
+            &good.replacen(
+                '}',
+                r#", "node_uuid'); DROP TABLE cluster_operations; --": "x"}"#,
+                1,
+            ),
+            &[],
+            "error: invalid `node_inst_op` body at `node_uuid'); DROP TABLE cluster_operations; --`: unknown field",
+        ),
+        enqueue(
             "node_inst_op",
             &good,
             &["--task", "image_fetch"],
@@ -283,6 +299,27 @@ backend_tests! {
             assert!(line.starts_with(&case.line), "{:?}: expected `{}`, got `{line}`", case.args, case.line);
             assert_eq!(row_counts(db).await, before, "{:?} wrote rows", case.args);
         }
+    }
+
+    /// An op body from a file cut short (a copy interrupted, a disk full): refused, nothing written.
+    async fn a_truncated_body_file_is_refused_and_writes_nothing(db: &TestDb) {
+        opsctl_on(db).arg("migrate").assert().success();
+        let dir = ScratchDir::new("opsctl-truncated");
+        let uuid = Uuid::new_v4();
+        let whole = format!(r#"{{"node_uuid": "{uuid}", "instance_uuid": "{uuid}"}}"#);
+        let file = dir.path().join("op.json");
+        std::fs::write(&file, &whole[..whole.len() - 12]).unwrap();
+        let before = row_counts(db).await;
+        let line = one_line_error(
+            opsctl_on(db)
+                .args(["enqueue", "node_inst_op"])
+                .arg(&file)
+                .args(["--priority", "background", "--task", "instance_delete"])
+                .assert(),
+            2,
+        );
+        assert!(line.starts_with(&format!("error: malformed JSON in `{}`: EOF while parsing", file.display())), "{line}");
+        assert_eq!(row_counts(db).await, before);
     }
 
     /// A database migrated by a newer build: every command that uses the schema refuses, with what to do.

@@ -49,6 +49,18 @@ fn fit_state_message(message: &str) -> &str {
     }
 }
 
+/// Free text for a text column, with each NUL character replaced by U+FFFD. PostgreSQL refuses a NUL in
+/// text, so a handler's error message with one in it (a subprocess's output, say) would fail the very
+/// write that records the failure; the other backends would keep a character no reader expects. (JSON
+/// columns need nothing: serde_json writes a NUL as `\u0000`.)
+fn storable(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.contains('\0') {
+        text.replace('\0', "\u{FFFD}").into()
+    } else {
+        text.into()
+    }
+}
+
 /// The shared steps, implemented for each backend's connection by `steps_for!`.
 pub(super) trait Steps {
     /// The op's type and state by its id, locked until the transaction ends (`FOR UPDATE` on the servers;
@@ -160,7 +172,7 @@ macro_rules! steps_for {
                 ))
                 .bind(to.as_str())
                 .bind(update_time)
-                .bind(message.map(fit_state_message))
+                .bind(message.map(|message| storable(fit_state_message(message)).into_owned()))
                 .bind(op.op_type)
                 .bind(op.op_uuid)
                 .execute(&mut *self)
@@ -226,7 +238,7 @@ macro_rules! steps_for {
                 .bind(event.event_type)
                 .bind(event.timestamp)
                 .bind(host)
-                .bind(event.message)
+                .bind(storable(event.message).into_owned())
                 .bind(event.extra.to_string())
                 .execute(&mut *self)
                 .await?;
@@ -307,5 +319,14 @@ mod tests {
         let exact = "x".repeat(MAX_STATE_MESSAGE);
         assert_eq!(fit_state_message(&exact), exact);
         assert_eq!(fit_state_message("short"), "short");
+    }
+
+    #[test]
+    fn a_nul_in_free_text_is_stored_as_the_replacement_character() {
+        assert_eq!(storable("exit\0code 1"), "exit\u{FFFD}code 1");
+        assert!(matches!(
+            storable("clean"),
+            std::borrow::Cow::Borrowed("clean")
+        ));
     }
 }
