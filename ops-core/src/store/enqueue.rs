@@ -53,7 +53,7 @@ impl Store {
         let row = &row;
         let outcome = with_backend!(match self {
             (pool, dialect) => {
-                with_retry(dialect, || async move {
+                with_retry(&self.retries, dialect, || async move {
                     let _turn = self.write_turn().await;
                     let mut tx = pool.begin_with(dialect.begin_write()).await?;
                     let written = tx.insert_op(dialect, self.host_name(), row).await?;

@@ -44,6 +44,8 @@ pub struct Store {
     /// SQLite's writers take turns here, first come first served, before they take the database's write
     /// lock; `None` on the servers, whose locks queue their waiters themselves.
     write_turns: Option<std::sync::Arc<tokio::sync::Mutex<()>>>,
+    /// Transaction attempts run again after the database said they lost a race, shared by clones.
+    retries: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// A store's sqlx pool, by backend: see [`Store::sqlx_pool`].
@@ -252,6 +254,7 @@ impl StoreOptions {
                 None => system_host_name()?,
             },
             write_turns,
+            retries: std::sync::Arc::default(),
         };
         match store.schema_version().await {
             Ok(version) if self.require_current_schema => version.require_current()?,
@@ -279,6 +282,14 @@ impl Store {
             Some(turns) => Some(turns.lock().await),
             None => None,
         }
+    }
+
+    /// How many transaction attempts this store and its clones have run again because the database said
+    /// they lost a race (a deadlock, a lock wait timeout, SQLite busy) — contention the retries absorbed
+    /// rather than handed to a caller. A figure for metrics, and for tests that run writers against each
+    /// other and want to know what it cost.
+    pub fn retried_attempts(&self) -> u64 {
+        self.retries.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The store's own connection pool, for what the store does not do: reading the tables with your own

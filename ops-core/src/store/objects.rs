@@ -175,7 +175,7 @@ impl Store {
         let (uuid, first) = (uuid.as_str(), ObjectState::first(object.object_type));
         let outcome = with_backend!(match self {
             (pool, dialect) => {
-                with_retry(dialect, || async move {
+                with_retry(&self.retries, dialect, || async move {
                     let at = now();
                     let _turn = self.write_turn().await;
                     let mut tx = pool.begin_with(dialect.begin_write()).await?;
@@ -289,7 +289,7 @@ impl Store {
         let uuid = uuid.as_str();
         let outcome = with_backend!(match self {
             (pool, dialect) => {
-                with_retry(dialect, || async move {
+                with_retry(&self.retries, dialect, || async move {
                     let at = now();
                     let _turn = self.write_turn().await;
                     let mut tx = pool.begin_with(dialect.begin_write()).await?;
@@ -360,7 +360,7 @@ impl Store {
         let extra = &extra;
         let outcome = with_backend!(match self {
             (pool, dialect) => {
-                with_retry(dialect, || async move {
+                with_retry(&self.retries, dialect, || async move {
                     let _turn = self.write_turn().await;
                     let mut tx = pool.begin_with(dialect.begin_write()).await?;
                     let event = OpEvent {

@@ -285,7 +285,7 @@ impl Store {
         // it re-reads its window, so a retry deletes exactly what is still prunable.
         let outcome = with_backend!(match self {
             (pool, dialect) => {
-                with_retry(dialect, || async {
+                with_retry(&self.retries, dialect, || async {
                     // A window of `batch` rows in key order, each judged by index probes in the select
                     // list: the cost of a batch is the window, never the table, whatever plan the
                     // database picks (select-list subqueries are not turned into joins over everything).
@@ -354,7 +354,7 @@ impl Store {
     ) -> Result<(u64, Option<(String, u64)>), StoreError> {
         let outcome = with_backend!(match self {
             (pool, dialect) => {
-                with_retry(dialect, || async {
+                with_retry(&self.retries, dialect, || async {
                     let window: Vec<WindowOp> = sqlx::query_as(match dialect {
                         Dialect::MariaDb => sql!(
                             dialect,

@@ -1,6 +1,7 @@
 //! Running a whole transaction again when the database says it lost a race.
 
 use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use super::Dialect;
@@ -26,6 +27,7 @@ pub(crate) enum RetryFailure {
 /// when it is dropped, so every retry starts from a clean slate. Its `Ok(Err(_))` is a decision made inside
 /// the transaction (not found, illegal move) and is returned at once.
 pub(crate) async fn with_retry<T, E, F, Fut>(
+    retries: &AtomicU64,
     dialect: Dialect,
     mut attempt: F,
 ) -> Result<Result<T, E>, RetryFailure>
@@ -46,6 +48,7 @@ where
                         source: error,
                     });
                 }
+                retries.fetch_add(1, Ordering::Relaxed);
                 tracing::debug!(attempts, %error, "transaction lost a race; retrying");
                 tokio::time::sleep(backoff).await;
                 backoff *= 2;

@@ -42,7 +42,7 @@ impl Store {
         let op_uuid = op_uuid.as_str();
         let outcome = with_backend!(match self {
             (pool, dialect) => {
-                with_retry(dialect, || async move {
+                with_retry(&self.retries, dialect, || async move {
                     let _turn = self.write_turn().await;
                     let mut tx = pool.begin_with(dialect.begin_write()).await?;
                     let Some(LockedOp { op_type, state }) = tx.lock_op(dialect, op_uuid).await?

@@ -215,7 +215,7 @@ impl Store {
         let claimed_by = claimed_by.as_str();
         let outcome = with_backend!(match self {
             (pool, dialect) => {
-                with_retry(dialect, || async move {
+                with_retry(&self.retries, dialect, || async move {
                     let claimed_at = now();
                     let token = Uuid::new_v4().hyphenated().to_string();
                     let _turn = self.write_turn().await;
@@ -431,7 +431,7 @@ impl Store {
             (op_uuid.as_str(), &settlement, follow_ups.as_slice());
         let outcome = with_backend!(match self {
             (pool, dialect) => {
-                with_retry(dialect, || async move {
+                with_retry(&self.retries, dialect, || async move {
                     let at = now();
                     let _turn = self.write_turn().await;
                     let mut tx = pool.begin_with(dialect.begin_write()).await?;
@@ -634,7 +634,7 @@ impl Store {
         let limit = limit.min(MAX_CLAIM_BATCH) as i64;
         let outcome = with_backend!(match self {
             (pool, dialect) => {
-                with_retry(dialect, || async move {
+                with_retry(&self.retries, dialect, || async move {
                     let _turn = self.write_turn().await;
                     let mut tx = pool.begin_with(dialect.begin_write()).await?;
                     let select = match dialect {
