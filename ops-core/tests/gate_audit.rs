@@ -4,7 +4,9 @@
 //! The lists below are the gate call sites. A new gate, or a new reader of the latest op, fails this test
 //! until it is added here — where a reviewer sees it.
 
-use std::path::{Path, PathBuf};
+mod source_files;
+
+use source_files::{sources, workspace_root};
 
 /// The crates whose sources are audited, relative to the workspace root.
 const AUDITED: [&str; 4] = [
@@ -36,40 +38,6 @@ const LATEST_READERS: [(&str, usize); 3] = [
     // `opsctl latest`.
     ("opsctl/src/main.rs", 1),
 ];
-
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("ops-core sits in the workspace")
-        .to_path_buf()
-}
-
-/// Every `.rs` file under `dir`, relative to the workspace root, with its code lines (comments left out).
-fn sources(root: &Path, dir: &str, out: &mut Vec<(String, String)>) {
-    let mut entries: Vec<_> = std::fs::read_dir(root.join(dir))
-        .expect("read a source directory")
-        .map(|entry| entry.expect("a directory entry").path())
-        .collect();
-    entries.sort();
-    for path in entries {
-        let relative = path
-            .strip_prefix(root)
-            .expect("under the root")
-            .to_string_lossy()
-            .into_owned();
-        if path.is_dir() {
-            sources(root, &relative, out);
-        } else if relative.ends_with(".rs") {
-            let text = std::fs::read_to_string(&path).expect("read a source file");
-            let code: String = text
-                .lines()
-                .filter(|line| !line.trim_start().starts_with("//"))
-                .map(|line| format!("{line}\n"))
-                .collect();
-            out.push((relative, code));
-        }
-    }
-}
 
 fn count(code: &str, call: &str) -> usize {
     // Calls, not the definitions in the store (`fn has_pending(`).
