@@ -1,5 +1,6 @@
 //! `opsctl worker` as separate processes on every backend: ops enqueued with `opsctl enqueue` all
-//! complete; two worker processes share 1,000 ops and run each exactly once; a worker SIGKILLed
+//! complete, also by enqueue processes running beside a worker process; two worker processes share 1,000
+//! ops and run each exactly once; a worker SIGKILLed
 //! mid-handler loses its op to a rescue after the lease, and the op runs exactly once more.
 
 mod support;
@@ -109,6 +110,58 @@ backend_tests! {
         distinct.dedup();
         assert_eq!(distinct.len(), 1000, "no op claimed twice");
         assert_eq!(db.count("object_states WHERE state_value = 'complete'").await, 1000);
+    }
+
+    /// A running worker process and enqueuing processes side by side on one database (on SQLite, one
+    /// file): every enqueue succeeds — no "database is locked" reaches a user — and every op runs.
+    async fn enqueue_processes_beside_a_running_worker_all_succeed(db: &TestDb) {
+        opsctl_on(db).arg("migrate").assert().success();
+        let worker = spawn_worker(db, &["--poll-interval", "10ms", "--handler-delay", "1ms"]);
+        let url = db.url().to_owned();
+        let enqueuers: Vec<_> = (0..4)
+            .map(|_| {
+                let url = url.clone();
+                std::thread::spawn(move || {
+                    let mut ops = Vec::new();
+                    for _ in 0..25 {
+                        let body = format!(r#"{{"network_uuid": "{}"}}"#, NetworkId::new_v4());
+                        let output = Command::new(env!("CARGO_BIN_EXE_opsctl"))
+                            .args(["--database-url", &url, "enqueue", "net_op", "-", "--priority", "background", "--task", "network_deploy"])
+                            .env_remove("RUST_LOG")
+                            .stdin(Stdio::piped())
+                            .stdout(Stdio::piped())
+                            .stderr(Stdio::piped())
+                            .spawn()
+                            .and_then(|mut child| {
+                                use std::io::Write;
+                                child.stdin.take().expect("stdin").write_all(body.as_bytes())?;
+                                child.wait_with_output()
+                            })
+                            .expect("run opsctl enqueue");
+                        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+                        assert!(output.status.success() && stderr.is_empty(), "enqueue failed: {stderr}");
+                        ops.push(String::from_utf8(output.stdout).expect("utf-8").trim().to_owned());
+                    }
+                    ops
+                })
+            })
+            .collect();
+        let ops: Vec<String> = enqueuers.into_iter().flat_map(|t| t.join().expect("an enqueuer")).collect();
+        assert_eq!(ops.len(), 100);
+        let store = db.store().await;
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        while db.count("object_states WHERE object_type = 'net_op' AND state_value = 'complete'").await < 100 {
+            assert!(std::time::Instant::now() < deadline, "the worker did not run every op");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let stop = Command::new("kill").args(["-INT", &worker.id().to_string()]).status().expect("kill");
+        assert!(stop.success());
+        let stopped = summary(worker);
+        assert_eq!(stopped["completed"].as_u64(), Some(100), "{stopped}");
+        for op in &ops {
+            let op: OpId = op.parse().expect("an op id");
+            assert_eq!(store.op_state(op).await.unwrap(), Some(ops_core::OpState::Complete));
+        }
     }
 
     async fn a_sigkilled_workers_op_is_rescued_after_the_lease_and_runs_once_more(db: &TestDb) {
