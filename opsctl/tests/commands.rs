@@ -60,6 +60,28 @@ backend_tests! {
         opsctl_on(db).arg("migrate").assert().success().stdout("schema already at version 9\n");
     }
 
+    /// Two `opsctl migrate` started together on an empty database (two hosts upgrading at once): both
+    /// succeed, and the schema is one whole schema, each migration applied once.
+    async fn two_migrations_at_once_leave_one_whole_schema(db: &TestDb) {
+        let tmp = ScratchDir::new("opsctl-migrate-twice");
+        let args = ["--database-url", db.url(), "--json", "migrate"];
+        let (first, second) = (spawn_opsctl(&args, tmp.path()), spawn_opsctl(&args, tmp.path()));
+        let mut applied = Vec::new();
+        for child in [first, second] {
+            let output = child.wait_with_output().unwrap();
+            assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+            let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+            assert_eq!(report["version"], 9, "{report}");
+            applied.extend(report["applied"].as_array().unwrap().iter().map(|v| v.as_i64().unwrap()));
+        }
+        applied.sort_unstable();
+        assert_eq!(applied, (1..=9).collect::<Vec<_>>(), "each migration applied by one of the two");
+        assert_eq!(db.count("_sqlx_migrations WHERE success").await, 9);
+        let store = db.store().await;
+        store.require_current_schema().await.unwrap();
+        store.close().await;
+    }
+
     async fn prune_counts_in_a_dry_run_then_deletes_what_the_retention_allows(db: &TestDb) {
         opsctl_on(db).arg("migrate").assert().success();
         let network = Uuid::new_v4();

@@ -7,6 +7,7 @@
 
 pub(crate) mod dialect;
 mod enqueue;
+mod migration_lock;
 mod objects;
 mod op_record;
 mod prune;

@@ -127,7 +127,20 @@ impl Store {
         self.migrate_to_with_progress(version, |_| {}).await
     }
 
+    /// Migrates while holding the migration lock, so that the version read first is still the version when
+    /// the first migration applies: a second process waits, then finds the work done.
     async fn migrate_to_with_progress(
+        &self,
+        version: i64,
+        progress: impl FnMut(MigrationStep<'_>),
+    ) -> Result<MigrationReport, StoreError> {
+        let lock = self.migration_lock().await?;
+        let report = self.migrate_locked(version, progress).await;
+        lock.release().await;
+        report
+    }
+
+    async fn migrate_locked(
         &self,
         version: i64,
         mut progress: impl FnMut(MigrationStep<'_>),
