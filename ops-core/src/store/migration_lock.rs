@@ -39,20 +39,23 @@ impl Store {
         match &self.pool {
             Pool::Sqlite(pool) => {
                 let path = pool.connect_options().get_filename().to_path_buf();
-                if path.as_os_str().is_empty() || path.to_string_lossy().contains(":memory:") {
-                    // An in-memory database has one process by construction.
-                    return Ok(MigrationLock::File(None));
-                }
                 let file = tokio::task::spawn_blocking(move || {
-                    let file = std::fs::File::open(&path)?;
+                    let file = match std::fs::File::open(&path) {
+                        Ok(file) => file,
+                        // No file: an in-memory database, which one process has by construction.
+                        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                            return Ok(None);
+                        }
+                        Err(error) => return Err(error),
+                    };
                     file.lock()?;
-                    Ok::<_, std::io::Error>(file)
+                    Ok(Some(file))
                 })
                 .await
                 .map_err(|e| std::io::Error::other(e.to_string()))
                 .and_then(|locked| locked)
                 .map_err(|e| failed(sqlx::Error::Io(e)))?;
-                Ok(MigrationLock::File(Some(file)))
+                Ok(MigrationLock::File(file))
             }
             Pool::MariaDb(pool) => {
                 let mut connection = pool.acquire().await.map_err(failed)?.detach();
