@@ -43,20 +43,18 @@ async fn compare_has_pending(
         profile.warmup,
         profile.rounds,
         profile.per_round,
-        |_| async move {
-            for _ in 0..CALLS {
-                store_a.has_pending(a).await?;
-            }
-            Ok(())
-        },
-        |_| async move {
-            for _ in 0..CALLS {
-                store_b.has_pending(b).await?;
-            }
-            Ok(())
-        },
+        |_| calls(store_a, a),
+        |_| calls(store_b, b),
     )
     .await
+}
+
+/// One timed sample of the gate benches: [`CALLS`] `has_pending` calls on `object`.
+async fn calls(store: &Store, object: ObjectRef) -> Result<(), BenchError> {
+    for _ in 0..CALLS {
+        store.has_pending(object).await?;
+    }
+    Ok(())
 }
 
 /// A median of [`compare_has_pending`]'s samples, per call.
@@ -243,14 +241,8 @@ pub(crate) async fn history_curve(
                 "has_pending({object}) is true with only finished ops"
             )));
         }
-        let calls = |_| async move {
-            for _ in 0..CALLS {
-                store.has_pending(object).await?;
-            }
-            Ok::<_, BenchError>(())
-        };
-        time(profile.warmup, calls).await?;
-        let samples = time(profile.rounds * profile.per_round, calls).await?;
+        time(profile.warmup, |_| calls(store, object)).await?;
+        let samples = time(profile.rounds * profile.per_round, |_| calls(store, object)).await?;
         points.push((size as f64, per_call(&samples)));
     }
     Ok(vec![Series {
