@@ -313,10 +313,21 @@ impl Store {
         })
     }
 
-    /// Closes every connection; in-flight queries finish first.
+    /// Closes every connection, one after another; in-flight queries finish first.
+    ///
+    /// It first waits until every connection is back in the pool. sqlx returns a dropped connection from
+    /// a task it spawns, and a `Pool::close` that overlaps such a task can close two connections at once
+    /// or return before the last one is closed (launchbadge/sqlx#3217). On SQLite that matters: the
+    /// connection that closes last checkpoints the write-ahead log into the file and removes the `-wal`
+    /// and `-shm` files, and two that close together each see the other open, so neither does.
     pub async fn close(&self) {
         with_backend!(match self {
-            (pool, _dialect) => pool.close().await,
+            (pool, _dialect) => {
+                while pool.num_idle() < pool.size() as usize && !pool.is_closed() {
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                }
+                pool.close().await;
+            }
         })
     }
 
