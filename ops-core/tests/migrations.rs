@@ -484,3 +484,50 @@ async fn postgres_trigger_lookups_stay_key_probes_after_statistics_of_a_tiny_tab
     })
     .await;
 }
+
+/// The POSIX locks this process holds on the file at `path`, as `/proc/locks` lists them.
+fn posix_locks_of_this_process_on(path: &str) -> usize {
+    use std::os::unix::fs::MetadataExt;
+    let inode = std::fs::metadata(path).unwrap().ino();
+    let pid = std::process::id().to_string();
+    std::fs::read_to_string("/proc/locks")
+        .unwrap()
+        .lines()
+        .filter(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            fields.get(1) == Some(&"POSIX")
+                && fields.get(4) == Some(&pid.as_str())
+                && fields
+                    .get(5)
+                    .and_then(|id| id.rsplit(':').next())
+                    .is_some_and(|ino| ino == inode.to_string())
+        })
+        .count()
+}
+
+/// A program that migrates its SQLite database and goes on using it keeps SQLite's shared lock on the
+/// file, which tells other processes it is there. The migration lock is a file of its own, because
+/// closing any descriptor of the database file would drop every POSIX lock the process holds on it
+/// (sqlite.org/howtocorrupt.html, §2.2); and it is removed once released.
+#[tokio::test]
+async fn migrating_a_sqlite_file_keeps_the_programs_own_locks_on_it() {
+    let db = TestDb::create(Backend::Sqlite).await.unwrap();
+    let path = db.url().trim_start_matches("sqlite://").to_owned();
+    let store = StoreOptions::new(db.url())
+        .create_if_missing(true)
+        .connect()
+        .await
+        .unwrap();
+    assert!(
+        posix_locks_of_this_process_on(&path) > 0,
+        "sqlite holds a shared lock once connected"
+    );
+    store.migrate().await.unwrap();
+    assert!(
+        posix_locks_of_this_process_on(&path) > 0,
+        "the migration lock dropped sqlite's locks on the database file"
+    );
+    assert!(!std::path::Path::new(&format!("{path}-migrate")).exists());
+    store.close().await;
+    db.finish().await;
+}

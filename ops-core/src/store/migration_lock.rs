@@ -19,9 +19,8 @@ const WAIT_SECS: i64 = 3600;
 /// Held while a process migrates; [`release`](MigrationLock::release) it when done. Dropped instead (a
 /// panic, a cancelled future), the server lock goes with its connection, the file lock with its file.
 pub(super) enum MigrationLock {
-    /// An exclusive `flock` on the database file: SQLite's own locks are POSIX record locks, which `flock`
-    /// neither takes nor waits for, so the migration's writes go on under it.
-    File(Option<std::fs::File>),
+    /// An exclusive `flock` on a lock file beside the database, removed when released.
+    File(Option<LockFile>),
     /// A connection of its own (outside the pool, so a pool of one can still migrate) holding
     /// `GET_LOCK`.
     MariaDb(sqlx::MySqlConnection),
@@ -38,24 +37,17 @@ impl Store {
         };
         match &self.pool {
             Pool::Sqlite(pool) => {
-                let path = pool.connect_options().get_filename().to_path_buf();
-                let file = tokio::task::spawn_blocking(move || {
-                    let file = match std::fs::File::open(&path) {
-                        Ok(file) => file,
-                        // No file: an in-memory database, which one process has by construction.
-                        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-                            return Ok(None);
-                        }
-                        Err(error) => return Err(error),
-                    };
-                    file.lock()?;
-                    Ok(Some(file))
-                })
-                .await
-                .map_err(|e| std::io::Error::other(e.to_string()))
-                .and_then(|locked| locked)
-                .map_err(|e| failed(sqlx::Error::Io(e)))?;
-                Ok(MigrationLock::File(file))
+                let database = pool.connect_options().get_filename().to_path_buf();
+                // No file: an in-memory database, which one process has by construction.
+                if !database.exists() {
+                    return Ok(MigrationLock::File(None));
+                }
+                let file = tokio::task::spawn_blocking(move || LockFile::acquire(&database))
+                    .await
+                    .map_err(|e| std::io::Error::other(e.to_string()))
+                    .and_then(|locked| locked)
+                    .map_err(|e| failed(sqlx::Error::Io(e)))?;
+                Ok(MigrationLock::File(Some(file)))
             }
             Pool::MariaDb(pool) => {
                 let mut connection = pool.acquire().await.map_err(failed)?.detach();
@@ -91,7 +83,7 @@ impl MigrationLock {
         match self {
             MigrationLock::File(file) => {
                 if let Some(file) = file {
-                    let _ = file.unlock();
+                    file.release();
                 }
             }
             MigrationLock::MariaDb(connection) => {
@@ -102,5 +94,55 @@ impl MigrationLock {
                 let _ = connection.close().await;
             }
         }
+    }
+}
+
+/// `DATABASE-migrate`, locked with `flock`, for SQLite. Not the database file itself: closing any descriptor
+/// of a file drops every POSIX lock the process holds on it, and SQLite's locks are POSIX locks, so a
+/// migrating program that locked and closed its database file would go on without the shared lock that
+/// tells other processes it is there (sqlite.org/howtocorrupt.html, §2.2).
+///
+/// The file is removed on release, by its holder, so none is left beside the database. A waiter may by
+/// then have opened the removed file and then lock it: it checks that the path still names the file it
+/// locked, and otherwise opens the path again. A process killed while holding it leaves the file, which the
+/// next migration locks and removes as usual.
+pub(super) struct LockFile {
+    path: std::path::PathBuf,
+    file: std::fs::File,
+}
+
+impl LockFile {
+    /// Blocks until this process holds the lock file of `database`.
+    fn acquire(database: &std::path::Path) -> std::io::Result<LockFile> {
+        use std::os::unix::fs::MetadataExt;
+
+        let mut path = database.as_os_str().to_owned();
+        path.push("-migrate");
+        let path = std::path::PathBuf::from(path);
+        loop {
+            let file = std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .open(&path)?;
+            file.lock()?;
+            let locked = file.metadata()?;
+            match std::fs::metadata(&path) {
+                Ok(named) if (named.dev(), named.ino()) == (locked.dev(), locked.ino()) => {
+                    return Ok(LockFile { path, file });
+                }
+                // Removed (or replaced) by the holder before us: our lock guards nothing.
+                Ok(_) => {}
+                Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+                Err(error) => return Err(error),
+            }
+        }
+    }
+
+    /// Removes the file while still holding it, then lets go.
+    fn release(self) {
+        let _ = std::fs::remove_file(&self.path);
+        let _ = self.file.unlock();
     }
 }
