@@ -187,15 +187,28 @@ impl StoreOptions {
                 } else {
                     SqlitePoolOptions::new().max_connections(self.max_connections)
                 };
-                let pool = pool_options
-                    .acquire_timeout(self.acquire_timeout)
-                    .connect_with(options)
-                    .await
-                    .map_err(|source| StoreError::Connect {
-                        backend: "sqlite",
-                        url: redacted.clone(),
-                        source,
-                    })?;
+                let pool_options = pool_options.acquire_timeout(self.acquire_timeout);
+                // Two processes opening a new file at once both switch it to WAL, which needs the file to
+                // themselves: SQLite answers one of them "busy" at once, without waiting (each holds the
+                // shared lock the other would wait on). The switch is done by then; connecting again works.
+                let started = std::time::Instant::now();
+                let pool = loop {
+                    match pool_options.clone().connect_with(options.clone()).await {
+                        Err(error)
+                            if Dialect::Sqlite.is_retryable(&error)
+                                && started.elapsed() < self.busy_timeout =>
+                        {
+                            tokio::time::sleep(Duration::from_millis(10)).await;
+                        }
+                        connected => {
+                            break connected.map_err(|source| StoreError::Connect {
+                                backend: "sqlite",
+                                url: redacted.clone(),
+                                source,
+                            })?;
+                        }
+                    }
+                };
                 Pool::Sqlite(pool)
             }
             "mysql" | "mariadb" => {
