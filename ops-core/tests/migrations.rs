@@ -488,10 +488,10 @@ async fn postgres_trigger_lookups_stay_key_probes_after_statistics_of_a_tiny_tab
 /// The POSIX locks this process holds on the file at `path`, as `/proc/locks` lists them.
 fn posix_locks_of_this_process_on(path: &str) -> usize {
     use std::os::unix::fs::MetadataExt;
-    let inode = std::fs::metadata(path).unwrap().ino();
+    let inode = std::fs::metadata(path).expect("the database file").ino();
     let pid = std::process::id().to_string();
     std::fs::read_to_string("/proc/locks")
-        .unwrap()
+        .expect("linux lists its locks in /proc/locks")
         .lines()
         .filter(|line| {
             let fields: Vec<&str> = line.split_whitespace().collect();
