@@ -442,3 +442,65 @@ backend_tests! {
         assert_eq!(report.repaired.iter().map(|r| r.network).collect::<Vec<_>>(), [broken]);
     }
 }
+
+/// The database server vanishes mid-pass (every connection reset, its port refusing), after the pass asked
+/// which networks are busy and before the repair: the gate's own check cannot reach it, so the network
+/// counts as busy, and nothing is recreated — whether the pass then ends in a report or on the error.
+// A test body, run on the servers by `run_on`: clippy allows `unwrap` in tests.
+#[allow(clippy::unwrap_used)]
+async fn the_server_gone_mid_pass_recreates_nothing(db: TestDb) -> TestDb {
+    let proxy = db.proxy().await;
+    let store = ops_core::StoreOptions::new(proxy.url())
+        .acquire_timeout(std::time::Duration::from_millis(500))
+        .connect()
+        .await
+        .unwrap();
+    store.migrate().await.unwrap();
+    let inner = SimulatedHost::new(true);
+    let broken = network(&db, &store, &inner, 1, false).await;
+    let (reached, on_reached) = oneshot::channel();
+    let (resume, on_resume) = oneshot::channel();
+    let host = Arc::new(InterruptingHost {
+        inner,
+        pause: std::sync::Mutex::new(Some((reached, on_resume))),
+    });
+    let maintainer = Maintainer::new(
+        store.clone(),
+        host,
+        Role::NetworkNode(NodeId::new_v4()),
+        ShakenFistRepairs,
+    );
+    let pass = tokio::spawn(async move { maintainer.pass().await });
+    on_reached.await.unwrap();
+    proxy.cut();
+    resume.send(()).unwrap();
+    match pass.await.unwrap() {
+        Ok(report) => {
+            assert!(report.repaired.is_empty(), "{report:?}");
+            assert_eq!(report.busy, [broken]);
+        }
+        Err(error) => assert!(matches!(error, MaintainError::Store(_)), "{error}"),
+    }
+    store.close().await;
+    assert_eq!(db.count("cluster_operations").await, 0);
+    assert_eq!(db.count("events WHERE event_type = 'status'").await, 0);
+    db
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_mariadb_server_gone_mid_pass_recreates_nothing() {
+    ops_testkit::run_on(
+        ops_testkit::Backend::MariaDb,
+        the_server_gone_mid_pass_recreates_nothing,
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_postgres_server_gone_mid_pass_recreates_nothing() {
+    ops_testkit::run_on(
+        ops_testkit::Backend::Postgres,
+        the_server_gone_mid_pass_recreates_nothing,
+    )
+    .await;
+}

@@ -13,6 +13,10 @@ use std::path::PathBuf;
 use ops_core::{Dialect, Store, StoreOptions};
 use sqlx::{AssertSqlSafe, Connection, Row};
 
+mod proxy;
+
+pub use proxy::ServerProxy;
+
 /// The environment variable naming the MariaDB server for tests.
 pub const MYSQL_URL_VAR: &str = "OPS_TEST_MYSQL_URL";
 /// The environment variable naming the PostgreSQL server for tests.
@@ -235,6 +239,144 @@ impl TestDb {
             }
         };
         self.execute(&sql).await;
+    }
+
+    /// Makes writes to `on` stall: a trigger named `trigger` that, for each row for which `when` holds,
+    /// takes a long while (30 s or more) before letting the row through, so that a test can kill the session
+    /// or the process that is inside the write's transaction. The servers sleep; SQLite has no sleep, so
+    /// its trigger counts a cross join of a helper table.
+    pub async fn inject_delay(&self, trigger: &str, on: &str, when: &str) {
+        let sql = match self.backend {
+            Backend::Sqlite => format!(
+                "CREATE TABLE IF NOT EXISTS ops_test_delay (n INTEGER); \
+                 WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < 1000) \
+                 INSERT INTO ops_test_delay SELECT n FROM c; \
+                 CREATE TRIGGER {trigger} BEFORE {on} WHEN {when} BEGIN \
+                 SELECT count(*) FROM ops_test_delay a, ops_test_delay b, ops_test_delay c \
+                 WHERE a.n + b.n + c.n < 0; END"
+            ),
+            Backend::MariaDb => format!(
+                "CREATE TRIGGER {trigger} BEFORE {on} FOR EACH ROW BEGIN IF {when} THEN \
+                 SET @ops_test_delay = SLEEP(30); END IF; END"
+            ),
+            Backend::Postgres => format!(
+                "CREATE FUNCTION {trigger}() RETURNS trigger AS $$ BEGIN \
+                 IF {when} THEN PERFORM pg_sleep(30); END IF; RETURN NEW; END $$ LANGUAGE plpgsql; \
+                 CREATE TRIGGER {trigger} BEFORE {on} FOR EACH ROW EXECUTE FUNCTION {trigger}();"
+            ),
+        };
+        self.execute(&sql).await;
+    }
+
+    /// The server sessions of this database stalled in a trigger of [`TestDb::inject_delay`] (their
+    /// connection id on MariaDB, their backend pid on PostgreSQL): they are inside the stalled write's
+    /// transaction. Always empty on SQLite, which has no sessions.
+    pub async fn stalled_sessions(&self) -> Vec<i64> {
+        let query = match self.backend {
+            Backend::Sqlite => return Vec::new(),
+            Backend::MariaDb => format!(
+                "SELECT ID FROM information_schema.PROCESSLIST WHERE DB = '{}' AND STATE = 'User sleep'",
+                self.name
+            ),
+            Backend::Postgres => format!(
+                "SELECT pid::bigint FROM pg_stat_activity WHERE datname = '{}' AND wait_event = 'PgSleep'",
+                self.name
+            ),
+        };
+        let sql = AssertSqlSafe(query);
+        with_connection!(self, |conn| {
+            let rows = sqlx::query(sql)
+                .fetch_all(&mut conn)
+                .await
+                .expect("list sessions");
+            rows.iter()
+                .map(|row| row.try_get(0).expect("session id"))
+                .collect()
+        })
+    }
+
+    /// Ends a server session found by [`TestDb::stalled_sessions`] as an operator would:
+    /// `KILL CONNECTION` on MariaDB, `pg_terminate_backend` on PostgreSQL.
+    ///
+    /// # Panics
+    /// On SQLite, which has no sessions.
+    pub async fn kill_session(&self, session: i64) {
+        match self.backend {
+            Backend::Sqlite => panic!("sqlite has no server sessions to kill"),
+            Backend::MariaDb => self.execute(&format!("KILL CONNECTION {session}")).await,
+            Backend::Postgres => {
+                self.execute(&format!("SELECT pg_terminate_backend({session})"))
+                    .await;
+            }
+        }
+    }
+
+    /// A [`ServerProxy`] to this database's server, which the test can cut to make the server vanish
+    /// under a store connected through [`ServerProxy::url`].
+    ///
+    /// # Panics
+    /// On SQLite, which has no server.
+    pub async fn proxy(&self) -> ServerProxy {
+        assert_ne!(
+            self.backend,
+            Backend::Sqlite,
+            "sqlite has no server to proxy"
+        );
+        ServerProxy::start(&self.url).await
+    }
+
+    /// Whether some connection other than the caller's holds this SQLite database's write lock: a
+    /// `BEGIN IMMEDIATE` that does not wait is refused. How a test sees that another process is inside a
+    /// write transaction.
+    ///
+    /// # Panics
+    /// On the servers, whose stalled sessions [`TestDb::stalled_sessions`] lists instead.
+    pub async fn sqlite_write_locked(&self) -> bool {
+        use std::str::FromStr;
+        assert_eq!(
+            self.backend,
+            Backend::Sqlite,
+            "only sqlite has one write lock"
+        );
+        let options = sqlx::sqlite::SqliteConnectOptions::from_str(&self.url)
+            .expect("a sqlite url")
+            .busy_timeout(std::time::Duration::ZERO);
+        let mut conn = sqlx::SqliteConnection::connect_with(&options)
+            .await
+            .expect("open sqlite");
+        let locked = sqlx::raw_sql("BEGIN IMMEDIATE")
+            .execute(&mut conn)
+            .await
+            .is_err();
+        if !locked {
+            sqlx::raw_sql("ROLLBACK")
+                .execute(&mut conn)
+                .await
+                .expect("roll back the probe");
+        }
+        let _ = conn.close().await;
+        locked
+    }
+
+    /// Rows that belong to no whole op: a header without a target row or a state, a target row, state or
+    /// queue row without its header. An enqueue is all or nothing, so this is 0 whatever failed.
+    pub async fn partial_op_rows(&self) -> i64 {
+        let mut partial = 0;
+        for from in [
+            "cluster_operations c WHERE NOT EXISTS \
+             (SELECT 1 FROM cluster_operation_targets t WHERE t.operation_uuid = c.uuid)",
+            "cluster_operations c WHERE NOT EXISTS \
+             (SELECT 1 FROM object_states s WHERE s.object_uuid = c.uuid)",
+            "cluster_operation_targets t WHERE NOT EXISTS \
+             (SELECT 1 FROM cluster_operations c WHERE c.uuid = t.operation_uuid)",
+            "work_queue w WHERE NOT EXISTS \
+             (SELECT 1 FROM cluster_operations c WHERE c.uuid = w.operation_uuid)",
+            "object_states s WHERE s.object_type LIKE '%_op' AND NOT EXISTS \
+             (SELECT 1 FROM cluster_operations c WHERE c.uuid = s.object_uuid)",
+        ] {
+            partial += self.count(from).await;
+        }
+        partial
     }
 
     /// Runs `statements` on a connection of its own and leaves that connection open, holding whatever

@@ -138,6 +138,14 @@ impl StoreOptions {
         self
     }
 
+    /// How long a SQLite connection waits for another program's write lock before the database answers
+    /// "busy" (default 5 s); each write transaction is then tried a few more times before the caller gets
+    /// the error. The servers queue lock waiters themselves and ignore it.
+    pub fn busy_timeout(mut self, timeout: Duration) -> Self {
+        self.busy_timeout = timeout;
+        self
+    }
+
     /// The host name recorded on audit events, in the events table's `fqdn` column (default: this machine's
     /// host name, as the operating system reports it; connecting fails if it reports none).
     pub fn host_name(mut self, name: impl Into<String>) -> Self {
