@@ -1,7 +1,8 @@
 //! `opsctl worker` as separate processes on every backend: ops enqueued with `opsctl enqueue` all
 //! complete, also by enqueue processes running beside a worker process; two worker processes share 1,000
-//! ops and run each exactly once; a worker SIGKILLed
-//! mid-handler loses its op to a rescue after the lease, and the op runs exactly once more.
+//! ops and run each exactly once; a worker SIGKILLed mid-handler loses its op to a rescue after the
+//! lease, and the op runs exactly once more; workers killed at random moments lose nothing and run nothing
+//! twice.
 
 mod support;
 
@@ -162,6 +163,59 @@ backend_tests! {
             let op: OpId = op.parse().expect("an op id");
             assert_eq!(store.op_state(op).await.unwrap(), Some(ops_core::OpState::Complete));
         }
+    }
+
+    /// A worker SIGKILLed at a random moment of its run, six runs of 12 ops each (the moments spread from
+    /// before its first claim to after its last completion), then a rescuer drains. Every op is complete,
+    /// completed exactly once; an op the killed worker finished is never claimed again; an op it held when
+    /// it died is claimed exactly once more, by the rescuer, after the kill — never two runs at a time.
+    async fn workers_killed_at_random_moments_lose_nothing_and_run_nothing_twice(db: &TestDb) {
+        let store = db.migrated_store().await;
+        let mut seed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos() as u64 | 1;
+        let (mut finished_by_doomed, mut rescued) = (0, 0);
+        for run in 0..6 {
+            let mut ops = Vec::new();
+            for _ in 0..12 {
+                ops.push(enqueue(&store).await);
+            }
+            // xorshift: a different spread of moments on every run, printed on failure.
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let moment = Duration::from_millis(seed % 900);
+            let (doomed_id, rescuer_id) = (format!("doomed{run}"), format!("rescuer{run}"));
+            let mut doomed = spawn_worker(db, &["--concurrency", "4", "--lease", "1s", "--poll-interval", "100ms", "--handler-delay", "200ms", "--worker-id", &doomed_id]);
+            tokio::time::sleep(moment).await;
+            doomed.kill().unwrap();
+            doomed.wait().unwrap();
+            let killed_at = now();
+            let rescuer = spawn_worker(db, &["--drain", "--lease", "1s", "--poll-interval", "100ms", "--worker-id", &rescuer_id]);
+            summary(rescuer);
+            for op in &ops {
+                let context = format!("op {op} of run {run}, killed at {moment:?} (seed {seed})");
+                let record = store.op_record(*op).await.unwrap().unwrap();
+                assert_eq!(record.state, Some(ops_core::OpState::Complete), "{context}");
+                let completions = record.events.iter().filter(|e| e.extra["value"] == "complete").count();
+                assert_eq!(completions, 1, "{context}");
+                let claims: Vec<(String, f64)> = record.events.iter()
+                    .filter(|e| e.extra["value"] == "executing")
+                    .map(|e| (e.extra["message"].as_str().unwrap_or_default().to_owned(), e.timestamp))
+                    .collect();
+                let doomed_claim = format!("claimed by worker {doomed_id}");
+                let rescuer_claim = format!("claimed by worker {rescuer_id}");
+                match claims.as_slice() {
+                    [(by, _)] if *by == doomed_claim => finished_by_doomed += 1,
+                    [(by, _)] => assert_eq!(*by, rescuer_claim, "{context}"),
+                    [(first, _), (second, at)] => {
+                        assert_eq!((first, second), (&doomed_claim, &rescuer_claim), "{context}");
+                        assert!(*at >= killed_at, "{context}: claimed again before the kill");
+                        rescued += 1;
+                    }
+                    more => panic!("{context}: claimed {} times: {more:?}", more.len()),
+                }
+            }
+        }
+        eprintln!("{:?}: of 72 ops, the killed workers finished {finished_by_doomed}, {rescued} were rescued", db.backend());
     }
 
     async fn a_sigkilled_workers_op_is_rescued_after_the_lease_and_runs_once_more(db: &TestDb) {
