@@ -141,6 +141,58 @@ backend_tests! {
         }
     }
 
+    /// A years-old fleet's scale: 100,000 valid pointers on instances, networks and artifacts, written in
+    /// Shaken Fist's mix of cases and dash styles, beside 1,400 junk ones. Every valid pointer becomes its
+    /// object's one target row — counted, and joined back to its object — and a sample reads back as the
+    /// object's latest op.
+    async fn a_hundred_thousand_pointers_upgrade_with_every_valid_one_kept(db: &TestDb) {
+        let store = db.store().await;
+        store.migrate_to(1).await.unwrap();
+        let mut rows: Vec<(ObjectRef, Option<String>)> = Vec::with_capacity(101_400);
+        let mut sample: Vec<(ObjectRef, OpRef)> = Vec::new();
+        for i in 0..100_000 {
+            let (object, op_type) = match i % 3 {
+                0 => (InstanceId::new_v4().object_ref(), "instance_op"),
+                1 => (NetworkId::new_v4().object_ref(), "net_op"),
+                _ => (ArtifactId::new_v4().object_ref(), "artifact_fetch_op"),
+            };
+            let op = OpId::new_v4();
+            let written = match i % 4 {
+                0 => op.to_string().to_uppercase(),
+                1 => op.as_uuid().simple().to_string(),
+                _ => op.to_string(),
+            };
+            rows.push((object, Some(format!(r#"{{"op_type": "{op_type}", "op_uuid": "{written}"}}"#))));
+            if i % 50 == 0 {
+                sample.push((object, OpRef { op_type: op_type.to_owned(), op_uuid: op }));
+            }
+        }
+        for _ in 0..100 {
+            for pointer in junk_pointers(OpId::new_v4()) {
+                rows.push((InstanceId::new_v4().object_ref(), pointer));
+            }
+        }
+        for chunk in rows.chunks(1_000) {
+            db.execute(&legacy_pointers(chunk)).await;
+        }
+        let started = std::time::Instant::now();
+        let report = store.migrate().await.unwrap();
+        eprintln!("{:?}: 101,400 pointers upgraded in {:.1} s", db.backend(), started.elapsed().as_secs_f64());
+        assert_eq!(report.backfill, Some(BackfillReport { pointers: 101_400, backfilled: 100_000, skipped: 1_400 }));
+        assert_eq!(db.count("cluster_operation_targets").await, 100_000);
+        assert_eq!(
+            db.count(
+                "cluster_operation_targets t JOIN object_metadata m \
+                 ON m.object_type = t.target_object_type AND m.object_uuid = t.target_uuid"
+            )
+            .await,
+            100_000
+        );
+        for (object, latest) in &sample {
+            assert_eq!(store.latest(*object).await.unwrap().as_ref(), Some(latest), "{object}");
+        }
+    }
+
     async fn a_backfill_that_failed_midway_is_finished_by_the_next_migrate(db: &TestDb) {
         // Fail migration 2 in its backfill: its table already exists (as an interrupted run on MariaDB, whose
         // DDL commits as it goes, leaves it) and refuses inserts, once.

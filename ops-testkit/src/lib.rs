@@ -283,6 +283,31 @@ impl TestDb {
                 self.name
             ),
         };
+        self.session_ids(query).await
+    }
+
+    /// The server sessions of this database now running a statement whose text contains `fragment` (as
+    /// MariaDB's process list and PostgreSQL's `pg_stat_activity` show it); always empty on SQLite.
+    pub async fn sessions_running(&self, fragment: &str) -> Vec<i64> {
+        let pattern = format!("%{}%", fragment.replace('\'', "''"));
+        let query = match self.backend {
+            Backend::Sqlite => return Vec::new(),
+            Backend::MariaDb => format!(
+                "SELECT ID FROM information_schema.PROCESSLIST WHERE DB = '{}' AND INFO LIKE '{pattern}' \
+                 AND ID <> CONNECTION_ID()",
+                self.name
+            ),
+            Backend::Postgres => format!(
+                "SELECT pid::bigint FROM pg_stat_activity WHERE datname = '{}' AND state = 'active' \
+                 AND query LIKE '{pattern}' AND pid <> pg_backend_pid()",
+                self.name
+            ),
+        };
+        self.session_ids(query).await
+    }
+
+    /// The first column of `query`'s rows, as session ids.
+    async fn session_ids(&self, query: String) -> Vec<i64> {
         let sql = AssertSqlSafe(query);
         with_connection!(self, |conn| {
             let rows = sqlx::query(sql)

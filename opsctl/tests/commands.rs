@@ -7,7 +7,7 @@ mod support;
 
 use std::path::Path;
 
-use ops_testkit::backend_tests;
+use ops_testkit::{Backend, backend_tests};
 use support::{
     NET_OP_BODY, ScratchDir, database_commands, json, one_line_error, opsctl, opsctl_in, opsctl_on,
     redact, redact_times, spawn_opsctl, stdout, write_op_rows,
@@ -80,6 +80,61 @@ backend_tests! {
         let store = db.store().await;
         store.require_current_schema().await.unwrap();
         store.close().await;
+    }
+
+    /// `opsctl migrate` SIGKILLed in the middle of a 100,000-pointer backfill, then run again: the second
+    /// run finishes the upgrade, every pointer kept. PostgreSQL and SQLite roll the killed migration back
+    /// whole; MariaDB keeps the DDL it had committed, and each migration is written to be run again.
+    async fn a_migration_killed_midway_is_finished_by_the_next(db: &TestDb) {
+        let store = db.store().await;
+        store.migrate_to(1).await.unwrap();
+        store.close().await;
+        for _ in 0..100 {
+            let values: Vec<String> = (0..1_000)
+                .map(|_| format!(
+                    r#"('network', '{}', '{{}}', '{{"op_type": "net_op", "op_uuid": "{}"}}')"#,
+                    Uuid::new_v4(),
+                    Uuid::new_v4()
+                ))
+                .collect();
+            db.execute(&format!(
+                "INSERT INTO object_metadata (object_type, object_uuid, metadata_json, last_cluster_operation_json) \
+                 VALUES {}",
+                values.join(", ")
+            ))
+            .await;
+        }
+        if db.backend() == Backend::Sqlite {
+            // An empty write-ahead log, so that its growth shows the migration's writes.
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)").await;
+        }
+        let tmp = ScratchDir::new("opsctl-migrate-killed");
+        let mut killed = spawn_opsctl(&["--database-url", db.url(), "migrate"], tmp.path());
+        let mut polls = 0;
+        loop {
+            let inside = match db.backend() {
+                // Past the journal switch and into the backfill: a megabyte of it in the write-ahead log.
+                Backend::Sqlite => std::fs::metadata(format!("{}-wal", db.url().trim_start_matches("sqlite://")))
+                    .is_ok_and(|wal| wal.len() > 1_000_000),
+                Backend::MariaDb | Backend::Postgres => {
+                    !db.sessions_running("cluster_operation_targets").await.is_empty()
+                }
+            };
+            if inside {
+                break;
+            }
+            assert!(killed.try_wait().unwrap().is_none(), "the migration ended before it could be killed");
+            polls += 1;
+            assert!(polls < 1_000, "the migration never reached its backfill");
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        killed.kill().unwrap();
+        killed.wait().unwrap();
+        let report = json(opsctl_on(db).args(["--json", "migrate"]).assert());
+        assert_eq!(report["version"], 9, "{report}");
+        assert_eq!(db.count("cluster_operation_targets").await, 100_000);
+        assert_eq!(db.count("_sqlx_migrations WHERE success").await, 9);
+        eprintln!("{:?}: killed after {polls} polls; the next run applied {}", db.backend(), report["applied"]);
     }
 
     async fn prune_counts_in_a_dry_run_then_deletes_what_the_retention_allows(db: &TestDb) {
