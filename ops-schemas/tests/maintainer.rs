@@ -301,10 +301,15 @@ backend_tests! {
         assert_eq!(report.cooling_down, [cooling], "{report:?}");
         assert_eq!(report.breaker_open, [quiesced]);
         assert_eq!(report.repaired.iter().map(|r| r.network).collect::<Vec<_>>(), [retried]);
-        assert_eq!(
-            statuses(db, cooling).await,
-            ["network reconciliation failed 10 seconds ago; cooling down before trying again"]
-        );
+        // "10 seconds ago" when the setup above is quick; more on a loaded machine.
+        let cooling_statuses = statuses(db, cooling).await;
+        let [status] = cooling_statuses.as_slice() else { panic!("{cooling_statuses:?}") };
+        let ago: u64 = status
+            .strip_prefix("network reconciliation failed ")
+            .and_then(|rest| rest.strip_suffix(" seconds ago; cooling down before trying again"))
+            .and_then(|seconds| seconds.parse().ok())
+            .unwrap_or_else(|| panic!("{status}"));
+        assert!((10..60).contains(&ago), "{status}");
         assert_eq!(
             statuses(db, quiesced).await,
             ["network has failed reconciliation 3 times in a row; quiesced pending operator attention"]
