@@ -8,6 +8,25 @@ use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
+
+/// The dashed uuid form the ids read from JSON and write, in either case, as a JSON Schema pattern: what
+/// the schemas' `format: uuid` means, for validators that do not check formats.
+const UUID_PATTERN: &str =
+    "^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$";
+
+/// `text` as a uuid if it is in the dashed 8-4-4-4-12 form.
+fn parse_dashed(text: &str) -> Result<Uuid, String> {
+    let dashed = text.len() == 36
+        && text
+            .char_indices()
+            .all(|(at, c)| matches!(at, 8 | 13 | 18 | 23) == (c == '-'));
+    match dashed.then(|| Uuid::try_parse(text)) {
+        Some(Ok(uuid)) => Ok(uuid),
+        _ => Err(format!(
+            "`{text}` is not a uuid in the dashed form (8-4-4-4-12 hex digits)"
+        )),
+    }
+}
 use uuid::Uuid;
 
 use crate::ObjectType;
@@ -51,9 +70,18 @@ pub trait Target: ObjectId {}
 macro_rules! uuid_newtype {
     ($(#[$doc:meta])* $name:ident $(, $object_type:ident)?) => {
         $(#[$doc])*
-        #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
         #[serde(transparent)]
         pub struct $name(Uuid);
+
+        /// Only the dashed form (either case), as the JSON Schemas publish it, so that a body an API
+        /// consumer's validator refuses is refused here too. `FromStr` reads every form, for operators.
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+                parse_dashed(&text).map(Self).map_err(serde::de::Error::custom)
+            }
+        }
 
         impl $name {
             /// Wraps an existing uuid.
@@ -104,9 +132,10 @@ macro_rules! uuid_newtype {
             }
         }
 
-        /// A dashed uuid string, inlined so every schema reads `{"type": "string", "format": "uuid"}`; a typed
-        /// object id adds `"x-object-type"` (`"network"`, ...), so API consumers and tools reading the schema
-        /// know which kind of object each uuid names.
+        /// A dashed uuid string, inlined so every schema reads `{"type": "string", "format": "uuid",
+        /// "pattern": ...}` (the pattern for validators that do not check formats); a typed object id adds
+        /// `"x-object-type"` (`"network"`, ...), so API consumers and tools reading the schema know which kind
+        /// of object each uuid names.
         impl schemars::JsonSchema for $name {
             fn inline_schema() -> bool {
                 true
@@ -118,7 +147,11 @@ macro_rules! uuid_newtype {
 
             fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
                 #[allow(unused_mut)]
-                let mut schema = schemars::json_schema!({"type": "string", "format": "uuid"});
+                let mut schema = schemars::json_schema!({
+                    "type": "string",
+                    "format": "uuid",
+                    "pattern": UUID_PATTERN,
+                });
                 $(schema.insert("x-object-type".to_owned(), ObjectType::$object_type.as_str().into());)?
                 schema
             }
@@ -252,11 +285,29 @@ mod tests {
     }
 
     #[test]
-    fn undashed_input_is_accepted_and_written_dashed() {
+    fn an_operator_may_type_an_undashed_id_and_it_is_written_dashed() {
         let id: InstanceId = RAW.replace('-', "").parse().unwrap();
         assert_eq!(id.to_string(), RAW);
-        let id: BlobId = serde_json::from_str(&format!("\"{}\"", RAW.replace('-', ""))).unwrap();
         assert_eq!(serde_json::to_string(&id).unwrap(), format!("\"{RAW}\""));
+    }
+
+    #[test]
+    fn json_reads_the_dashed_form_only_as_the_schemas_say() {
+        let id: BlobId = serde_json::from_str(&format!("\"{}\"", RAW.to_uppercase())).unwrap();
+        assert_eq!(id.to_string(), RAW);
+        for other in [
+            RAW.replace('-', ""),
+            format!("{{{RAW}}}"),
+            format!("urn:uuid:{RAW}"),
+        ] {
+            let error = serde_json::from_str::<BlobId>(&format!("\"{other}\"")).unwrap_err();
+            assert!(
+                error
+                    .to_string()
+                    .contains("is not a uuid in the dashed form"),
+                "{other}: {error}"
+            );
+        }
     }
 
     #[test]

@@ -148,6 +148,22 @@ impl schemars::JsonSchema for MacAddress {
     }
 }
 
+/// The schema of an `IpAddr` field: an IPv4 or IPv6 address, the forms serde reads. (schemars' own
+/// `"format": "ip"` is no format a validator knows, so it would pass any string.)
+pub(crate) fn ip_address(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({"type": "string", "anyOf": [{"format": "ipv4"}, {"format": "ipv6"}]})
+}
+
+/// [`ip_address`], or `null`: the schema of an `Option<IpAddr>` field.
+pub(crate) fn optional_ip_address(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "anyOf": [
+            {"type": "string", "anyOf": [{"format": "ipv4"}, {"format": "ipv6"}]},
+            {"type": "null"}
+        ]
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

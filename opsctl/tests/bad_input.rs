@@ -123,7 +123,7 @@ fn cases() -> Vec<Case> {
             "node_inst_op",
             &format!(r#"{{"node_uuid": "not-a-uuid", "instance_uuid": "{uuid}"}}"#),
             &[],
-            "error: invalid `node_inst_op` body at `node_uuid`: UUID parsing failed",
+            "error: invalid `node_inst_op` body at `node_uuid`: `not-a-uuid` is not a uuid in the dashed form (8-4-4-4-12 hex digits)",
         ),
         enqueue(
             "node_inst_op",

@@ -30,5 +30,6 @@ pub struct NetIfaceIpOp {
     pub interface_uuid: InterfaceId,
     /// The floating address.
     #[context]
+    #[schemars(schema_with = "crate::types::ip_address")]
     pub ip: IpAddr,
 }

@@ -29,5 +29,6 @@ pub struct NetIpOp {
     pub network_uuid: NetworkId,
     /// The address.
     #[context]
+    #[schemars(schema_with = "crate::types::ip_address")]
     pub ip: IpAddr,
 }

@@ -31,5 +31,6 @@ pub struct NetMacaddrIpOp {
     pub mac_address: MacAddress,
     /// The leased address.
     #[context]
+    #[schemars(schema_with = "crate::types::ip_address")]
     pub ip: IpAddr,
 }

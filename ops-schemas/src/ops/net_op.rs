@@ -62,10 +62,12 @@ pub struct NetOp {
     /// A floating address, for the floating-address tasks.
     #[context]
     #[serde(default)]
+    #[schemars(schema_with = "crate::types::optional_ip_address")]
     pub floating_address: Option<IpAddr>,
     /// The inner address paired with `floating_address`.
     #[context]
     #[serde(default)]
+    #[schemars(schema_with = "crate::types::optional_ip_address")]
     pub inner_address: Option<IpAddr>,
 }
 

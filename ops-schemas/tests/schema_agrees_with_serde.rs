@@ -1,0 +1,117 @@
+//! Random op bodies judged twice: by serde, as the store decodes them into the typed struct, and by the
+//! op's published JSON Schema, as an API consumer validates them. The two must agree: otherwise a body a
+//! consumer's validator passes is refused, or one it refuses is stored.
+
+use std::collections::BTreeMap;
+
+use ops_schemas::OPS;
+use proptest::prelude::*;
+use serde_json::{Value, json};
+
+/// A fixture: a real stored payload of `op_type`, header and body.
+fn fixture(op_type: &str) -> serde_json::Map<String, Value> {
+    let path = format!(
+        "{}/tests/fixtures/{op_type}.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(&path).expect("a fixture per op type");
+    match serde_json::from_str(&text).expect("fixture json") {
+        Value::Object(payload) => payload,
+        _ => panic!("{path} is not an object"),
+    }
+}
+
+/// Values chosen to sit on the edges of what the op types' fields accept.
+fn edge_value() -> impl Strategy<Value = Value> {
+    let uuid = "5a3bd8c4-1e1f-4c55-9d3b-7d0f1c2b8a11";
+    prop_oneof![
+        Just(Value::Null),
+        Just(json!(true)),
+        Just(json!(42)),
+        Just(json!(-1)),
+        Just(json!(1.5)),
+        Just(json!(4_294_967_296_u64)),
+        Just(json!("")),
+        Just(json!("x")),
+        Just(json!(uuid)),
+        Just(json!(uuid.to_uppercase())),
+        Just(json!(uuid.replace('-', ""))),
+        Just(json!(format!("{{{uuid}}}"))),
+        Just(json!("not-a-uuid")),
+        Just(json!("a\u{0}b")),
+        Just(json!("y".repeat(300))),
+        Just(json!("192.168.20.16")),
+        Just(json!("fe80::1")),
+        Just(json!("02:00:00:aa:bb:cc")),
+        Just(json!([])),
+        Just(json!([uuid])),
+        Just(json!([uuid, 7])),
+        Just(json!({})),
+        Just(json!({"a": 1})),
+    ]
+}
+
+/// What to do to one field: remove it, or set it (a field of the fixture, or a new one) to a value.
+#[derive(Clone, Debug)]
+enum Change {
+    Remove(usize),
+    Set(usize, Value),
+    Add(Value),
+}
+
+fn change() -> impl Strategy<Value = Change> {
+    prop_oneof![
+        (0..16_usize).prop_map(Change::Remove),
+        (0..16_usize, edge_value()).prop_map(|(field, value)| Change::Set(field, value)),
+        edge_value().prop_map(Change::Add),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2_000, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn serde_and_the_schema_agree_on_random_bodies(
+        op in 0..OPS.len(),
+        changes in prop::collection::vec(change(), 1..4),
+    ) {
+        let op = &OPS[op];
+        let mut payload = fixture(op.name);
+        let body_fields: Vec<String> = payload
+            .keys()
+            .filter(|key| !ops_core::HEADER_KEYS.contains(&key.as_str()))
+            .cloned()
+            .collect();
+        for change in &changes {
+            match change {
+                Change::Remove(field) => {
+                    payload.remove(&body_fields[field % body_fields.len()]);
+                }
+                Change::Set(field, value) => {
+                    payload.insert(body_fields[field % body_fields.len()].clone(), value.clone());
+                }
+                Change::Add(value) => {
+                    payload.insert("unexpected".to_owned(), value.clone());
+                }
+            }
+        }
+        let body: BTreeMap<String, Value> = payload
+            .iter()
+            .filter(|(key, _)| !ops_core::HEADER_KEYS.contains(&key.as_str()))
+            .map(|(key, value)| (key.clone(), value.clone()))
+            .collect();
+        let body = Value::Object(body.into_iter().collect());
+        let serde = op.parse(body.clone()).map(|_| ()).map_err(|e| e.to_string());
+        let validator = jsonschema::options().should_validate_formats(true).build(&(op.schema)()).expect("a valid schema");
+        let schema = validator.validate(&Value::Object(payload.clone())).map_err(|e| e.to_string());
+        prop_assert_eq!(
+            serde.is_ok(),
+            schema.is_ok(),
+            "{}: serde says {:?}, the schema says {:?}, for {}",
+            op.name,
+            serde,
+            schema,
+            body
+        );
+    }
+}
