@@ -2,24 +2,11 @@
 //! op's published JSON Schema, as an API consumer validates them. The two must agree: otherwise a body a
 //! consumer's validator passes is refused, or one it refuses is stored.
 
-use std::collections::BTreeMap;
+mod agreement;
 
 use ops_schemas::OPS;
 use proptest::prelude::*;
 use serde_json::{Value, json};
-
-/// A fixture: a real stored payload of `op_type`, header and body.
-fn fixture(op_type: &str) -> serde_json::Map<String, Value> {
-    let path = format!(
-        "{}/tests/fixtures/{op_type}.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let text = std::fs::read_to_string(&path).expect("a fixture per op type");
-    match serde_json::from_str(&text).expect("fixture json") {
-        Value::Object(payload) => payload,
-        _ => panic!("{path} is not an object"),
-    }
-}
 
 /// Values chosen to sit on the edges of what the op types' fields accept.
 fn edge_value() -> impl Strategy<Value = Value> {
@@ -75,8 +62,7 @@ proptest! {
         op in 0..OPS.len(),
         changes in prop::collection::vec(change(), 1..4),
     ) {
-        let op = &OPS[op];
-        let mut payload = fixture(op.name);
+        let mut payload = agreement::fixture(OPS[op].name);
         let body_fields: Vec<String> = payload
             .keys()
             .filter(|key| !ops_core::HEADER_KEYS.contains(&key.as_str()))
@@ -95,23 +81,15 @@ proptest! {
                 }
             }
         }
-        let body: BTreeMap<String, Value> = payload
-            .iter()
-            .filter(|(key, _)| !ops_core::HEADER_KEYS.contains(&key.as_str()))
-            .map(|(key, value)| (key.clone(), value.clone()))
-            .collect();
-        let body = Value::Object(body.into_iter().collect());
-        let serde = op.parse(body.clone()).map(|_| ()).map_err(|e| e.to_string());
-        let validator = jsonschema::options().should_validate_formats(true).build(&(op.schema)()).expect("a valid schema");
-        let schema = validator.validate(&Value::Object(payload.clone())).map_err(|e| e.to_string());
+        let (serde, schema) = agreement::verdicts(op, &payload);
         prop_assert_eq!(
             serde.is_ok(),
             schema.is_ok(),
             "{}: serde says {:?}, the schema says {:?}, for {}",
-            op.name,
+            OPS[op].name,
             serde,
             schema,
-            body
+            Value::Object(payload.clone())
         );
     }
 }
