@@ -1,19 +1,44 @@
-//! Replays the committed corpus of the `op_body` fuzz target (`fuzz/corpus/op_body/`) on stable, as a
-//! normal test: every input the fuzzer kept, judged again by serde and the JSON Schemas. The fuzzer itself
-//! runs by hand on nightly (`docs/developer_guide/fuzzing.md`), never in CI.
+//! Replays the committed corpora of the fuzz targets (`fuzz/corpus/`) on stable, as normal tests: every
+//! input the fuzzer kept, judged again. The fuzzer itself runs by hand on nightly
+//! (`docs/developer_guide/fuzzing.md`), never in CI.
 
 mod agreement;
+mod enqueue_input;
+
+/// The files of `fuzz/corpus/<target>/`.
+fn corpus(target: &str) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+    let dir = format!("{}/../fuzz/corpus/{target}", env!("CARGO_MANIFEST_DIR"));
+    let inputs: Vec<_> = std::fs::read_dir(&dir)
+        .expect("the committed corpus")
+        .map(|entry| {
+            let path = entry.expect("a corpus entry").path();
+            let data = std::fs::read(&path).expect("a corpus file");
+            (path, data)
+        })
+        .collect();
+    assert!(!inputs.is_empty(), "{dir} is empty");
+    inputs
+}
 
 #[test]
 fn every_input_of_the_op_body_corpus_is_judged_alike_by_serde_and_the_schemas() {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../fuzz/corpus/op_body");
-    let mut inputs = 0;
-    for entry in std::fs::read_dir(dir).expect("the committed corpus") {
-        let path = entry.expect("a corpus entry").path();
-        let data = std::fs::read(&path).expect("a corpus file");
+    for (path, data) in corpus("op_body") {
         let outcome = std::panic::catch_unwind(|| agreement::check_bytes(&data));
         assert!(outcome.is_ok(), "{} fails", path.display());
-        inputs += 1;
     }
-    assert!(inputs > 0, "the corpus is empty");
+}
+
+#[tokio::test]
+async fn every_input_of_the_enqueue_input_corpus_writes_a_whole_op_or_nothing() {
+    let db = ops_testkit::TestDb::create(ops_testkit::Backend::Sqlite)
+        .await
+        .expect("sqlite needs no server");
+    let store = db.migrated_store().await;
+    for (_, data) in corpus("enqueue_input") {
+        enqueue_input::check(&db, &store, &data).await;
+    }
+    // The corpus reaches the store: the fixtures' inputs are accepted, so it tests more than the parsing.
+    assert!(db.count("cluster_operations").await >= 14);
+    store.close().await;
+    db.finish().await;
 }

@@ -1,0 +1,89 @@
+//! The enqueue input path as `opsctl enqueue` walks it — op type, body, priority, task names, request id —
+//! judged on a real store, shared by the `enqueue_input` fuzz target and the replay of its corpus. Whatever
+//! the input: no panic; a refusal writes nothing; an accepted op is whole, with exactly its targets.
+
+#![allow(dead_code)]
+
+use ops_core::{Priority, Store};
+use ops_schemas::EnqueueRequest;
+use ops_testkit::TestDb;
+use serde_json::Value;
+
+/// The input, as JSON: `{"op_type": "...", "body": {...}, "priority": "...", "tasks": [...],
+/// "request_id": "..." | null}`. Anything else is not an input and is skipped.
+pub async fn check(db: &TestDb, store: &Store, data: &[u8]) {
+    let Ok(Value::Object(input)) = serde_json::from_slice::<Value>(data) else {
+        return;
+    };
+    let text = |key: &str| input.get(key).and_then(Value::as_str);
+    let (Some(op_type), Some(body), Some(priority)) =
+        (text("op_type"), input.get("body"), text("priority"))
+    else {
+        return;
+    };
+    let Some(tasks) = input
+        .get("tasks")
+        .and_then(Value::as_array)
+        .and_then(|tasks| {
+            tasks
+                .iter()
+                .map(|t| t.as_str().map(str::to_owned))
+                .collect()
+        })
+    else {
+        return;
+    };
+    let request_id = text("request_id").map(str::to_owned);
+    let before = db.count("cluster_operations").await;
+    let Ok(kind) = ops_schemas::lookup(op_type) else {
+        return;
+    };
+    let Ok(op) = kind.parse(body.clone()) else {
+        return;
+    };
+    let Ok(priority) = priority.parse::<Priority>() else {
+        return;
+    };
+    let targets = op.targets();
+    let request = EnqueueRequest {
+        priority,
+        tasks,
+        depends_on: Vec::new(),
+        runs_after: Vec::new(),
+        request_id,
+    };
+    match op.enqueue(store, request).await {
+        Ok(id) => {
+            let record = store
+                .op_record(id)
+                .await
+                .expect("read the op back")
+                .expect("an accepted op is stored");
+            let mut stored: Vec<(String, String)> = record
+                .targets
+                .iter()
+                .map(|row| (row.object_type.clone(), row.uuid.clone()))
+                .collect();
+            let mut expected: Vec<(String, String)> = targets
+                .iter()
+                .map(|target| (target.object_type.to_string(), target.uuid.to_string()))
+                .collect();
+            stored.sort();
+            expected.sort();
+            assert_eq!(stored, expected, "{}", String::from_utf8_lossy(data));
+            assert_eq!(db.count("cluster_operations").await, before + 1);
+        }
+        Err(_) => assert_eq!(
+            db.count("cluster_operations").await,
+            before,
+            "a refused enqueue wrote an op: {}",
+            String::from_utf8_lossy(data)
+        ),
+    }
+    assert_eq!(
+        db.partial_op_rows().await,
+        0,
+        "{}",
+        String::from_utf8_lossy(data)
+    );
+}
