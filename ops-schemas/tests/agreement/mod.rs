@@ -11,16 +11,29 @@ use ops_schemas::OPS;
 use ops_schemas::registry::OpKind;
 use serde_json::{Map, Value};
 
-/// A real stored payload of `op_type`, header and body: `ops-schemas/tests/fixtures/<op_type>.json`.
+/// A real stored payload of `op_type`, header and body: `ops-schemas/tests/fixtures/<op_type>.json`, built
+/// in, so the fuzz target (another crate, elsewhere) reads the same ones.
 pub fn fixture(op_type: &str) -> Map<String, Value> {
-    let path = format!(
-        "{}/tests/fixtures/{op_type}.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let text = std::fs::read_to_string(&path).expect("a fixture per op type");
-    match serde_json::from_str(&text).expect("fixture json") {
+    let text = match op_type {
+        "artifact_fetch_op" => include_str!("../fixtures/artifact_fetch_op.json"),
+        "imgcache_op" => include_str!("../fixtures/imgcache_op.json"),
+        "net_iface_ip_op" => include_str!("../fixtures/net_iface_ip_op.json"),
+        "net_iface_op" => include_str!("../fixtures/net_iface_op.json"),
+        "net_ip_op" => include_str!("../fixtures/net_ip_op.json"),
+        "net_macaddr_ip_op" => include_str!("../fixtures/net_macaddr_ip_op.json"),
+        "net_op" => include_str!("../fixtures/net_op.json"),
+        "node_aop_op" => include_str!("../fixtures/node_aop_op.json"),
+        "node_blob_op" => include_str!("../fixtures/node_blob_op.json"),
+        "node_inst_net_iface_op" => include_str!("../fixtures/node_inst_net_iface_op.json"),
+        "node_inst_netdesc_op" => include_str!("../fixtures/node_inst_netdesc_op.json"),
+        "node_inst_op" => include_str!("../fixtures/node_inst_op.json"),
+        "node_inst_snap_op" => include_str!("../fixtures/node_inst_snap_op.json"),
+        "node_net_op" => include_str!("../fixtures/node_net_op.json"),
+        other => panic!("no fixture for `{other}`"),
+    };
+    match serde_json::from_str(text).expect("fixture json") {
         Value::Object(payload) => payload,
-        _ => panic!("{path} is not an object"),
+        _ => panic!("the fixture of {op_type} is not an object"),
     }
 }
 
