@@ -336,15 +336,21 @@ impl Store {
 
     /// Closes every connection, one after another; in-flight queries finish first.
     ///
-    /// It first waits until every connection is back in the pool. sqlx returns a dropped connection from
-    /// a task it spawns, and a `Pool::close` that overlaps such a task can close two connections at once
-    /// or return before the last one is closed (launchbadge/sqlx#3217). On SQLite that matters: the
-    /// connection that closes last checkpoints the write-ahead log into the file and removes the `-wal`
-    /// and `-shm` files, and two that close together each see the other open, so neither does.
+    /// It first waits, a quarter of a second at most, until every connection is back in the pool. sqlx
+    /// returns a dropped connection from a task it spawns, and a `Pool::close` that overlaps such a task
+    /// can close two connections at once or return before the last one is closed
+    /// (launchbadge/sqlx#3217). On SQLite that matters: the connection that closes last checkpoints the
+    /// write-ahead log into the file and removes the `-wal` and `-shm` files, and two that close together
+    /// each see the other open, so neither does. The wait is bounded because a task still using the store
+    /// (an enqueuer in a loop) only stops when the closed pool refuses it a connection.
     pub async fn close(&self) {
         with_backend!(match self {
             (pool, _dialect) => {
-                while pool.num_idle() < pool.size() as usize && !pool.is_closed() {
+                let deadline = tokio::time::Instant::now() + Duration::from_millis(250);
+                while pool.num_idle() < pool.size() as usize
+                    && !pool.is_closed()
+                    && tokio::time::Instant::now() < deadline
+                {
                     tokio::time::sleep(Duration::from_millis(1)).await;
                 }
                 pool.close().await;
