@@ -4,10 +4,10 @@
 
 mod support;
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use ops_testkit::{Backend, TestDb, backend_tests};
-use support::{NET_OP_BODY, ScratchDir, opsctl_on, spawn_opsctl};
+use support::{NET_OP_BODY, RandomMoments, ScratchDir, opsctl_on, spawn_opsctl};
 
 /// `opsctl enqueue net_op FILE` on `db`, started and left running.
 fn spawn_enqueue(db: &TestDb, tmp: &ScratchDir) -> std::process::Child {
@@ -90,14 +90,10 @@ backend_tests! {
     async fn enqueues_killed_at_random_moments_leave_only_whole_ops(db: &TestDb) {
         opsctl_on(db).arg("migrate").assert().success();
         let tmp = ScratchDir::new("opsctl-random-kills");
-        let mut seed = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().subsec_nanos() as u64 | 1;
+        let mut moments = RandomMoments::new();
         let mut printed_ids = 0;
         for _ in 0..30 {
-            // xorshift: a different spread of moments on every run, printed on failure.
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            let moment = Duration::from_millis(seed % 60);
+            let moment = moments.next_under(60);
             let mut child = spawn_enqueue(db, &tmp);
             tokio::time::sleep(moment).await;
             let _ = child.kill();
@@ -105,7 +101,7 @@ backend_tests! {
             if output.status.success() {
                 printed_ids += 1;
             }
-            assert_eq!(db.partial_op_rows().await, 0, "after a kill at {moment:?} (seed {seed})");
+            assert_eq!(db.partial_op_rows().await, 0, "after a kill at {moment:?} (seed {})", moments.seed());
         }
         // Every op the store reported is there; ops killed after their commit but before printing are too.
         let ops = db.count("cluster_operations").await;

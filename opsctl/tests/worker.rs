@@ -12,7 +12,7 @@ use std::time::Duration;
 use ops_core::{NetworkId, OpId, Priority, Store};
 use ops_schemas::ops::{NetOp, NetTask};
 use ops_testkit::{TestDb, backend_tests};
-use support::{json, opsctl_on, stdout};
+use support::{RandomMoments, json, opsctl_on, stdout};
 
 fn spawn_worker(db: &TestDb, args: &[&str]) -> Child {
     let mut command = Command::new(env!("CARGO_BIN_EXE_opsctl"));
@@ -171,18 +171,14 @@ backend_tests! {
     /// it died is claimed exactly once more, by the rescuer, after the kill — never two runs at a time.
     async fn workers_killed_at_random_moments_lose_nothing_and_run_nothing_twice(db: &TestDb) {
         let store = db.migrated_store().await;
-        let mut seed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos() as u64 | 1;
+        let mut moments = RandomMoments::new();
         let (mut finished_by_doomed, mut rescued) = (0, 0);
         for run in 0..6 {
             let mut ops = Vec::new();
             for _ in 0..12 {
                 ops.push(enqueue(&store).await);
             }
-            // xorshift: a different spread of moments on every run, printed on failure.
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            let moment = Duration::from_millis(seed % 900);
+            let moment = moments.next_under(900);
             let (doomed_id, rescuer_id) = (format!("doomed{run}"), format!("rescuer{run}"));
             let mut doomed = spawn_worker(db, &["--concurrency", "4", "--lease", "1s", "--poll-interval", "100ms", "--handler-delay", "200ms", "--worker-id", &doomed_id]);
             tokio::time::sleep(moment).await;
@@ -192,7 +188,7 @@ backend_tests! {
             let rescuer = spawn_worker(db, &["--drain", "--lease", "1s", "--poll-interval", "100ms", "--worker-id", &rescuer_id]);
             summary(rescuer);
             for op in &ops {
-                let context = format!("op {op} of run {run}, killed at {moment:?} (seed {seed})");
+                let context = format!("op {op} of run {run}, killed at {moment:?} (seed {})", moments.seed());
                 let record = store.op_record(*op).await.unwrap().unwrap();
                 assert_eq!(record.state, Some(ops_core::OpState::Complete), "{context}");
                 let completions = record.events.iter().filter(|e| e.extra["value"] == "complete").count();

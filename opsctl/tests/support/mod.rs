@@ -244,3 +244,34 @@ pub(crate) fn database_commands(database: &str) -> Vec<Vec<String>> {
         .map(|args| args.iter().map(|arg| (*arg).to_owned()).collect())
         .collect()
 }
+
+/// Random moments to kill a process at: a xorshift sequence seeded from the clock, so every run spreads
+/// them differently, and its state printed on failure so a run's spread can be told apart.
+pub(crate) struct RandomMoments {
+    seed: u64,
+}
+
+impl RandomMoments {
+    pub(crate) fn new() -> RandomMoments {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("a clock after 1970")
+            .subsec_nanos();
+        RandomMoments {
+            seed: u64::from(nanos) | 1,
+        }
+    }
+
+    /// The next moment, under `max_ms` milliseconds.
+    pub(crate) fn next_under(&mut self, max_ms: u64) -> std::time::Duration {
+        self.seed ^= self.seed << 13;
+        self.seed ^= self.seed >> 7;
+        self.seed ^= self.seed << 17;
+        std::time::Duration::from_millis(self.seed % max_ms)
+    }
+
+    /// The sequence's state, for failure messages.
+    pub(crate) fn seed(&self) -> u64 {
+        self.seed
+    }
+}
