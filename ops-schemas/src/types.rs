@@ -1,5 +1,5 @@
-//! Field types with a typed wire form: bounded text and MAC addresses. (IP addresses are `std::net::IpAddr`,
-//! URLs `url::Url`.)
+//! Field types with a typed wire form: bounded text, MAC addresses and URIs. (IP addresses are
+//! `std::net::IpAddr`.)
 
 use std::fmt;
 use std::ops::Deref;
@@ -7,6 +7,10 @@ use std::str::FromStr;
 
 use ops_core::OpData;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+mod uri;
+
+pub use uri::{InvalidUri, Uri};
 
 /// A string of at most `MAX` characters, none of them NUL. Other input is refused while deserialising, so
 /// an oversize value never reaches the database, nor a NUL that PostgreSQL could not keep in a text column

@@ -30,6 +30,8 @@ fn edge_value() -> impl Strategy<Value = Value> {
         Just(json!("192.168.20.16")),
         Just(json!("fe80::1")),
         Just(json!("02:00:00:aa:bb:cc")),
+        Just(json!("https://images.example.org/debian-12.qcow2")),
+        Just(json!("https://i``mag.example/x")),
         Just(json!([])),
         Just(json!([uuid])),
         Just(json!([uuid, 7])),
@@ -91,5 +93,31 @@ proptest! {
             schema,
             Value::Object(payload.clone())
         );
+    }
+}
+
+/// Pieces of URIs and of near misses: the delimiters, bracketed hosts, percent-encodings sound and broken,
+/// and characters the WHATWG parser takes but RFC 3986 does not.
+fn uri_piece() -> impl Strategy<Value = &'static str> {
+    prop::sample::select(vec![
+        "http", "sf", "a", "1", "+", ":", "//", "/", "?", "#", "@", "[", "]", "%", "%2F", "%g1",
+        "::", "fe80", "ffff", "v7", "V", ".", "1.2.3.4", "01.2.3.4", "256", "80", "`", " ", "\\",
+        "é", "!", "~", "-", "_", "x", "0", "{", "|",
+    ])
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 5_000, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn serde_and_the_uri_format_agree_on_random_urls(
+        pieces in prop::collection::vec(uri_piece(), 0..12),
+    ) {
+        let op = OPS.iter().position(|op| op.name == "artifact_fetch_op").expect("artifact_fetch_op");
+        let mut payload = agreement::fixture(OPS[op].name);
+        let url = pieces.concat();
+        payload.insert("url".to_owned(), json!(url));
+        let (serde, schema) = agreement::verdicts(op, &payload);
+        prop_assert_eq!(serde.is_ok(), schema.is_ok(), "url {:?}: serde says {:?}, the schema says {:?}", url, serde, schema);
     }
 }

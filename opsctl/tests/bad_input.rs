@@ -162,6 +162,21 @@ fn cases() -> Vec<Case> {
             "error: invalid `artifact_fetch_op` body at `namespace`: a string may not contain a NUL character (found at character 1)",
         ),
         enqueue(
+            "artifact_fetch_op",
+            r#"{"namespace": "system", "url": "https://exa mple.org/a.qcow2"}"#,
+            &["--task", "image_fetch"],
+            "error: invalid `artifact_fetch_op` body at `url`: `https://exa mple.org/a.qcow2` is not a URI (RFC 3986)",
+        ),
+        enqueue(
+            "artifact_fetch_op",
+            &format!(
+                r#"{{"namespace": "system", "url": "https://example.org/{}"}}"#,
+                "a".repeat(8000)
+            ),
+            &["--task", "image_fetch"],
+            "error: invalid `artifact_fetch_op` body at `url`: a URI of 8020 characters is longer than the maximum of 8000",
+        ),
+        enqueue(
             "node_inst_op",
             &good.replacen(
                 '}',

@@ -6,7 +6,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::tasks::op_tasks;
-use crate::types::Text;
+use crate::types::{Text, Uri};
 
 op_tasks! {
     /// What an `artifact_fetch_op` does.
@@ -24,9 +24,9 @@ pub struct ArtifactFetchOp {
     /// The namespace the artifact belongs to.
     #[context]
     pub namespace: Text<255>,
-    /// Where to fetch from.
+    /// Where to fetch from: any scheme (Shaken Fist's own `sf://` references too), as given.
     #[context]
-    pub url: url::Url,
+    pub url: Uri,
     /// The artifact being fetched into (after Shaken Fist's phase 3b).
     #[target]
     #[serde(default)]
