@@ -9,7 +9,7 @@ mod support;
 use std::time::Duration;
 
 use ops_core::{NetworkId, OpId, Priority, Store, StoreOptions};
-use ops_testkit::{Backend, TestDb, run_on};
+use ops_testkit::{Backend, PartialOpRows, TestDb, run_on};
 use support::{NetOp, NetTask};
 
 async fn enqueue(store: &Store, network: NetworkId) -> Result<OpId, ops_core::EnqueueError> {
@@ -72,12 +72,12 @@ async fn a_session_killed_inside_an_enqueue_leaves_nothing(db: TestDb) -> TestDb
     db.remove_failure("stall_network_target", "cluster_operation_targets")
         .await;
     assert_eq!(rows_of_ops(&db).await, [0; 4]);
-    assert_eq!(db.partial_op_rows().await, 0);
+    assert_eq!(db.partial_op_rows().await, PartialOpRows::NONE);
     // The pool replaced the dead connection: the next enqueue is whole.
     let network = NetworkId::new_v4();
     enqueue(&store, network).await.unwrap();
     assert!(store.has_pending(network).await.unwrap());
-    assert_eq!(db.partial_op_rows().await, 0);
+    assert_eq!(db.partial_op_rows().await, PartialOpRows::NONE);
     store.close().await;
     db
 }
@@ -121,7 +121,7 @@ async fn a_sqlite_file_locked_by_another_program_fails_the_enqueue_and_writes_no
     lock.release().await;
     assert_eq!(rows_of_ops(&db).await, [0; 4]);
     enqueue(&store, network).await.unwrap();
-    assert_eq!(db.partial_op_rows().await, 0);
+    assert_eq!(db.partial_op_rows().await, PartialOpRows::NONE);
     store.close().await;
     db.finish().await;
 }

@@ -383,25 +383,41 @@ impl TestDb {
         locked
     }
 
-    /// Rows that belong to no whole op: a header without a target row or a state, a target row, state or
-    /// queue row without its header. An enqueue is all or nothing, so this is 0 whatever failed.
-    pub async fn partial_op_rows(&self) -> i64 {
-        let mut partial = 0;
-        for from in [
-            "cluster_operations c WHERE NOT EXISTS \
-             (SELECT 1 FROM cluster_operation_targets t WHERE t.operation_uuid = c.uuid)",
-            "cluster_operations c WHERE NOT EXISTS \
-             (SELECT 1 FROM object_states s WHERE s.object_uuid = c.uuid)",
-            "cluster_operation_targets t WHERE NOT EXISTS \
-             (SELECT 1 FROM cluster_operations c WHERE c.uuid = t.operation_uuid)",
-            "work_queue w WHERE NOT EXISTS \
-             (SELECT 1 FROM cluster_operations c WHERE c.uuid = w.operation_uuid)",
-            "object_states s WHERE s.object_type LIKE '%_op' AND NOT EXISTS \
-             (SELECT 1 FROM cluster_operations c WHERE c.uuid = s.object_uuid)",
-        ] {
-            partial += self.count(from).await;
+    /// Rows that belong to no whole op, by kind. An enqueue is all or nothing, so after any failure each
+    /// count is what it was before: 0 in a store whose every op names a target.
+    pub async fn partial_op_rows(&self) -> PartialOpRows {
+        PartialOpRows {
+            headers_without_targets: self
+                .count(
+                    "cluster_operations c WHERE NOT EXISTS \
+                     (SELECT 1 FROM cluster_operation_targets t WHERE t.operation_uuid = c.uuid)",
+                )
+                .await,
+            headers_without_state: self
+                .count(
+                    "cluster_operations c WHERE NOT EXISTS \
+                     (SELECT 1 FROM object_states s WHERE s.object_uuid = c.uuid)",
+                )
+                .await,
+            targets_without_header: self
+                .count(
+                    "cluster_operation_targets t WHERE NOT EXISTS \
+                     (SELECT 1 FROM cluster_operations c WHERE c.uuid = t.operation_uuid)",
+                )
+                .await,
+            queue_rows_without_header: self
+                .count(
+                    "work_queue w WHERE NOT EXISTS \
+                     (SELECT 1 FROM cluster_operations c WHERE c.uuid = w.operation_uuid)",
+                )
+                .await,
+            states_without_header: self
+                .count(
+                    "object_states s WHERE s.object_type LIKE '%_op' AND NOT EXISTS \
+                     (SELECT 1 FROM cluster_operations c WHERE c.uuid = s.object_uuid)",
+                )
+                .await,
         }
-        partial
     }
 
     /// Runs `statements` on a connection of its own and leaves that connection open, holding whatever
@@ -516,6 +532,33 @@ impl Drop for TestDb {
         })
         .join();
     }
+}
+
+/// What [`TestDb::partial_op_rows`] counts: rows that belong to no whole op.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PartialOpRows {
+    /// Op headers without a target row. Partial, unless the op names no target (an `artifact_fetch_op`
+    /// for no instance and no artifact is whole without one) or a prune removed its old rows.
+    pub headers_without_targets: i64,
+    /// Op headers without a state row.
+    pub headers_without_state: i64,
+    /// Target rows without their op's header.
+    pub targets_without_header: i64,
+    /// Work-queue rows without their op's header.
+    pub queue_rows_without_header: i64,
+    /// Op state rows without their op's header.
+    pub states_without_header: i64,
+}
+
+impl PartialOpRows {
+    /// No partial op anywhere.
+    pub const NONE: PartialOpRows = PartialOpRows {
+        headers_without_targets: 0,
+        headers_without_state: 0,
+        targets_without_header: 0,
+        queue_rows_without_header: 0,
+        states_without_header: 0,
+    };
 }
 
 /// A transaction left open by [`TestDb::open_transaction`]; rolled back when released or dropped.

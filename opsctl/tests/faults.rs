@@ -6,7 +6,7 @@ mod support;
 
 use std::time::Duration;
 
-use ops_testkit::{Backend, TestDb, backend_tests};
+use ops_testkit::{Backend, PartialOpRows, TestDb, backend_tests};
 use support::{NET_OP_BODY, RandomMoments, ScratchDir, opsctl_on, spawn_opsctl};
 
 /// `opsctl enqueue net_op FILE` on `db`, started and left running.
@@ -78,11 +78,11 @@ backend_tests! {
         db.remove_failure("stall_network_target", "cluster_operation_targets").await;
         assert_eq!(db.count("cluster_operations").await, 0);
         assert_eq!(db.count("cluster_operation_targets").await, 0);
-        assert_eq!(db.partial_op_rows().await, 0);
+        assert_eq!(db.partial_op_rows().await, PartialOpRows::NONE);
         let mut again = spawn_enqueue(db, &tmp);
         assert!(again.wait().unwrap().success());
         assert_eq!(db.count("cluster_operations").await, 1);
-        assert_eq!(db.partial_op_rows().await, 0);
+        assert_eq!(db.partial_op_rows().await, PartialOpRows::NONE);
     }
 
     /// SIGKILLed at a random moment of its run, 30 times: every op left is whole. The moments span the
@@ -101,7 +101,7 @@ backend_tests! {
             if output.status.success() {
                 printed_ids += 1;
             }
-            assert_eq!(db.partial_op_rows().await, 0, "after a kill at {moment:?} (seed {})", moments.seed());
+            assert_eq!(db.partial_op_rows().await, PartialOpRows::NONE, "after a kill at {moment:?} (seed {})", moments.seed());
         }
         // Every op the store reported is there; ops killed after their commit but before printing are too.
         let ops = db.count("cluster_operations").await;

@@ -7,7 +7,7 @@
 
 use ops_core::{Priority, Store};
 use ops_schemas::EnqueueRequest;
-use ops_testkit::TestDb;
+use ops_testkit::{PartialOpRows, TestDb};
 use serde_json::Value;
 
 /// The input, as JSON: `{"op_type": "...", "body": {...}, "priority": "...", "tasks": [...],
@@ -36,6 +36,7 @@ pub async fn check(db: &TestDb, store: &Store, data: &[u8]) {
     };
     let request_id = text("request_id").map(str::to_owned);
     let before = db.count("cluster_operations").await;
+    let partial_before = db.partial_op_rows().await;
     let Ok(kind) = ops_schemas::lookup(op_type) else {
         return;
     };
@@ -53,7 +54,7 @@ pub async fn check(db: &TestDb, store: &Store, data: &[u8]) {
         runs_after: Vec::new(),
         request_id,
     };
-    match op.enqueue(store, request).await {
+    let new_op_without_targets = match op.enqueue(store, request).await {
         Ok(id) => {
             let record = store
                 .op_record(id)
@@ -87,20 +88,32 @@ pub async fn check(db: &TestDb, store: &Store, data: &[u8]) {
                     "an accepted op added no row and is no coalesced one: {}",
                     String::from_utf8_lossy(data)
                 );
+                false
             } else {
                 assert_eq!(after, before + 1, "{}", String::from_utf8_lossy(data));
+                targets.is_empty()
             }
         }
-        Err(_) => assert_eq!(
-            db.count("cluster_operations").await,
-            before,
-            "a refused enqueue wrote an op: {}",
-            String::from_utf8_lossy(data)
-        ),
-    }
+        Err(_) => {
+            assert_eq!(
+                db.count("cluster_operations").await,
+                before,
+                "a refused enqueue wrote an op: {}",
+                String::from_utf8_lossy(data)
+            );
+            false
+        }
+    };
+    // Nothing partial appears; a new op that names no target (an artifact fetch for no instance and no
+    // artifact) is a header without target rows, and whole.
+    let expected = PartialOpRows {
+        headers_without_targets: partial_before.headers_without_targets
+            + i64::from(new_op_without_targets),
+        ..partial_before
+    };
     assert_eq!(
         db.partial_op_rows().await,
-        0,
+        expected,
         "{}",
         String::from_utf8_lossy(data)
     );
