@@ -1,22 +1,24 @@
-//! Replays the committed corpora of the fuzz targets (`fuzz/corpus/`) on stable, as normal tests: every
-//! input the fuzzer kept, judged again. The fuzzer itself runs by hand on nightly
-//! (`docs/developer_guide/fuzzing.md`), never in CI.
+//! Replays what the fuzz targets found on stable, as normal tests: every input of the committed corpora
+//! (`fuzz/corpus/`, what the fuzzer kept, minimised) and of the regressions (`fuzz/regressions/`, each
+//! input that once failed, named for what it found), judged again. The fuzzer itself runs by hand on
+//! nightly (`docs/developer_guide/fuzzing.md`), never in CI.
 
 mod agreement;
 mod enqueue_input;
 
-/// The files of `fuzz/corpus/<target>/`.
+/// The files of `fuzz/corpus/<target>/` and then of `fuzz/regressions/<target>/`.
 fn corpus(target: &str) -> Vec<(std::path::PathBuf, Vec<u8>)> {
-    let dir = format!("{}/../fuzz/corpus/{target}", env!("CARGO_MANIFEST_DIR"));
-    let inputs: Vec<_> = std::fs::read_dir(&dir)
-        .expect("the committed corpus")
-        .map(|entry| {
+    let mut inputs = Vec::new();
+    for kind in ["corpus", "regressions"] {
+        let dir = format!("{}/../fuzz/{kind}/{target}", env!("CARGO_MANIFEST_DIR"));
+        let before = inputs.len();
+        for entry in std::fs::read_dir(&dir).expect("a committed corpus") {
             let path = entry.expect("a corpus entry").path();
             let data = std::fs::read(&path).expect("a corpus file");
-            (path, data)
-        })
-        .collect();
-    assert!(!inputs.is_empty(), "{dir} is empty");
+            inputs.push((path, data));
+        }
+        assert!(inputs.len() > before, "{dir} is empty");
+    }
     inputs
 }
 
