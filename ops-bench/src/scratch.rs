@@ -96,9 +96,20 @@ impl Made {
                 server_url,
                 name,
             } => {
+                // The bench's own sessions on it end first, as PostgreSQL's FORCE does: a connection
+                // its store gave up on while closing (see `Store::close`) may hold a transaction's
+                // metadata locks, and MariaDB's DROP would wait for them for `lock_wait_timeout` (a day). Error
+                // 1094 is a session that ended by itself meanwhile.
                 let drop = match dialect {
                     Dialect::Postgres => format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
-                    _ => format!("DROP DATABASE IF EXISTS {name}"),
+                    _ => format!(
+                        "BEGIN NOT ATOMIC \
+                         DECLARE CONTINUE HANDLER FOR 1094 BEGIN END; \
+                         FOR session IN (SELECT id FROM information_schema.processlist \
+                         WHERE db = '{name}' AND id <> CONNECTION_ID()) DO \
+                         KILL CONNECTION session.id; END FOR; END; \
+                         DROP DATABASE IF EXISTS {name}"
+                    ),
                 };
                 admin(server_url, &drop).await?;
             }

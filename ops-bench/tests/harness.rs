@@ -65,6 +65,31 @@ backend_tests! {
         let reopened = ops_core::StoreOptions::new(&url).connect().await;
         assert!(reopened.is_err(), "{url} is still there");
     }
+
+    async fn a_scratch_database_is_removed_under_an_open_transaction(db: &TestDb) {
+        // A session the bench lost track of (its store gave up on it while closing) still holds a
+        // transaction's locks on the scratch tables: MariaDB's DROP DATABASE would wait on them for a day.
+        let scratch = Scratch::create(backend_of(db)).await.unwrap();
+        let holder = ops_core::StoreOptions::new(scratch.url()).connect().await.unwrap();
+        macro_rules! hold_a_transaction {
+            ($pool:expr) => {{
+                let mut transaction = $pool.begin().await.unwrap();
+                sqlx::raw_sql("SELECT count(*) FROM cluster_operations").execute(&mut *transaction).await.unwrap();
+                transaction
+            }};
+        }
+        let (mut on_mariadb, mut on_postgres) = (None, None);
+        match holder.sqlx_pool() {
+            ops_core::SqlxPool::MariaDb(pool) => on_mariadb = Some(hold_a_transaction!(pool)),
+            ops_core::SqlxPool::Postgres(pool) => on_postgres = Some(hold_a_transaction!(pool)),
+            _ => {}
+        }
+        tokio::time::timeout(std::time::Duration::from_secs(60), scratch.remove())
+            .await
+            .expect("the scratch database's removal waited on a session's transaction")
+            .unwrap();
+        drop((on_mariadb, on_postgres));
+    }
 }
 
 #[test]

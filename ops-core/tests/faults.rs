@@ -194,3 +194,54 @@ async fn the_gate_fails_closed_when_the_postgres_server_goes() {
     )
     .await;
 }
+
+/// A query is abandoned (its future dropped by a timeout) while the server has gone silent, neither
+/// answering nor closing: sqlx's task that returns the connection waits on the server for ever
+/// (launchbadge/sqlx#4349), and `close` gives up on it after `Store::CLOSE_TIMEOUT` instead of waiting
+/// with it. A program that stops on a signal, with a query in flight, stops.
+// A test body, run on the servers by `run_on`: clippy allows `unwrap` in tests.
+#[allow(clippy::unwrap_used)]
+async fn close_gives_up_on_a_connection_the_server_stopped_answering(db: TestDb) -> TestDb {
+    let proxy = db.proxy().await;
+    let store = StoreOptions::new(proxy.url()).connect().await.unwrap();
+    store.migrate().await.unwrap();
+    // The connection is taken before the stall, so the query is abandoned on it, not in the pool's
+    // own check of an idle connection (which closes it instead).
+    macro_rules! abandon_a_query {
+        ($pool:expr) => {{
+            let mut connection = $pool.acquire().await.unwrap();
+            proxy.stall();
+            let query = sqlx::query("SELECT 1").execute(&mut *connection);
+            let abandoned = tokio::time::timeout(Duration::from_millis(200), query).await;
+            assert!(abandoned.is_err(), "a silent server answered");
+        }};
+    }
+    match store.sqlx_pool() {
+        ops_core::SqlxPool::MariaDb(pool) => abandon_a_query!(pool),
+        ops_core::SqlxPool::Postgres(pool) => abandon_a_query!(pool),
+        _ => unreachable!("only the servers can go silent"),
+    }
+    tokio::time::timeout(Store::CLOSE_TIMEOUT * 4, store.close())
+        .await
+        .expect("close waited on a connection the server stopped answering");
+    proxy.cut();
+    db
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn close_gives_up_on_a_silent_mariadb_connection() {
+    run_on(
+        Backend::MariaDb,
+        close_gives_up_on_a_connection_the_server_stopped_answering,
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn close_gives_up_on_a_silent_postgres_connection() {
+    run_on(
+        Backend::Postgres,
+        close_gives_up_on_a_connection_the_server_stopped_answering,
+    )
+    .await;
+}

@@ -1,6 +1,7 @@
 //! A TCP proxy in front of a test's database server that the test can cut: every connection through it
 //! reset at once and its port refusing new ones — the server gone, as far as the store can tell, without
-//! stopping the server the other tests share.
+//! stopping the server the other tests share. Or stall: every connection kept open and no byte moved
+//! either way — a peer that went silent (a firewall that dropped the flow, a server frozen mid-reply).
 
 use std::net::SocketAddr;
 
@@ -10,7 +11,15 @@ use tokio::sync::watch;
 /// The proxy; [`ServerProxy::url`] is the database's URL through it. Dropped, it is cut.
 pub struct ServerProxy {
     url: String,
-    cut: watch::Sender<bool>,
+    state: watch::Sender<State>,
+}
+
+/// What the proxy does with the bytes of its connections.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum State {
+    Forwarding,
+    Stalled,
+    Cut,
 }
 
 impl ServerProxy {
@@ -25,11 +34,11 @@ impl ServerProxy {
             .await
             .expect("bind a local port for the proxy");
         let local: SocketAddr = listener.local_addr().expect("the proxy's port");
-        let (cut, on_cut) = watch::channel(false);
-        tokio::spawn(accept(listener, server, on_cut));
+        let (state, on_state) = watch::channel(State::Forwarding);
+        tokio::spawn(accept(listener, server, on_state));
         ServerProxy {
             url: replace(&local.to_string()),
-            cut,
+            state,
         }
     }
 
@@ -40,7 +49,19 @@ impl ServerProxy {
 
     /// Resets every connection through the proxy and closes its port: from now on the server is gone.
     pub fn cut(&self) {
-        self.cut.send_replace(true);
+        self.state.send_replace(State::Cut);
+    }
+
+    /// Stops moving bytes on every connection through the proxy, new ones included, and keeps them all
+    /// open: the server still there but silent, until the proxy is cut.
+    pub fn stall(&self) {
+        self.state.send_if_modified(|state| {
+            let forwarding = *state == State::Forwarding;
+            if forwarding {
+                *state = State::Stalled;
+            }
+            forwarding
+        });
     }
 }
 
@@ -51,33 +72,34 @@ impl Drop for ServerProxy {
 }
 
 /// Accepts and forwards until cut; then the listener is dropped and the port refuses.
-async fn accept(listener: TcpListener, server: String, on_cut: watch::Receiver<bool>) {
+async fn accept(listener: TcpListener, server: String, on_state: watch::Receiver<State>) {
     loop {
-        let mut cut = on_cut.clone();
+        let mut cut = on_state.clone();
         let (client, _) = tokio::select! {
-            _ = cut.wait_for(|cut| *cut) => return,
+            _ = cut.wait_for(|state| *state == State::Cut) => return,
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
                 Err(_) => continue,
             },
         };
-        tokio::spawn(forward(client, server.clone(), on_cut.clone()));
+        tokio::spawn(forward(client, server.clone(), on_state.clone()));
     }
 }
 
-/// Copies both ways until either side closes or the proxy is cut, which drops (resets) both ends.
-async fn forward(mut client: TcpStream, server: String, mut on_cut: watch::Receiver<bool>) {
+/// Copies both ways until either side closes or the proxy stalls or is cut. Stalled, it holds both ends
+/// open and idle until the cut, which drops (resets) both.
+async fn forward(mut client: TcpStream, server: String, mut on_state: watch::Receiver<State>) {
     let Ok(mut upstream) = TcpStream::connect(&server).await else {
         return;
     };
     tokio::select! {
-        _ = tokio::io::copy_bidirectional(&mut client, &mut upstream) => {}
-        _ = on_cut.wait_for(|cut| *cut) => {
-            // A reset, not a polite close: the peer sees its connection die mid-conversation.
-            let _ = client.set_zero_linger();
-            let _ = upstream.set_zero_linger();
-        }
+        _ = tokio::io::copy_bidirectional(&mut client, &mut upstream) => return,
+        _ = on_state.wait_for(|state| *state != State::Forwarding) => {}
     }
+    let _ = on_state.wait_for(|state| *state == State::Cut).await;
+    // A reset, not a polite close: the peer sees its connection die mid-conversation.
+    let _ = client.set_zero_linger();
+    let _ = upstream.set_zero_linger();
 }
 
 /// The `host:port` of `url` (`scheme://[user[:password]@]host:port/...`), and a function that puts

@@ -290,6 +290,9 @@ impl StoreOptions {
 }
 
 impl Store {
+    /// How long [`close`](Self::close) waits for busy connections before it gives up on them.
+    pub const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
+
     /// Connects to the database at `url` with default [`StoreOptions`].
     pub async fn connect(url: &str) -> Result<Store, StoreError> {
         StoreOptions::new(url).connect().await
@@ -334,7 +337,8 @@ impl Store {
         })
     }
 
-    /// Closes every connection, one after another; in-flight queries finish first.
+    /// Closes every connection, one after another; in-flight queries finish first, for
+    /// [`CLOSE_TIMEOUT`](Self::CLOSE_TIMEOUT) at most.
     ///
     /// It first waits, a quarter of a second at most, until every connection is back in the pool. sqlx
     /// returns a dropped connection from a task it spawns, and a `Pool::close` that overlaps such a task
@@ -343,6 +347,12 @@ impl Store {
     /// write-ahead log into the file and removes the `-wal` and `-shm` files, and two that close together
     /// each see the other open, so neither does. The wait is bounded because a task still using the store
     /// (an enqueuer in a loop) only stops when the closed pool refuses it a connection.
+    ///
+    /// The close itself is bounded too: a connection whose query future was dropped midway (a cancelled
+    /// task, a `select!` that took its other branch) is returned by a task of sqlx's that talks to the
+    /// server first, and on MariaDB that task can wait for ever on a reply the cancelled query already
+    /// consumed (launchbadge/sqlx#563, #4349). Such connections are left to the server, which ends them
+    /// when this process exits; a warning says how many.
     pub async fn close(&self) {
         with_backend!(match self {
             (pool, _dialect) => {
@@ -353,7 +363,16 @@ impl Store {
                 {
                     tokio::time::sleep(Duration::from_millis(1)).await;
                 }
-                pool.close().await;
+                if tokio::time::timeout(Self::CLOSE_TIMEOUT, pool.close())
+                    .await
+                    .is_err()
+                {
+                    tracing::warn!(
+                        connections = pool.size(),
+                        "connections still busy after {:?}; the store is closed without them",
+                        Self::CLOSE_TIMEOUT
+                    );
+                }
             }
         })
     }

@@ -9,13 +9,15 @@ use assert_cmd::assert::Assert;
 use ops_testkit::TestDb;
 use uuid::Uuid;
 
-/// opsctl run in `dir`, with no `OPS_DATABASE_URL` or `RUST_LOG` from the test's environment.
+/// opsctl run in `dir`, with no `OPS_DATABASE_URL` or `RUST_LOG` from the test's environment; killed
+/// after [`CHILD_DEADLINE`], so that a hang fails its test.
 pub(crate) fn opsctl_in(dir: &Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_opsctl"));
     command
         .current_dir(dir)
         .env_remove("OPS_DATABASE_URL")
-        .env_remove("RUST_LOG");
+        .env_remove("RUST_LOG")
+        .timeout(CHILD_DEADLINE);
     command
 }
 
@@ -26,16 +28,38 @@ pub(crate) fn opsctl() -> Command {
 
 /// opsctl started as a child process with `args`, temporary files in `tmp`, standard output and error
 /// piped: for tests that signal it or read it while it runs.
+///
+/// A child still running after [`CHILD_DEADLINE`] is killed, so a hang fails its test (its pipes close,
+/// its exit status is a signal) instead of holding the whole run until CI's own limit.
 pub(crate) fn spawn_opsctl(args: &[&str], tmp: &Path) -> std::process::Child {
-    std::process::Command::new(env!("CARGO_BIN_EXE_opsctl"))
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_opsctl"))
         .args(args)
         .env("TMPDIR", tmp)
         .env_remove("RUST_LOG")
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
-        .expect("start opsctl")
+        .expect("start opsctl");
+    let pid = child.id();
+    std::thread::spawn(move || {
+        std::thread::sleep(CHILD_DEADLINE);
+        // Only our own unreaped child: once waited for, its pid may belong to another process.
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        let parent = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().nth(1));
+        if parent == Some(&std::process::id().to_string()) {
+            eprintln!("opsctl {pid} still running after {CHILD_DEADLINE:?}: killed");
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status();
+        }
+    });
+    child
 }
+
+/// How long a child opsctl of [`spawn_opsctl`] may run: far longer than any test's needs.
+pub(crate) const CHILD_DEADLINE: std::time::Duration = std::time::Duration::from_secs(180);
 
 /// opsctl on `db`: `--database-url` is given; the other arguments follow.
 pub(crate) fn opsctl_on(db: &TestDb) -> Command {
