@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::dialect::sql;
 use super::retry::{RetryFailure, with_retry};
-use super::steps::{OpEvent, OpKey, Steps};
+use super::steps::{OpEvent, OpKey, RowLock, Steps};
 use super::{Dialect, Store, now, with_backend};
 use crate::{ContextSet, EnqueueError, ObjectRef, OpId, Priority, TargetSet};
 
@@ -28,18 +28,6 @@ pub(crate) struct NewOp {
     pub(crate) context: ContextSet,
     /// The coalescing key, when the op coalesces.
     pub(crate) coalesce_key: Option<String>,
-}
-
-/// A queued, unclaimed op of one type with one coalescing key, at least as urgent as a given priority value:
-/// binds the op type, the key and the priority value. Oldest first.
-macro_rules! coalescible_sibling {
-    () => {
-        "SELECT o.uuid FROM cluster_operations o \
-         JOIN object_states s ON s.object_type = o.operation_type AND s.object_uuid = o.uuid \
-         JOIN work_queue w ON w.operation_uuid = o.uuid \
-         WHERE o.operation_type = ? AND o.coalesce_key = ? AND s.state_value = 'queued' \
-         AND w.claimed_at IS NULL AND w.priority <= ? ORDER BY o.created_at"
-    };
 }
 
 /// Bind parameters per target row; bounds how many rows one INSERT carries.
@@ -142,18 +130,14 @@ macro_rules! insert_op_for {
                         if let Some(key) = op.coalesce_key.as_deref() {
                             // A queued op with this key, at least as urgent, does this work already: reuse it. Its
                             // work-queue row is locked (on the servers), so no worker claims it before we commit.
-                            let select = match dialect {
-                                Dialect::Sqlite => sql!(dialect, concat!(coalescible_sibling!(), " LIMIT 1")),
-                                Dialect::MariaDb | Dialect::Postgres => {
-                                    sql!(dialect, concat!(coalescible_sibling!(), " LIMIT 1 FOR UPDATE"))
+                            let mut existing = None;
+                            for (sibling, _) in self.queued_with_key(dialect, op.op_type, key).await? {
+                                let row = self.lock_unclaimed_row(dialect, &sibling, RowLock::Wait).await?;
+                                if row.is_some_and(|(_, priority)| priority <= i64::from(op.priority.value())) {
+                                    existing = Some(sibling);
+                                    break;
                                 }
-                            };
-                            let existing: Option<String> = sqlx::query_scalar(select)
-                                .bind(op.op_type)
-                                .bind(key)
-                                .bind(i64::from(op.priority.value()))
-                                .fetch_optional(&mut *self)
-                                .await?;
+                            }
                             if let Some(existing) = existing {
                                 let message = "enqueue-side dedup: reused pending op";
                                 let extra = json!({"requested_op_uuid": op.uuid, "coalesce_key": key, "priority": op.priority});

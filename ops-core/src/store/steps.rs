@@ -129,6 +129,53 @@ pub(super) trait Steps {
         op: OpKey<'_>,
         event: OpEvent<'_>,
     ) -> Result<(), sqlx::Error>;
+
+    /// The queued ops of type `op_type` with coalescing key `key`, oldest first, with their creation
+    /// times. Found by the key's index alone, each op's state by its own key: see [`QUEUED_WITH_KEY`].
+    async fn queued_with_key(
+        &mut self,
+        dialect: Dialect,
+        op_type: &str,
+        key: &str,
+    ) -> Result<Vec<(String, f64)>, sqlx::Error>;
+
+    /// The op's unclaimed work-queue row, `(id, priority)`, locked until the transaction ends (on the
+    /// servers; skipped instead of waited for when another transaction holds it and `lock` says so).
+    async fn lock_unclaimed_row(
+        &mut self,
+        dialect: Dialect,
+        op_uuid: &str,
+        lock: RowLock,
+    ) -> Result<Option<(i64, i64)>, sqlx::Error>;
+}
+
+/// How [`Steps::lock_unclaimed_row`] treats a row another transaction holds.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum RowLock {
+    /// Waits for it (`FOR UPDATE`).
+    Wait,
+    /// Passes it by (`FOR UPDATE SKIP LOCKED`).
+    SkipLocked,
+}
+
+/// The queued ops of one type with one coalescing key, with their creation times: binds the op type and
+/// the key. The key's index is the only one that serves both conditions, and no ORDER BY gives another
+/// index an edge, so the plan is that probe whatever the statistics say. Written as a join of the states
+/// and the queue on `state_value = 'queued'` and `claimed_at IS NULL`, PostgreSQL drove from those
+/// indexes once its statistics predated a backlog (they said nothing was queued), and read every queued
+/// op of the type for each enqueue and each completion. The state here is a correlated lookup by its
+/// key, which no plan turns into that scan; the queue row is looked up by its op alone, next.
+const QUEUED_WITH_KEY: &str = "SELECT o.uuid, o.created_at FROM cluster_operations o \
+     WHERE o.operation_type = ? AND o.coalesce_key = ? \
+     AND (SELECT s.state_value FROM object_states s \
+          WHERE s.object_type = o.operation_type AND s.object_uuid = o.uuid) = 'queued'";
+
+/// An op's work-queue rows, by the op's index alone (the claim index, on `claimed_at`, would read the
+/// whole backlog): binds the op uuid. Unclaimed is checked on the rows found.
+macro_rules! queue_rows_of_op {
+    () => {
+        "SELECT id, claimed_at, priority FROM work_queue WHERE operation_uuid = ?"
+    };
 }
 
 macro_rules! steps_for {
@@ -297,6 +344,44 @@ macro_rules! steps_for {
                 .execute(&mut *self)
                 .await?;
                 Ok(())
+            }
+
+            async fn queued_with_key(
+                &mut self,
+                dialect: Dialect,
+                op_type: &str,
+                key: &str,
+            ) -> Result<Vec<(String, f64)>, sqlx::Error> {
+                let mut ops: Vec<(String, f64)> = sqlx::query_as(sql!(dialect, QUEUED_WITH_KEY))
+                    .bind(op_type)
+                    .bind(key)
+                    .fetch_all(&mut *self)
+                    .await?;
+                ops.sort_by(|a, b| a.1.total_cmp(&b.1));
+                Ok(ops)
+            }
+
+            async fn lock_unclaimed_row(
+                &mut self,
+                dialect: Dialect,
+                op_uuid: &str,
+                lock: RowLock,
+            ) -> Result<Option<(i64, i64)>, sqlx::Error> {
+                let select = match (dialect, lock) {
+                    (Dialect::Sqlite, _) => sql!(dialect, queue_rows_of_op!()),
+                    (Dialect::MariaDb | Dialect::Postgres, RowLock::Wait) => {
+                        sql!(dialect, concat!(queue_rows_of_op!(), " FOR UPDATE"))
+                    }
+                    (Dialect::MariaDb | Dialect::Postgres, RowLock::SkipLocked) => {
+                        sql!(dialect, concat!(queue_rows_of_op!(), " FOR UPDATE SKIP LOCKED"))
+                    }
+                };
+                let rows: Vec<(i64, Option<f64>, i64)> =
+                    sqlx::query_as(select).bind(op_uuid).fetch_all(&mut *self).await?;
+                Ok(rows
+                    .into_iter()
+                    .find(|(_, claimed_at, _)| claimed_at.is_none())
+                    .map(|(id, _, priority)| (id, priority)))
             }
         }
     )*};

@@ -21,7 +21,7 @@ use super::dialect::sql;
 use super::enqueue::{InsertOp, OpRow};
 use super::retry::{retried, with_retry};
 use super::state::parse_state;
-use super::steps::{LockedOp, OpEvent, OpKey, Steps, WORK_CHANNEL};
+use super::steps::{LockedOp, OpEvent, OpKey, RowLock, Steps, WORK_CHANNEL};
 use super::{Dialect, Store, now, with_backend};
 use crate::{OpId, OpState, StoreError};
 
@@ -137,18 +137,6 @@ pub(crate) struct Rescued {
     pub(crate) attempts: u32,
     /// `false` when it had no attempts left and went to `error` instead.
     pub(crate) requeued: bool,
-}
-
-/// The queued, unclaimed siblings of a completing op: same type and coalescing key, enqueued before it was
-/// claimed. Binds the op type, the key, the op's own uuid and the claim time; gives `(uuid, work row id)`.
-macro_rules! sibling_rows {
-    () => {
-        "SELECT o.uuid, w.id FROM cluster_operations o \
-         JOIN object_states s ON s.object_type = o.operation_type AND s.object_uuid = o.uuid \
-         JOIN work_queue w ON w.operation_uuid = o.uuid \
-         WHERE o.operation_type = ? AND o.coalesce_key = ? AND o.uuid <> ? AND s.state_value = 'queued' \
-         AND w.claimed_at IS NULL AND o.created_at <= ?"
-    };
 }
 
 /// Frees a claimed work-queue row, runnable from the bound time: binds `scheduled_at`, then the row id.
@@ -555,19 +543,19 @@ impl Store {
                         match stored.flatten() {
                             // Siblings queued before this op was claimed: its run did their work too.
                             Some(coalesce_key) => {
-                                let select = match dialect {
-                                    Dialect::Sqlite => sql!(dialect, concat!(sibling_rows!(), "")),
-                                    Dialect::MariaDb | Dialect::Postgres => {
-                                        sql!(dialect, concat!(sibling_rows!(), " FOR UPDATE SKIP LOCKED"))
+                                let mut siblings = Vec::new();
+                                for (sibling, created_at) in
+                                    tx.queued_with_key(dialect, &locked.op_type, &coalesce_key).await?
+                                {
+                                    if sibling == op_uuid || created_at > at_claim {
+                                        continue;
                                     }
-                                };
-                                let siblings: Vec<(String, i64)> = sqlx::query_as(select)
-                                    .bind(locked.op_type.as_str())
-                                    .bind(coalesce_key.as_str())
-                                    .bind(op_uuid)
-                                    .bind(at_claim)
-                                    .fetch_all(&mut *tx)
-                                    .await?;
+                                    if let Some((row, _)) =
+                                        tx.lock_unclaimed_row(dialect, &sibling, RowLock::SkipLocked).await?
+                                    {
+                                        siblings.push((sibling, row));
+                                    }
+                                }
                                 let message = format!("coalesced into {op_uuid}");
                                 for (sibling, row) in &siblings {
                                     sqlx::query(sql!(dialect, "DELETE FROM work_queue WHERE id = ?"))
