@@ -184,6 +184,43 @@ impl TestDb {
             .expect("count rows"))
     }
 
+    /// A counter of PostgreSQL's statistics on `table` (`seq_scan`, `idx_tup_fetch`, ... of
+    /// `pg_stat_user_tables`), read once every other session on this database has ended: a session hands
+    /// its counts over when it ends, so close the store under test first.
+    ///
+    /// # Panics
+    /// On the other backends, or when sessions remain after ten seconds.
+    pub async fn settled_table_counter(&self, table: &str, counter: &str) -> i64 {
+        assert_eq!(
+            self.backend,
+            Backend::Postgres,
+            "table statistics are read on postgres only"
+        );
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while self
+            .count(
+                "pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
+            )
+            .await
+            > 0
+        {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "sessions on the database did not end"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        let counted = self
+            .strings(&format!(
+                "SELECT COALESCE({counter}, 0)::text FROM pg_stat_user_tables WHERE relname = '{table}'"
+            ))
+            .await;
+        match counted.as_slice() {
+            [Some(counted)] => counted.parse().expect("a count"),
+            other => panic!("no statistics for table `{table}`: {other:?}"),
+        }
+    }
+
     /// The first column of every row of a query, as text (`NULL` as `None`).
     pub async fn strings(&self, query: &str) -> Vec<Option<String>> {
         let sql = AssertSqlSafe(query.to_owned());
