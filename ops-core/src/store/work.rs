@@ -208,6 +208,20 @@ impl Store {
                     let token = Uuid::new_v4().hyphenated().to_string();
                     let _turn = self.write_turn().await;
                     let mut tx = pool.begin_with(dialect.begin_write()).await?;
+                    if dialect == Dialect::Postgres {
+                        // The claim index, (claimed_at, priority, scheduled_at, id), serves the select
+                        // below in its own order, and the LIMIT stops it after the first ready rows.
+                        // Without statistics on the queue (a young database, autovacuum off or behind),
+                        // PostgreSQL expected a handful of ready rows and read and sorted them all, by a
+                        // scan of the table or a bitmap of the index: 14 ms a claim from a backlog of
+                        // 20,000 (0.45 ms in order), 27 ops a second in the worker bench.
+                        sqlx::query(
+                            "SELECT set_config('enable_seqscan', 'off', true), \
+                             set_config('enable_bitmapscan', 'off', true)",
+                        )
+                        .execute(&mut *tx)
+                        .await?;
+                    }
                     let mut select = sqlx::QueryBuilder::new(
                         "SELECT id, operation_uuid, operation_type, queue_name, attempts, defer_count \
                          FROM work_queue WHERE claimed_at IS NULL AND scheduled_at <= ",
@@ -216,7 +230,9 @@ impl Store {
                     push_list(&mut select, request.queues.iter().map(String::as_str));
                     select.push(") AND operation_type IN (");
                     push_list(&mut select, request.op_types.iter().copied());
-                    select.push(") ORDER BY priority, scheduled_at, id LIMIT ").push_bind(limit);
+                    // `claimed_at` (NULL in every row here) leads the order as it leads the index: a
+                    // planner that sees the index's order equal to the query's reads no more than LIMIT.
+                    select.push(") ORDER BY claimed_at, priority, scheduled_at, id LIMIT ").push_bind(limit);
                     if dialect != Dialect::Sqlite {
                         select.push(" FOR UPDATE SKIP LOCKED");
                     }
@@ -602,12 +618,14 @@ impl Store {
         limit: usize,
     ) -> Result<Vec<Rescued>, StoreError> {
         let at = now();
-        // A cheap read first, so that idle workers do not take SQLite's write lock on every poll.
+        // A cheap read first, so that idle workers do not take SQLite's write lock on every poll. Ordered,
+        // so that the lease index answers it from its first entry: without statistics PostgreSQL priced
+        // `lease_expires_at < now` at a third of the queue and scanned all of it, finding nothing.
         let any = with_backend!(match self {
             (pool, dialect) => {
                 sqlx::query(sql!(
                     dialect,
-                    "SELECT 1 FROM work_queue WHERE lease_expires_at < ? LIMIT 1"
+                    "SELECT 1 FROM work_queue WHERE lease_expires_at < ? ORDER BY lease_expires_at LIMIT 1"
                 ))
                 .bind(at)
                 .fetch_optional(pool)
