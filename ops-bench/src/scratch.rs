@@ -98,8 +98,8 @@ impl Made {
             } => {
                 // The bench's own sessions on it end first, as PostgreSQL's FORCE does: a connection
                 // its store gave up on while closing (see `Store::close`) may hold a transaction's
-                // metadata locks, and MariaDB's DROP would wait for them for `lock_wait_timeout` (a day). Error
-                // 1094 is a session that ended by itself meanwhile.
+                // metadata locks, and MariaDB's DROP would wait for them for `lock_wait_timeout` (a
+                // day). Error 1094 is a session that ended by itself meanwhile.
                 let drop = match dialect {
                     Dialect::Postgres => format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
                     _ => format!(
