@@ -1163,6 +1163,55 @@ async fn postgres_wakes_an_idle_worker_on_enqueue() {
     .await;
 }
 
+/// The wake-up goes out after the enqueue commits, in a statement of its own — PostgreSQL serialises the
+/// commits of transactions that notify on one lock held through their flush — so it is not part of the
+/// op: an enqueue whose notification fails is still enqueued (inside the transaction, the failure rolled
+/// the op back), and a polling worker runs it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_enqueues_when_the_wake_up_fails() {
+    ops_testkit::run_on(ops_testkit::Backend::Postgres, |db| async move {
+        db.migrated_store().await.close().await;
+        // This database's own pg_notify, always failing, found before the built-in one by new sessions.
+        db.execute(
+            "CREATE FUNCTION public.pg_notify(text, text) RETURNS void LANGUAGE plpgsql \
+             AS $$ BEGIN RAISE EXCEPTION 'notifications are down'; END $$",
+        )
+        .await;
+        db.execute(
+            "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET search_path = public, pg_catalog', \
+             current_database()); END $$",
+        )
+        .await;
+        let store = db.store().await;
+        let failing: Result<Vec<Option<String>>, _> =
+            sqlx::query_scalar("SELECT pg_notify('ops_work', 'x')::text")
+                .fetch_all(match store.sqlx_pool() {
+                    ops_core::SqlxPool::Postgres(pool) => pool,
+                    _ => unreachable!("a PostgreSQL test"),
+                })
+                .await;
+        assert!(
+            failing.is_err(),
+            "the store's sessions call the failing pg_notify"
+        );
+        // Enqueued, although its wake-up failed.
+        let op = enqueue_net_op(&store, NetworkId::new_v4()).await;
+        let runs = Runs::default();
+        let summary = network_node_worker(&store)
+            .handle(counting(&runs))
+            .build()
+            .expect("worker")
+            .drain()
+            .await
+            .expect("drain");
+        assert_eq!(summary.completed, 1, "{summary:?}");
+        assert_eq!(store.op_state(op).await.unwrap(), Some(OpState::Complete));
+        store.close().await;
+        db
+    })
+    .await;
+}
+
 /// Each PostgreSQL worker listens on a connection of its own, not one of the store's pool: three workers
 /// on a store of two connections drain the queue (their listeners took the whole pool before, and every
 /// claim timed out waiting for a connection).

@@ -55,8 +55,10 @@ impl Store {
         });
         match outcome {
             Ok(result) => {
-                if result.is_ok() {
+                // A reused op (coalesced) is already queued: only a new one wakes the workers.
+                if result.as_ref().is_ok_and(|id| *id == op.uuid) {
                     tracing::debug!(op_type = op.op_type, op_uuid = %op.uuid, queue = %op.queue_name, "enqueued");
+                    self.wake_workers([op.queue_name.as_str()]).await;
                 }
                 result
             }
@@ -80,6 +82,11 @@ pub(crate) struct OpRow<'a> {
 }
 
 impl<'a> OpRow<'a> {
+    /// The queue the op goes in.
+    pub(crate) fn queue_name(&self) -> &'a str {
+        self.op.queue_name.as_str()
+    }
+
     pub(crate) fn new(op: &'a NewOp, created_at: f64) -> Result<Self, EnqueueError> {
         let metadata_json =
             serde_json::to_string(&op.metadata).map_err(|source| crate::WireError::Serialize {
@@ -202,7 +209,6 @@ macro_rules! insert_op_for {
                         .bind(i64::from(op.priority.value()))
                         .execute(&mut *self)
                         .await?;
-                        self.notify_work(dialect, &op.queue_name).await?;
                         for chunk in targets.chunks(dialect.max_params() / TARGET_COLUMNS) {
                             let mut insert = sqlx::QueryBuilder::new(
                                 "INSERT INTO cluster_operation_targets \

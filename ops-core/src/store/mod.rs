@@ -16,6 +16,7 @@ mod retry;
 mod schema;
 mod state;
 mod steps;
+mod wake;
 mod work;
 
 use std::str::FromStr;

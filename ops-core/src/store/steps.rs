@@ -91,10 +91,6 @@ pub(super) trait Steps {
         at: f64,
     ) -> Result<(), sqlx::Error>;
 
-    /// Tells listening workers that `queue` has work, when the transaction commits (PostgreSQL's
-    /// `pg_notify` on [`WORK_CHANNEL`]); nothing elsewhere, where workers poll.
-    async fn notify_work(&mut self, dialect: Dialect, queue: &str) -> Result<(), sqlx::Error>;
-
     /// Inserts `event`'s row, linked to nothing yet; gives its id.
     async fn insert_event(
         &mut self,
@@ -254,17 +250,6 @@ macro_rules! steps_for {
                 .bind(at)
                 .execute(&mut *self)
                 .await?;
-                Ok(())
-            }
-
-            async fn notify_work(&mut self, dialect: Dialect, queue: &str) -> Result<(), sqlx::Error> {
-                if dialect == Dialect::Postgres {
-                    sqlx::query(sql!(dialect, "SELECT pg_notify(?, ?)"))
-                        .bind(WORK_CHANNEL)
-                        .bind(queue)
-                        .execute(&mut *self)
-                        .await?;
-                }
                 Ok(())
             }
 

@@ -469,7 +469,6 @@ impl Store {
                         // queue, it keeps its row, freed, and runs again; otherwise its row goes.
                         if current == Some(OpState::Queued) {
                             sqlx::query(sql!(dialect, FREE_ROW)).bind(at).bind(claim.lease.row_id).execute(&mut *tx).await?;
-                            tx.notify_work(dialect, &claim.queue_name).await?;
                         } else {
                             sqlx::query(sql!(dialect, "DELETE FROM work_queue WHERE id = ?"))
                                 .bind(claim.lease.row_id)
@@ -532,11 +531,6 @@ impl Store {
                         if let Err(refused) = tx.insert_op(dialect, self.host_name(), row).await? {
                             return Ok(Err(StoreError::FollowUpRefused { op: claim.op, source: Box::new(refused) }));
                         }
-                    }
-                    if let Settlement::Requeue { delay, .. } = settlement
-                        && delay.is_zero()
-                    {
-                        tx.notify_work(dialect, &claim.queue_name).await?;
                     }
                     if to.is_terminal() {
                         let extra = json!({
@@ -604,9 +598,28 @@ impl Store {
                 .await
             }
         });
-        retried(outcome, || {
+        let settled = retried(outcome, || {
             format!("recording the outcome of cluster operation {}", claim.op)
-        })
+        })?;
+        // Work this made claimable — the op back in its queue, follow-up ops — wakes the workers once
+        // committed (see `wake`).
+        let requeued_now = match (&settled, settlement) {
+            (Settled::Superseded(Some(OpState::Queued)), _) => true,
+            (Settled::Done { .. }, Settlement::Requeue { delay, .. }) => delay.is_zero(),
+            _ => false,
+        };
+        let follow_up_queues = match settled {
+            Settled::Done { .. } => follow_ups.iter().map(OpRow::queue_name).collect(),
+            _ => Vec::new(),
+        };
+        self.wake_workers(
+            requeued_now
+                .then_some(claim.queue_name.as_str())
+                .into_iter()
+                .chain(follow_up_queues),
+        )
+        .await;
+        Ok(settled)
     }
 
     /// Puts back up to `limit` ops whose lease expired (their worker died, hung or lost its connection):
