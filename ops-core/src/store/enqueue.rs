@@ -39,20 +39,29 @@ impl Store {
     pub(crate) async fn enqueue_new_op(&self, op: &NewOp) -> Result<OpId, EnqueueError> {
         let row = OpRow::new(op, now())?;
         let row = &row;
-        let outcome = with_backend!(match self {
-            (pool, dialect) => {
-                with_retry(&self.retries, dialect, || async move {
-                    let _turn = self.write_turn().await;
-                    let mut tx = pool.begin_with(dialect.begin_write()).await?;
-                    let written = tx.insert_op(dialect, self.host_name(), row).await?;
-                    if written.is_ok() {
-                        tx.commit().await?;
-                    }
-                    Ok(written)
+        let outcome = match &self.pool {
+            // Nothing to read first: one statement, its own transaction.
+            super::Pool::Postgres(pool) if op.coalesce_key.is_none() => {
+                with_retry(&self.retries, Dialect::Postgres, || {
+                    insert_in_one_statement(pool, self.host_name(), row)
                 })
                 .await
             }
-        });
+            _ => with_backend!(match self {
+                (pool, dialect) => {
+                    with_retry(&self.retries, dialect, || async move {
+                        let _turn = self.write_turn().await;
+                        let mut tx = pool.begin_with(dialect.begin_write()).await?;
+                        let written = tx.insert_op(dialect, self.host_name(), row).await?;
+                        if written.is_ok() {
+                            tx.commit().await?;
+                        }
+                        Ok(written)
+                    })
+                    .await
+                }
+            }),
+        };
         match outcome {
             Ok(result) => {
                 // A reused op (coalesced) is already queued: only a new one wakes the workers.
@@ -82,6 +91,12 @@ pub(crate) struct OpRow<'a> {
 }
 
 impl<'a> OpRow<'a> {
+    /// The node, instance and network uuids of the op's header columns (Shaken Fist's), from its JSON.
+    fn header_uuids(&self) -> [Option<&'a str>; 3] {
+        ["node_uuid", "instance_uuid", "network_uuid"]
+            .map(|key| self.op.metadata.get(key).and_then(Value::as_str))
+    }
+
     /// The queue the op goes in.
     pub(crate) fn queue_name(&self) -> &'a str {
         self.op.queue_name.as_str()
@@ -130,9 +145,7 @@ macro_rules! insert_op_for {
                 let OpRow { op, created_at, .. } = *row;
                 let (op_uuid, metadata_json, payload, event) =
                     (row.op_uuid.as_str(), row.metadata_json.as_str(), row.payload.as_str(), &row.event);
-                let column = |key: &str| op.metadata.get(key).and_then(Value::as_str);
-                let (node_uuid, instance_uuid, network_uuid) =
-                    (column("node_uuid"), column("instance_uuid"), column("network_uuid"));
+                let [node_uuid, instance_uuid, network_uuid] = row.header_uuids();
                 let targets: Vec<&ObjectRef> = op.targets.iter().collect();
                         if let Some(key) = op.coalesce_key.as_deref() {
                             // A queued op with this key, at least as urgent, does this work already: reuse it. Its
@@ -255,6 +268,94 @@ insert_op_for!(
     sqlx::MySqlConnection,
     sqlx::PgConnection
 );
+
+/// The whole enqueue of an op that does not coalesce, on PostgreSQL: every row [`InsertOp::insert_op`]
+/// writes, in one statement of data-modifying `WITH` clauses, target rows and event links from arrays.
+/// One round trip instead of nine (`BEGIN`, six inserts, `COMMIT`), and one statement text whatever the
+/// number of targets, so it is prepared once per connection. A statement is a transaction of its own,
+/// so the op is all or nothing as before; the in-flight triggers fire once the statement's rows are all
+/// in, and see each other's (their inserts skip a marker already there).
+///
+/// Binds: `$1` op uuid, `$2` type, `$3` version, `$4` created at, `$5`-`$7` node, instance and network
+/// uuids, `$8` priority name, `$9` queue, `$10` request id, `$11` metadata, `$12` queue payload, `$13`
+/// priority value, `$14`/`$15` target types and uuids, `$16` event uuid, `$17` host, `$18` message,
+/// `$19` extra, `$20`/`$21` linked object types and uuids.
+const PG_ENQUEUE: &str = "WITH header AS (\
+    INSERT INTO cluster_operations (uuid, operation_type, version, created_at, node_uuid, instance_uuid, \
+    network_uuid, priority, queue_name, request_id, metadata_json, coalesce_key) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, NULL)), \
+state AS (INSERT INTO object_states (object_type, object_uuid, state_value, update_time, message) \
+    VALUES ($2, $1, 'queued', $4, NULL)), \
+queued AS (INSERT INTO work_queue (queue_name, scheduled_at, claimed_at, claimed_by, attempts, payload, \
+    created_at, operation_uuid, operation_type, priority) VALUES ($9, $4, NULL, NULL, 0, $12, $4, $1, $2, $13)), \
+targets AS (INSERT INTO cluster_operation_targets (operation_uuid, operation_type, target_object_type, \
+    target_uuid, created_at) SELECT $1, $2, t.object_type, t.uuid, $4 \
+    FROM unnest($14::text[], $15::text[]) WITH ORDINALITY AS t (object_type, uuid, n) ORDER BY t.n), \
+event AS (INSERT INTO events (event_uuid, event_type, timestamp, fqdn, duration, message, extra, request_id) \
+    VALUES ($16, 'audit', $4, $17, NULL, $18, $19, $10)) \
+INSERT INTO event_objects (object_type, object_uuid, event_uuid) \
+    SELECT l.object_type, l.uuid, $16 FROM unnest($20::text[], $21::text[]) AS l (object_type, uuid)";
+
+/// [`PG_ENQUEUE`] for `row`: `Ok(Err(_))` when the op's id is taken.
+async fn insert_in_one_statement(
+    pool: &sqlx::PgPool,
+    host: &str,
+    row: &OpRow<'_>,
+) -> Result<Result<OpId, EnqueueError>, sqlx::Error> {
+    let OpRow { op, created_at, .. } = *row;
+    let [node_uuid, instance_uuid, network_uuid] = row.header_uuids();
+    let (target_types, target_uuids): (Vec<&str>, Vec<String>) = op
+        .targets
+        .iter()
+        .map(|target| {
+            (
+                target.object_type.as_str(),
+                target.uuid.hyphenated().to_string(),
+            )
+        })
+        .unzip();
+    let (link_types, link_uuids): (Vec<&str>, Vec<&str>) = row
+        .event
+        .links
+        .iter()
+        .map(|(object_type, uuid)| (object_type.as_str(), uuid.as_str()))
+        .unzip();
+    let inserted = sqlx::query(PG_ENQUEUE)
+        .bind(row.op_uuid.as_str())
+        .bind(op.op_type)
+        .bind(i64::from(op.version))
+        .bind(created_at)
+        .bind(node_uuid)
+        .bind(instance_uuid)
+        .bind(network_uuid)
+        .bind(op.priority.name())
+        .bind(op.queue_name.as_str())
+        .bind(op.request_id.as_deref())
+        .bind(row.metadata_json.as_str())
+        .bind(row.payload.as_str())
+        .bind(i64::from(op.priority.value()))
+        .bind(target_types)
+        .bind(target_uuids)
+        .bind(row.event.uuid.as_str())
+        .bind(host)
+        .bind(row.event.message.as_str())
+        .bind(row.event.extra.as_str())
+        .bind(link_types)
+        .bind(link_uuids)
+        .execute(pool)
+        .await;
+    match inserted {
+        Err(error)
+            if error
+                .as_database_error()
+                .is_some_and(|e| e.is_unique_violation()) =>
+        {
+            Ok(Err(EnqueueError::Duplicate(op.uuid)))
+        }
+        Err(error) => Err(error),
+        Ok(_) => Ok(Ok(op.uuid)),
+    }
+}
 
 /// The audit event of one enqueue (Shaken Fist's "operation created" event): linked to the op, every target and every context id.
 struct AuditEvent {
