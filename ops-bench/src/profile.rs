@@ -19,6 +19,10 @@ pub struct Profile {
     pub filter_objects: usize,
     /// The target rows `prune_under_load` prunes (the bar's 1,000,000).
     pub prune_rows: usize,
+    /// The enqueues `prune_under_load` times idle, before the prune: enough that their p99 is not
+    /// decided by one passing stall (a checkpoint, another process), as the prune's hundreds of
+    /// thousands are not.
+    pub prune_idle_enqueues: usize,
     /// The ops `worker_throughput` drains.
     pub worker_ops: usize,
     /// The rows behind `read_latency`'s object (100,000).
@@ -38,6 +42,7 @@ impl Profile {
             backlog_ops: 100_000,
             filter_objects: 10_000,
             prune_rows: 1_000_000,
+            prune_idle_enqueues: 50_000,
             worker_ops: 20_000,
             read_rows: 100_000,
             at_bar_size: true,
@@ -52,6 +57,7 @@ impl Profile {
             rounds: 3,
             per_round: 60,
             prune_rows: 100_000,
+            prune_idle_enqueues: 1_800,
             worker_ops: 2_000,
             ..Profile::full()
         }
@@ -67,6 +73,7 @@ impl Profile {
             backlog_ops: 200,
             filter_objects: 50,
             prune_rows: 500,
+            prune_idle_enqueues: 30,
             worker_ops: 20,
             read_rows: 200,
             at_bar_size: false,

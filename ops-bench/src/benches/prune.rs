@@ -31,9 +31,7 @@ pub(super) async fn under_load(store: &Store, profile: &Profile) -> Result<Outco
     for _ in 0..profile.warmup {
         builder_enqueue(store).await?;
     }
-    // As many idle enqueues as a prune's worth of them, about: a p99 of a few hundred samples is their
-    // second largest, not a percentile.
-    let idle = enqueue_while(store, Until::Count(10 * profile.rounds * profile.per_round)).await?;
+    let idle = enqueue_while(store, Until::Count(profile.prune_idle_enqueues)).await?;
 
     let started = Instant::now();
     let prune = tokio::spawn({
