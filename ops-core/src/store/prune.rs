@@ -143,8 +143,8 @@ macro_rules! walk_in_creation_order {
 /// uuid order. Binds the cursor's uuid, the cutoff and the batch size.
 ///
 /// InnoDB stores a table in its primary key's order, so here it is the uuid order whose deletes share
-/// pages; in creation order each went to a page of its own (measured beside enqueuers: their p99 went
-/// from 9.6 to 14.6 ms).
+/// pages, and no created_at index has to be kept up by every enqueue. (The full bench did not tell the two
+/// orders apart: the enqueuers' p99 beside the prune was 14.6 ms in creation order, 15.4 ms in this one.)
 macro_rules! walk_in_key_order {
     () => {
         "SELECT uuid, operation_type, created_at FROM cluster_operations FORCE INDEX (PRIMARY) \
