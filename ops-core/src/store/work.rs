@@ -608,15 +608,15 @@ impl Store {
             (Settled::Done { .. }, Settlement::Requeue { delay, .. }) => delay.is_zero(),
             _ => false,
         };
-        let follow_up_queues = match settled {
-            Settled::Done { .. } => follow_ups.iter().map(OpRow::queue_name).collect(),
-            _ => Vec::new(),
+        let committed_follow_ups = match settled {
+            Settled::Done { .. } => follow_ups,
+            _ => &[],
         };
         self.wake_workers(
             requeued_now
                 .then_some(claim.queue_name.as_str())
                 .into_iter()
-                .chain(follow_up_queues),
+                .chain(committed_follow_ups.iter().map(OpRow::queue_name)),
         )
         .await;
         Ok(settled)
