@@ -91,6 +91,9 @@ pub enum StoreError {
         "cannot read this machine's host name for audit events; set one with `StoreOptions::host_name`"
     )]
     HostName(#[source] std::io::Error),
+    /// A write that took this op together with others failed; every op of the batch shares the error.
+    #[error("a batch write with other ops failed")]
+    Batch(#[source] std::sync::Arc<StoreError>),
     /// A query failed.
     #[error("database error while {action}")]
     Query {
@@ -180,6 +183,7 @@ impl StoreError {
                     | sqlx::Error::PoolClosed
                     | sqlx::Error::WorkerCrashed
             ),
+            StoreError::Batch(shared) => shared.is_unreachable(),
             _ => false,
         }
     }

@@ -472,6 +472,56 @@ backend_tests! {
         assert!(messages(&store, op).await.contains(&"outcome not recorded: the op is already deleted".to_owned()));
     }
 
+    /// Handlers that finish together have their completions written together; each op still gets its own
+    /// answer and its own story, linked to its target, and one moved on meanwhile keeps the other state.
+    async fn ops_that_finish_together_are_completed_together_each_as_its_own(db: &TestDb) {
+        let store = db.migrated_store().await;
+        let networks: Vec<NetworkId> = (0..6).map(|_| NetworkId::new_v4()).collect();
+        let mut ops = Vec::new();
+        for network in &networks {
+            ops.push(enqueue_net_op(&store, *network).await);
+        }
+        let deleted = ops[2];
+        let together = Arc::new(tokio::sync::Barrier::new(ops.len()));
+        let worker = network_node_worker(&store)
+            .concurrency(ops.len())
+            .handle(move |_op: NetOp, ctx| {
+                let together = together.clone();
+                async move {
+                    if ctx.op_id() == deleted {
+                        ctx.store().transition(ctx.op_id(), OpState::Deleted, Some("deleted by operator")).await?;
+                    }
+                    together.wait().await;
+                    Ok(())
+                }
+            })
+            .build()
+            .unwrap();
+        let summary = worker.drain().await.unwrap();
+        assert_eq!((summary.completed, summary.superseded), (5, 1), "{summary:?}");
+        assert_eq!(db.count("work_queue").await, 0);
+        for (op, network) in ops.iter().zip(&networks) {
+            if *op == deleted {
+                assert_eq!(state(&store, *op).await, OpState::Deleted);
+                assert!(messages(&store, *op).await.contains(&"outcome not recorded: the op is already deleted".to_owned()));
+                continue;
+            }
+            assert_eq!(state(&store, *op).await, OpState::Complete);
+            assert!(!store.has_pending(*network).await.unwrap());
+            let story: Vec<String> = messages(&store, *op).await;
+            assert_eq!(story.iter().filter(|m| *m == "set attribute").count(), 2, "{story:?}");
+            assert_eq!(story.iter().filter(|m| *m == "execution duration").count(), 1, "{story:?}");
+            // Every event about the op is in its network's story too.
+            let linked = db
+                .strings(&format!(
+                    "SELECT e.message FROM events e JOIN event_objects l ON l.event_uuid = e.event_uuid \
+                     WHERE l.object_type = 'network' AND l.object_uuid = '{network}'"
+                ))
+                .await;
+            assert_eq!(linked.len(), story.len(), "{linked:?} vs {story:?}");
+        }
+    }
+
     /// An op put back in the queue while it ran (an operator's requeue) keeps its queue row and runs again.
     async fn an_op_requeued_while_it_ran_runs_again(db: &TestDb) {
         let store = db.migrated_store().await;

@@ -38,8 +38,33 @@ pub(super) struct OpEvent<'a> {
     pub(super) timestamp: f64,
 }
 
+/// Bind parameters per row of the multi-row event insert.
+const EVENT_COLUMNS: usize = 6;
+
 /// The longest state message `object_states.message` (`VARCHAR(255)`) keeps, in characters.
 pub(super) const MAX_STATE_MESSAGE: usize = 255;
+
+/// The `mutate` "set attribute" event that records an op's move to `to`.
+pub(super) fn state_event<'a>(
+    op: OpKey<'a>,
+    to: OpState,
+    message: Option<&str>,
+    update_time: f64,
+) -> (OpKey<'a>, OpEvent<'static>) {
+    let extra = json!({
+        "attribute": "state",
+        "value": to,
+        "update_time": update_time,
+        "message": message,
+    });
+    let event = OpEvent {
+        event_type: "mutate",
+        message: "set attribute",
+        extra,
+        timestamp: update_time,
+    };
+    (op, event)
+}
 
 /// `message` cut to its first [`MAX_STATE_MESSAGE`] characters for the state row; the event keeps it whole.
 fn fit_state_message(message: &str) -> &str {
@@ -77,6 +102,18 @@ pub(super) trait Steps {
         dialect: Dialect,
         host: &str,
         op: OpKey<'_>,
+        to: OpState,
+        message: Option<&str>,
+        update_time: f64,
+    ) -> Result<(), sqlx::Error>;
+
+    /// Moves several ops of any types to `to` with `message` (the caller checked each move), without
+    /// events: one `UPDATE` per op type. [`state_event`] is each op's `mutate` event, for
+    /// [`Steps::record_events`].
+    async fn update_states(
+        &mut self,
+        dialect: Dialect,
+        ops: &[OpKey<'_>],
         to: OpState,
         message: Option<&str>,
         update_time: f64,
@@ -124,6 +161,16 @@ pub(super) trait Steps {
         host: &str,
         op: OpKey<'_>,
         event: OpEvent<'_>,
+    ) -> Result<(), sqlx::Error>;
+
+    /// Records each event, in order, linked to its op and each of that op's targets: three statements
+    /// (the ops' targets, the events, their links) however many events and ops, short of the dialect's
+    /// bind limit.
+    async fn record_events(
+        &mut self,
+        dialect: Dialect,
+        host: &str,
+        events: Vec<(OpKey<'_>, OpEvent<'_>)>,
     ) -> Result<(), sqlx::Error>;
 
     /// The queued ops of type `op_type` with coalescing key `key`, oldest first, with their creation
@@ -208,26 +255,44 @@ macro_rules! steps_for {
                 message: Option<&str>,
                 update_time: f64,
             ) -> Result<(), sqlx::Error> {
-                sqlx::query(sql!(
-                    dialect,
-                    "UPDATE object_states SET state_value = ?, update_time = ?, message = ? \
-                     WHERE object_type = ? AND object_uuid = ?"
-                ))
-                .bind(to.as_str())
-                .bind(update_time)
-                .bind(message.map(|message| storable(fit_state_message(message)).into_owned()))
-                .bind(op.op_type)
-                .bind(op.op_uuid)
-                .execute(&mut *self)
-                .await?;
-                let extra = json!({
-                    "attribute": "state",
-                    "value": to,
-                    "update_time": update_time,
-                    "message": message,
-                });
-                let event = OpEvent { event_type: "mutate", message: "set attribute", extra, timestamp: update_time };
-                self.record_event(dialect, host, op, event).await
+                self.update_states(dialect, &[op], to, message, update_time).await?;
+                self.record_events(dialect, host, vec![state_event(op, to, message, update_time)]).await
+            }
+
+            async fn update_states(
+                &mut self,
+                dialect: Dialect,
+                ops: &[OpKey<'_>],
+                to: OpState,
+                message: Option<&str>,
+                update_time: f64,
+            ) -> Result<(), sqlx::Error> {
+                let message = message.map(|message| storable(fit_state_message(message)).into_owned());
+                let mut types: Vec<&str> = ops.iter().map(|op| op.op_type).collect();
+                types.sort_unstable();
+                types.dedup();
+                for op_type in types {
+                    let uuids: Vec<&str> = ops.iter().filter(|op| op.op_type == op_type).map(|op| op.op_uuid).collect();
+                    for chunk in uuids.chunks(dialect.max_params() - 4) {
+                        let mut update = sqlx::QueryBuilder::new("UPDATE object_states SET state_value = ");
+                        update
+                            .push_bind(to.as_str())
+                            .push(", update_time = ")
+                            .push_bind(update_time)
+                            .push(", message = ")
+                            .push_bind(message.as_deref())
+                            .push(" WHERE object_type = ")
+                            .push_bind(op_type)
+                            .push(" AND object_uuid IN (");
+                        let mut list = update.separated(", ");
+                        for uuid in chunk {
+                            list.push_bind(*uuid);
+                        }
+                        update.push(")");
+                        update.build().execute(&mut *self).await?;
+                    }
+                }
+                Ok(())
             }
 
             async fn write_error_report(
@@ -315,19 +380,72 @@ macro_rules! steps_for {
                 op: OpKey<'_>,
                 event: OpEvent<'_>,
             ) -> Result<(), sqlx::Error> {
-                let event_uuid = self.insert_event(dialect, host, event).await?;
-                self.link_event(dialect, op.op_type, op.op_uuid, &event_uuid).await?;
-                sqlx::query(sql!(
-                    dialect,
-                    "INSERT INTO event_objects (object_type, object_uuid, event_uuid) \
-                     SELECT target_object_type, target_uuid, ? FROM cluster_operation_targets \
-                     WHERE operation_uuid = ? AND operation_type = ?"
-                ))
-                .bind(event_uuid.as_str())
-                .bind(op.op_uuid)
-                .bind(op.op_type)
-                .execute(&mut *self)
-                .await?;
+                self.record_events(dialect, host, vec![(op, event)]).await
+            }
+
+            async fn record_events(
+                &mut self,
+                dialect: Dialect,
+                host: &str,
+                events: Vec<(OpKey<'_>, OpEvent<'_>)>,
+            ) -> Result<(), sqlx::Error> {
+                if events.is_empty() {
+                    return Ok(());
+                }
+                let mut ops: Vec<&str> = events.iter().map(|(op, _)| op.op_uuid).collect();
+                ops.sort_unstable();
+                ops.dedup();
+                let mut targets: Vec<(String, String, String, String)> = Vec::new();
+                for chunk in ops.chunks(dialect.max_params()) {
+                    let mut select = sqlx::QueryBuilder::new(
+                        "SELECT operation_uuid, operation_type, target_object_type, target_uuid \
+                         FROM cluster_operation_targets WHERE operation_uuid IN (",
+                    );
+                    let mut uuids = select.separated(", ");
+                    for uuid in chunk {
+                        uuids.push_bind(*uuid);
+                    }
+                    select.push(")");
+                    targets.extend(select.build_query_as::<(String, String, String, String)>().fetch_all(&mut *self).await?);
+                }
+                // Time-ordered (v7), so that events of one instant still list in the order they were recorded.
+                let rows: Vec<(String, OpKey<'_>, OpEvent<'_>)> = events
+                    .into_iter()
+                    .map(|(op, event)| (Uuid::now_v7().hyphenated().to_string(), op, event))
+                    .collect();
+                for chunk in rows.chunks(dialect.max_params() / EVENT_COLUMNS) {
+                    let mut insert = sqlx::QueryBuilder::new(
+                        "INSERT INTO events (event_uuid, event_type, timestamp, fqdn, duration, message, extra, request_id) ",
+                    );
+                    insert.push_values(chunk, |mut row, (event_uuid, _, event)| {
+                        row.push_bind(event_uuid.as_str())
+                            .push_bind(event.event_type)
+                            .push_bind(event.timestamp)
+                            .push_bind(host)
+                            .push("NULL")
+                            .push_bind(storable(event.message).into_owned())
+                            .push_bind(event.extra.to_string())
+                            .push("NULL");
+                    });
+                    insert.build().execute(&mut *self).await?;
+                }
+                let mut links: Vec<(&str, &str, &str)> = Vec::new();
+                for (event_uuid, op, _) in &rows {
+                    links.push((op.op_type, op.op_uuid, event_uuid.as_str()));
+                    for (op_uuid, op_type, object_type, object_uuid) in &targets {
+                        if op_uuid == op.op_uuid && op_type == op.op_type {
+                            links.push((object_type.as_str(), object_uuid.as_str(), event_uuid.as_str()));
+                        }
+                    }
+                }
+                for chunk in links.chunks(dialect.max_params() / 3) {
+                    let mut insert =
+                        sqlx::QueryBuilder::new("INSERT INTO event_objects (object_type, object_uuid, event_uuid) ");
+                    insert.push_values(chunk, |mut row, (object_type, object_uuid, event_uuid)| {
+                        row.push_bind(*object_type).push_bind(*object_uuid).push_bind(*event_uuid);
+                    });
+                    insert.build().execute(&mut *self).await?;
+                }
                 Ok(())
             }
 

@@ -145,6 +145,32 @@ struct Shared {
     shutdown: CancelToken,
     /// Set when the shutdown timeout ends: running handlers are stopped and their ops released.
     abandon: CancelToken,
+    /// Plain completions go to the completer, which records those that arrive together in one batch.
+    completions: tokio::sync::mpsc::UnboundedSender<Completion>,
+}
+
+/// A handler that succeeded with nothing else to record, waiting for its completion to be written.
+struct Completion {
+    claim: Claim,
+    recorded: tokio::sync::oneshot::Sender<Result<Settled, StoreError>>,
+}
+
+/// The most completions one batch writes.
+const MAX_COMPLETION_BATCH: usize = 256;
+
+/// Records completions as they arrive: whatever queued up while the last batch was being written goes
+/// into the next, so a busy worker commits once per batch of ops and an idle one writes each op as soon
+/// as it ends, with no timer in between. Ends when every sender is gone (the run's tasks and `Shared`).
+async fn complete(store: Store, mut arrivals: tokio::sync::mpsc::UnboundedReceiver<Completion>) {
+    let mut batch = Vec::new();
+    while arrivals.recv_many(&mut batch, MAX_COMPLETION_BATCH).await > 0 {
+        let claims: Vec<&Claim> = batch.iter().map(|completion| &completion.claim).collect();
+        let answers = store.complete_batch(&claims).await;
+        for (completion, answer) in batch.drain(..).zip(answers) {
+            // A task that stopped waiting (its run was dropped) needs no answer.
+            let _ = completion.recorded.send(answer);
+        }
+    }
 }
 
 impl Worker {
@@ -167,6 +193,10 @@ impl Worker {
     }
 
     async fn run_mode(&self, mode: Mode) -> Result<RunSummary, WorkerError> {
+        let (completions, arrivals) = tokio::sync::mpsc::unbounded_channel();
+        // In a JoinSet, like the heartbeat, so that dropping the run stops it.
+        let mut completer = JoinSet::new();
+        completer.spawn(complete(self.store.clone(), arrivals));
         let shared = Arc::new(Shared {
             store: self.store.clone(),
             worker: self.id.clone(),
@@ -176,6 +206,7 @@ impl Worker {
             // tells the handlers; a run that ended on an error leaves the worker able to run again.
             shutdown: CancelToken::new(),
             abandon: CancelToken::new(),
+            completions,
         });
         let held: HeldLeases = Arc::default();
         let stop_heartbeat = CancelToken::new();
@@ -222,6 +253,11 @@ impl Worker {
         listener_task.abort_all();
         forward_shutdown.abort_all();
         wind_down(&shared, &mut tasks, &mut summary).await;
+        // Every task has ended: this is the last sender, and the completer ends once it is gone.
+        drop(shared);
+        if let Some(Err(error)) = completer.join_next().await {
+            tracing::error!(%error, "the completer failed");
+        }
         stop_heartbeat.cancel();
         if let Some(Err(error)) = heartbeat_task.join_next().await {
             tracing::error!(%error, "the lease heartbeat failed");
@@ -241,6 +277,7 @@ impl Worker {
         summary: &mut RunSummary,
     ) -> Result<(), WorkerError> {
         let options = &self.options;
+        let mut last_rescue: Option<Instant> = None;
         loop {
             while let Some(done) = tasks.try_join_next() {
                 record(done, summary);
@@ -249,7 +286,16 @@ impl Worker {
             if self.shutdown.is_cancelled() {
                 return Ok(());
             }
-            match self.store.rescue_expired(options.max_attempts, 256).await {
+            // Leases expire on the scale of the poll interval: looking for expired ones once per interval
+            // keeps a busy worker's claim loop to its claims.
+            let rescue_due = last_rescue.is_none_or(|at| at.elapsed() >= options.poll_interval);
+            let rescue = if rescue_due {
+                last_rescue = Some(Instant::now());
+                self.store.rescue_expired(options.max_attempts, 256).await
+            } else {
+                Ok(Vec::new())
+            };
+            match rescue {
                 Ok(rescued) => {
                     for op in &rescued {
                         tracing::warn!(op = %op.op, worker = ?op.worker, requeued = op.requeued, "rescued an op whose lease expired");
@@ -328,7 +374,12 @@ impl Worker {
                 continue;
             }
             tokio::select! {
-                Some(done) = tasks.join_next(), if !tasks.is_empty() => record(done, summary),
+                Some(done) = tasks.join_next(), if !tasks.is_empty() => {
+                    record(done, summary);
+                    // Ops whose completions were written together end together: let the rest of the batch
+                    // finish, so the next claim takes their slots in one go.
+                    tokio::task::yield_now().await;
+                }
                 () = tokio::time::sleep(options.poll_interval) => {}
                 () = wake.notified() => {}
                 () = self.shutdown.cancelled() => {}
@@ -667,6 +718,19 @@ async fn run_claim(
         Ok(()) => {
             let follow_ups =
                 std::mem::take(&mut *follow_ups.lock().unwrap_or_else(PoisonError::into_inner));
+            if follow_ups.is_empty() && warnings.is_empty() {
+                let (recorded, answer) = tokio::sync::oneshot::channel();
+                let sent = shared.completions.send(Completion {
+                    claim: claim.clone(),
+                    recorded,
+                });
+                if sent.is_ok()
+                    && let Ok(answer) = answer.await
+                {
+                    return settled(answer, Ended::Completed { coalesced: 0 }, &claim);
+                }
+                // No completer to take it (the run is being dropped): record it here.
+            }
             let settlement = Settlement::Complete {
                 follow_ups: &follow_ups,
             };
