@@ -24,6 +24,7 @@ mod outcome;
 pub mod plot;
 mod profile;
 pub mod sample;
+pub mod sample_ops;
 mod scratch;
 
 pub use benches::Bench;

@@ -1,8 +1,7 @@
 //! `enqueue_vs_raw`: what the generated builder costs over the physical limit — the same rows written by
 //! hand-made INSERTs in one transaction, on the same pool.
 
-use ops_core::{InstanceId, InterfaceId, NetworkId, NodeId, Priority, Store};
-use ops_schemas::ops::{NodeInstNetIfaceOp, NodeInstNetIfaceTask};
+use ops_core::Store;
 use serde_json::json;
 use uuid::Uuid;
 
@@ -34,17 +33,7 @@ pub(super) async fn vs_raw(store: &Store, profile: &Profile) -> Result<Outcome, 
 
 /// One hot-plug op through the generated builder.
 pub(super) async fn builder_enqueue(store: &Store) -> Result<(), BenchError> {
-    NodeInstNetIfaceOp {
-        node_uuid: NodeId::new_v4(),
-        instance_uuid: InstanceId::new_v4(),
-        network_uuid: NetworkId::new_v4(),
-        interface_uuid: InterfaceId::new_v4(),
-    }
-    .enqueue(store)
-    .priority(Priority::UserWaiting)
-    .task(NodeInstNetIfaceTask::HotPlugInstanceInterface)
-    .await?;
-    Ok(())
+    crate::sample_ops::three_target_op(store).await.map(|_| ())
 }
 
 /// The rows the builder writes for such an op — header, `queued` state, work-queue row, three target

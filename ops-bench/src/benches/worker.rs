@@ -7,8 +7,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use ops_core::worker::{OpError, Worker};
-use ops_core::{NetworkId, OpId, Priority, QueueTarget, Store};
-use ops_schemas::ops::{NetOp, NetTask};
+use ops_core::{NetworkId, OpId, QueueTarget, Store};
+use ops_schemas::ops::NetOp;
 
 use super::joined;
 use crate::curves::Series;
@@ -22,16 +22,7 @@ const WORKERS: usize = 4;
 const CURVE_WORKERS: [usize; 4] = [1, 2, 4, 8];
 
 async fn enqueue(store: &Store) -> Result<OpId, BenchError> {
-    Ok(NetOp {
-        network_uuid: NetworkId::new_v4(),
-        node_uuid: None,
-        floating_address: None,
-        inner_address: None,
-    }
-    .enqueue(store)
-    .priority(Priority::Background)
-    .task(NetTask::NetworkDeploy)
-    .await?)
+    crate::sample_ops::net_op(store, NetworkId::new_v4()).await
 }
 
 /// A worker on the network node's queues whose handler does nothing but note when it started.
