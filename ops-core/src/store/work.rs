@@ -139,6 +139,17 @@ pub(crate) struct Rescued {
     pub(crate) requeued: bool,
 }
 
+/// The work queue for a statement that finds its rows by a list of ids. InnoDB locks every row a locking
+/// statement examines, and for a list of ids that covers much of a small queue MariaDB chose to scan it
+/// (EXPLAIN: `ALL` for 256 ids of 300): a claim, a completion or a renewal then locked the queue's
+/// unclaimed rows too, and claims beside it skipped them all. The primary key is forced there.
+fn by_id(dialect: Dialect) -> &'static str {
+    match dialect {
+        Dialect::MariaDb => "work_queue FORCE INDEX (PRIMARY)",
+        Dialect::Sqlite | Dialect::Postgres => "work_queue",
+    }
+}
+
 /// Frees a claimed work-queue row, runnable from the bound time: binds `scheduled_at`, then the row id.
 const FREE_ROW: &str = "UPDATE work_queue SET claimed_at = NULL, claimed_by = NULL, lease_token = NULL, \
                         lease_expires_at = NULL, scheduled_at = ? WHERE id = ?";
@@ -224,21 +235,19 @@ impl Store {
                     let claimed_at = now();
                     let token = Uuid::new_v4().hyphenated().to_string();
                     let _turn = self.write_turn().await;
-                    let mut tx = pool.begin_with(dialect.begin_write()).await?;
-                    if dialect == Dialect::Postgres {
-                        // The claim index, (claimed_at, priority, scheduled_at, id), serves the select
-                        // below in its own order, and the LIMIT stops it after the first ready rows.
-                        // Without statistics on the queue (a young database, autovacuum off or behind),
-                        // PostgreSQL expected a handful of ready rows and read and sorted them all, by a
-                        // scan of the table or a bitmap of the index: 14 ms a claim from a backlog of
-                        // 20,000 (0.45 ms in order), 27 ops a second in the worker bench.
-                        sqlx::query(
-                            "SELECT set_config('enable_seqscan', 'off', true), \
-                             set_config('enable_bitmapscan', 'off', true)",
-                        )
-                        .execute(&mut *tx)
-                        .await?;
-                    }
+                    // The claim index, (claimed_at, priority, scheduled_at, id), serves the select below in
+                    // its own order, and the LIMIT stops it after the first ready rows. Without statistics
+                    // on the queue (a young database, autovacuum off or behind), PostgreSQL expected a
+                    // handful of ready rows and read and sorted them all, by a scan of the table or a bitmap
+                    // of the index: 14 ms a claim from a backlog of 20,000 (0.45 ms in order), 27 ops a
+                    // second in the worker bench. The settings go with the BEGIN, in one round trip.
+                    let begin = match dialect {
+                        Dialect::Postgres => {
+                            "BEGIN; SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off"
+                        }
+                        Dialect::Sqlite | Dialect::MariaDb => dialect.begin_write(),
+                    };
+                    let mut tx = pool.begin_with(begin).await?;
                     let mut select = sqlx::QueryBuilder::new(
                         "SELECT id, operation_uuid, operation_type, queue_name, attempts, defer_count \
                          FROM work_queue WHERE claimed_at IS NULL AND scheduled_at <= ",
@@ -336,7 +345,7 @@ impl Store {
                         for claim in &mut claims {
                             claim.leased_at = leased_at;
                         }
-                        let mut update = sqlx::QueryBuilder::new("UPDATE work_queue SET claimed_at = ");
+                        let mut update = sqlx::QueryBuilder::new(format!("UPDATE {} SET claimed_at = ", by_id(dialect)));
                         update
                             .push_bind(claimed_at)
                             .push(", claimed_by = ")
@@ -385,8 +394,10 @@ impl Store {
                     let mut tx = pool.begin_with(dialect.begin_write()).await?;
                     // A row matches a token of another of our rows only when it was claimed again in that
                     // batch, so by us: renewing it is right, and the answer is checked pair by pair below.
-                    let mut select =
-                        sqlx::QueryBuilder::new("SELECT id FROM work_queue WHERE id IN (");
+                    let mut select = sqlx::QueryBuilder::new(format!(
+                        "SELECT id FROM {} WHERE id IN (",
+                        by_id(dialect)
+                    ));
                     push_list(&mut select, rows());
                     select.push(") AND lease_token IN (");
                     push_list(&mut select, tokens.iter().copied());
@@ -397,8 +408,10 @@ impl Store {
                     let renewable: Vec<i64> =
                         select.build_query_scalar().fetch_all(&mut *tx).await?;
                     if !renewable.is_empty() {
-                        let mut update =
-                            sqlx::QueryBuilder::new("UPDATE work_queue SET lease_expires_at = ");
+                        let mut update = sqlx::QueryBuilder::new(format!(
+                            "UPDATE {} SET lease_expires_at = ",
+                            by_id(dialect)
+                        ));
                         update.push_bind(expires).push(" WHERE id IN (");
                         push_list(&mut update, renewable.iter().copied());
                         update.push(")");
@@ -660,12 +673,24 @@ impl Store {
                     let at = now();
                     let _turn = self.write_turn().await;
                     let mut tx = pool.begin_with(dialect.begin_write()).await?;
-                    let mut select = sqlx::QueryBuilder::new(
-                        "SELECT w.id, w.lease_token, s.object_type, s.state_value, o.coalesce_key FROM work_queue w \
-                         JOIN cluster_operations o ON o.uuid = w.operation_uuid \
-                         JOIN object_states s ON s.object_type = o.operation_type AND s.object_uuid = o.uuid \
-                         WHERE w.id IN (",
-                    );
+                    // InnoDB locks every row a locking read examines: a plan that scanned the queue for a long
+                    // list of ids would lock its unclaimed rows too, and a claim beside it would skip them
+                    // all. On MariaDB the rows are read by primary key, the queue first.
+                    let mut select = sqlx::QueryBuilder::new(match dialect {
+                        Dialect::MariaDb => {
+                            "SELECT w.id, w.lease_token, s.object_type, s.state_value, o.coalesce_key \
+                             FROM work_queue w FORCE INDEX (PRIMARY) \
+                             STRAIGHT_JOIN cluster_operations o ON o.uuid = w.operation_uuid \
+                             STRAIGHT_JOIN object_states s ON s.object_type = o.operation_type AND s.object_uuid = o.uuid \
+                             WHERE w.id IN ("
+                        }
+                        Dialect::Sqlite | Dialect::Postgres => {
+                            "SELECT w.id, w.lease_token, s.object_type, s.state_value, o.coalesce_key FROM work_queue w \
+                             JOIN cluster_operations o ON o.uuid = w.operation_uuid \
+                             JOIN object_states s ON s.object_type = o.operation_type AND s.object_uuid = o.uuid \
+                             WHERE w.id IN ("
+                        }
+                    });
                     push_list(&mut select, claims_ref.iter().map(|claim| claim.lease.row_id));
                     select.push(")");
                     if dialect != Dialect::Sqlite {
@@ -688,10 +713,21 @@ impl Store {
                     if plain.is_empty() {
                         return Ok(Ok::<_, StoreError>(plain));
                     }
-                    let mut delete = sqlx::QueryBuilder::new("DELETE FROM work_queue WHERE id IN (");
-                    push_list(&mut delete, plain.iter().map(|&i| claims_ref[i].lease.row_id));
-                    delete.push(")");
-                    delete.build().execute(&mut *tx).await?;
+                    if dialect == Dialect::MariaDb {
+                        // Its single-table DELETE takes no index hint, and scans (locking) a small queue for a
+                        // long list of ids: one row at a time by primary key instead.
+                        for &i in &plain {
+                            sqlx::query(sql!(dialect, "DELETE FROM work_queue WHERE id = ?"))
+                                .bind(claims_ref[i].lease.row_id)
+                                .execute(&mut *tx)
+                                .await?;
+                        }
+                    } else {
+                        let mut delete = sqlx::QueryBuilder::new("DELETE FROM work_queue WHERE id IN (");
+                        push_list(&mut delete, plain.iter().map(|&i| claims_ref[i].lease.row_id));
+                        delete.push(")");
+                        delete.build().execute(&mut *tx).await?;
+                    }
                     let keys: Vec<OpKey<'_>> = plain
                         .iter()
                         .map(|&i| OpKey { op_type: claims_ref[i].op_type.as_str(), op_uuid: uuids[i].as_str() })
