@@ -151,24 +151,16 @@ macro_rules! apalis_runs {
                     }
                 })
                 .await?;
-                let mut query = Samples::new();
-                for _ in 0..sizes.queries {
-                    let timer = Instant::now();
+                crate::workload::analyze(url).await?;
+                let query = crate::workload::time_query(sizes, $peer, || async {
                     let found: Vec<String> = sqlx::query_scalar($query)
                         .bind(&marked)
                         .fetch_all(&pool)
                         .await
                         .map_err(PeerError::peer(concat!($peer, ": the in-flight query")))?;
-                    query.push(timer.elapsed());
-                    if found.len() != sizes.marked {
-                        return Err(PeerError::WrongAnswer(format!(
-                            "{}'s query found {} jobs on the marked network, not {}",
-                            $peer,
-                            found.len(),
-                            sizes.marked
-                        )));
-                    }
-                }
+                    Ok(found.len())
+                })
+                .await?;
                 let progress = Progress {
                     stop_after: sizes.backlog,
                     ..Progress::default()

@@ -95,24 +95,17 @@ pub(crate) async fn backlog(url: &str, sizes: &Sizes) -> Result<BacklogRound, Pe
         }
     })
     .await?;
+    crate::workload::analyze(url).await?;
     let pool = worker.pg_pool().clone();
-    let mut query = Samples::new();
-    for _ in 0..sizes.queries {
-        let timer = Instant::now();
+    let query = crate::workload::time_query(sizes, "graphile_worker", || async {
         let found: Vec<i64> = sqlx::query_scalar(IN_FLIGHT_QUERY)
             .bind(&marked)
             .fetch_all(&pool)
             .await
             .map_err(PeerError::peer("graphile_worker: the in-flight query"))?;
-        query.push(timer.elapsed());
-        if found.len() != sizes.marked {
-            return Err(PeerError::WrongAnswer(format!(
-                "graphile_worker's query found {} jobs on the marked network, not {}",
-                found.len(),
-                sizes.marked
-            )));
-        }
-    }
+        Ok(found.len())
+    })
+    .await?;
     let timer = Instant::now();
     worker
         .run_once()

@@ -143,7 +143,7 @@ impl Contender {
         sizes: &Sizes,
     ) -> Result<BacklogRound, PeerError> {
         match self {
-            Contender::Ours => ours::backlog(scratch.store(), sizes).await,
+            Contender::Ours => ours::backlog(scratch.store(), scratch.url(), sizes).await,
             Contender::Graphile => graphile::backlog(peer_url, sizes).await,
             Contender::ApalisPostgres => apalis_peer::postgres::backlog(peer_url, sizes).await,
             Contender::ApalisSqlite => apalis_peer::sqlite::backlog(peer_url, sizes).await,

@@ -38,7 +38,11 @@ fn worker(
 
 /// Fills a backlog (`sizes.marked` ops on one network, the rest each on a network of its own), times
 /// `pending(network)` on it, then drains it.
-pub(crate) async fn backlog(store: &Store, sizes: &Sizes) -> Result<BacklogRound, PeerError> {
+pub(crate) async fn backlog(
+    store: &Store,
+    url: &str,
+    sizes: &Sizes,
+) -> Result<BacklogRound, PeerError> {
     let marked = NetworkId::new_v4();
     let filled = crate::workload::fill_concurrently(sizes.backlog, |i| async move {
         let network = if i < sizes.marked {
@@ -49,19 +53,11 @@ pub(crate) async fn backlog(store: &Store, sizes: &Sizes) -> Result<BacklogRound
         enqueue_net_op(store, network).await.map(|_| ())
     })
     .await?;
-    let mut query = Samples::new();
-    for _ in 0..sizes.queries {
-        let timer = Instant::now();
-        let found = store.pending(marked).await?;
-        query.push(timer.elapsed());
-        if found.len() != sizes.marked {
-            return Err(PeerError::WrongAnswer(format!(
-                "pending found {} ops on the marked network, not {}",
-                found.len(),
-                sizes.marked
-            )));
-        }
-    }
+    crate::workload::analyze(url).await?;
+    let query = crate::workload::time_query(sizes, "ours", || async {
+        Ok(store.pending(marked).await?.len())
+    })
+    .await?;
     let worker = worker(store, sizes.concurrency, Arc::default())?;
     let timer = Instant::now();
     let summary = worker.drain().await?;

@@ -19,8 +19,11 @@ pub(crate) struct Sizes {
     pub(crate) backlog: usize,
     /// Of those, how many reference the marked network (`peer_object_in_flight_query`).
     pub(crate) marked: usize,
-    /// Timed calls of the in-flight query per round.
+    /// Timed calls of the in-flight query per round, after as many untimed ones as warm each pooled
+    /// connection past PostgreSQL's first five plannings of a prepared statement (a long-running service's
+    /// steady state).
     pub(crate) queries: usize,
+    pub(crate) warmup_queries: usize,
     /// Jobs enqueued one per transaction in `peer_enqueue_throughput`.
     pub(crate) enqueues: usize,
     /// Jobs in `peer_enqueue_to_start_latency`, and the gap between two enqueues.
@@ -40,6 +43,7 @@ impl Sizes {
             backlog: 100_000,
             marked: 5,
             queries: 20,
+            warmup_queries: 64,
             enqueues: 2_000,
             latency_jobs: 200,
             latency_gap: Duration::from_millis(20),
@@ -65,6 +69,7 @@ impl Sizes {
             backlog: jobs.max(2),
             marked: 2,
             queries: 2,
+            warmup_queries: 2,
             enqueues: jobs,
             latency_jobs: jobs,
             latency_gap: Duration::from_millis(5),
@@ -131,4 +136,55 @@ pub(crate) async fn wait_for(expected: usize, count: impl Fn() -> usize) -> Resu
 /// `count` per second of `elapsed`.
 pub(crate) fn per_second(count: usize, elapsed: Duration) -> f64 {
     count as f64 / elapsed.as_secs_f64().max(f64::MIN_POSITIVE)
+}
+
+/// Gathers the planner's statistics on the database at `url`, as autovacuum would have on a server that
+/// has run for a while (it is off on some test machines, and SQLite gathers none by itself): every side's
+/// in-flight query is timed on tables its planner knows.
+pub(crate) async fn analyze(url: &str) -> Result<(), PeerError> {
+    macro_rules! analyze_on {
+        ($pool:ty) => {
+            async {
+                let pool = <$pool>::connect(url).await?;
+                let done = sqlx::query("ANALYZE").execute(&pool).await.map(|_| ());
+                pool.close().await;
+                done
+            }
+            .await
+        };
+    }
+    let analyzed = if url.starts_with("sqlite:") {
+        analyze_on!(sqlx::SqlitePool)
+    } else {
+        analyze_on!(sqlx::PgPool)
+    };
+    analyzed.map_err(PeerError::peer("gathering planner statistics"))
+}
+
+/// Times `sizes.queries` calls of an in-flight query after `sizes.warmup_queries` untimed ones; each must
+/// find the `sizes.marked` jobs of the marked network (`who` names the side in the error).
+pub(crate) async fn time_query<F, Fut>(
+    sizes: &Sizes,
+    who: &str,
+    mut call: F,
+) -> Result<Samples, PeerError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<usize, PeerError>>,
+{
+    let mut timed = Samples::new();
+    for i in 0..sizes.warmup_queries + sizes.queries {
+        let timer = Instant::now();
+        let found = call().await?;
+        if i >= sizes.warmup_queries {
+            timed.push(timer.elapsed());
+        }
+        if found != sizes.marked {
+            return Err(PeerError::WrongAnswer(format!(
+                "{who}'s in-flight query found {found} jobs on the marked network, not {}",
+                sizes.marked
+            )));
+        }
+    }
+    Ok(timed)
 }
