@@ -17,7 +17,7 @@ use ops_bench::sample::Samples;
 use serde::{Deserialize, Serialize};
 
 use crate::PeerError;
-use crate::workload::{BacklogRound, EnqueueRound, Sizes, per_second};
+use crate::workload::{BacklogRound, EnqueueRound, FILL_BATCH, Sizes, backlog_network, per_second};
 
 /// The best "which in-flight jobs reference network X" its PostgreSQL table allows: the payload is
 /// `bytea` holding JSON, which none of its indexes serves.
@@ -136,21 +136,17 @@ macro_rules! apalis_runs {
             ) -> Result<BacklogRound, PeerError> {
                 let (storage, pool) = storage(url, sizes).await?;
                 let marked = uuid::Uuid::new_v4().to_string();
-                let filled = crate::workload::fill_concurrently(sizes.backlog, |i| {
-                    let mut storage = storage.clone();
-                    let network = if i < sizes.marked {
-                        marked.clone()
-                    } else {
-                        uuid::Uuid::new_v4().to_string()
-                    };
-                    async move {
-                        storage
-                            .push(job(&network, i))
-                            .await
-                            .map_err(PeerError::peer(concat!($peer, ": pushing a job")))
-                    }
-                })
-                .await?;
+                let timer = Instant::now();
+                let mut sink = storage.clone();
+                for start in (0..sizes.backlog).step_by(FILL_BATCH) {
+                    let jobs: Vec<NoOp> = (start..(start + FILL_BATCH).min(sizes.backlog))
+                        .map(|i| job(&backlog_network(i, sizes, &marked), i))
+                        .collect();
+                    sink.push_bulk(jobs)
+                        .await
+                        .map_err(PeerError::peer(concat!($peer, ": pushing jobs in a batch")))?;
+                }
+                let filled = timer.elapsed();
                 crate::workload::analyze(url).await?;
                 let query = crate::workload::time_query(sizes, $peer, || async {
                     let found: Vec<String> = sqlx::query_scalar($query)

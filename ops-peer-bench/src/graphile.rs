@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::postgres::PgPoolOptions;
 
 use crate::PeerError;
-use crate::workload::{BacklogRound, EnqueueRound, Sizes, per_second};
+use crate::workload::{BacklogRound, EnqueueRound, FILL_BATCH, Sizes, backlog_network, per_second};
 
 /// Its tables live in this schema of the scratch database.
 const SCHEMA: &str = "graphile_worker";
@@ -79,22 +79,18 @@ pub(crate) async fn backlog(url: &str, sizes: &Sizes) -> Result<BacklogRound, Pe
     let worker = worker(url, sizes, Started::default()).await?;
     let utils = worker.create_utils();
     let marked = uuid::Uuid::new_v4().to_string();
-    let filled = crate::workload::fill_concurrently(sizes.backlog, |i| {
-        let utils = &utils;
-        let network = if i < sizes.marked {
-            marked.clone()
-        } else {
-            uuid::Uuid::new_v4().to_string()
-        };
-        async move {
-            utils
-                .add_job(job(&network, i), JobSpec::default())
-                .await
-                .map(|_| ())
-                .map_err(PeerError::peer("graphile_worker: adding a job"))
-        }
-    })
-    .await?;
+    let timer = Instant::now();
+    let spec = JobSpec::default();
+    for start in (0..sizes.backlog).step_by(FILL_BATCH) {
+        let jobs: Vec<(NoOp, &JobSpec)> = (start..(start + FILL_BATCH).min(sizes.backlog))
+            .map(|i| (job(&backlog_network(i, sizes, &marked), i), &spec))
+            .collect();
+        utils
+            .add_jobs(&jobs)
+            .await
+            .map_err(PeerError::peer("graphile_worker: adding jobs in a batch"))?;
+    }
+    let filled = timer.elapsed();
     crate::workload::analyze(url).await?;
     let pool = worker.pg_pool().clone();
     let query = crate::workload::time_query(sizes, "graphile_worker", || async {

@@ -99,6 +99,20 @@ pub(crate) struct EnqueueRound {
     pub(crate) batch_per_sec: Option<f64>,
 }
 
+/// A peer's backlog goes in with its batch enqueue, this many jobs a call: the fill is not what is
+/// compared, and single inserts at `synchronous = FULL` took minutes for apalis-sqlite's 20,000.
+pub(crate) const FILL_BATCH: usize = 1_000;
+
+/// The network job `i` of a backlog is on: the marked one for the first `sizes.marked` jobs, a network of
+/// its own for every other.
+pub(crate) fn backlog_network(i: usize, sizes: &Sizes, marked: &str) -> String {
+    if i < sizes.marked {
+        marked.to_owned()
+    } else {
+        uuid::Uuid::new_v4().to_string()
+    }
+}
+
 /// Runs `enqueue(i)` for `0..jobs`, eight at a time; how long it took.
 pub(crate) async fn fill_concurrently<F, Fut>(
     jobs: usize,
