@@ -139,14 +139,14 @@ pub(crate) struct Rescued {
     pub(crate) requeued: bool,
 }
 
-/// The work queue for a statement that finds its rows by a list of ids. InnoDB locks every row a locking
-/// statement examines, and for a list of ids that covers much of a small queue MariaDB chose to scan it
-/// (EXPLAIN: `ALL` for 256 ids of 300): a claim, a completion or a renewal then locked the queue's
-/// unclaimed rows too, and claims beside it skipped them all. The primary key is forced there.
+/// The index hint for a statement on the work queue that finds its rows by a list of ids. InnoDB locks
+/// every row a locking statement examines, and for a list of ids that covers much of a small queue MariaDB
+/// chose to scan it (EXPLAIN: `ALL` for 256 ids of 300): a claim, a completion or a renewal then locked
+/// the queue's unclaimed rows too, and claims beside it skipped them all. The primary key is forced there.
 fn by_id(dialect: Dialect) -> &'static str {
     match dialect {
-        Dialect::MariaDb => "work_queue FORCE INDEX (PRIMARY)",
-        Dialect::Sqlite | Dialect::Postgres => "work_queue",
+        Dialect::MariaDb => "FORCE INDEX (PRIMARY)",
+        Dialect::Sqlite | Dialect::Postgres => "",
     }
 }
 
@@ -345,7 +345,7 @@ impl Store {
                         for claim in &mut claims {
                             claim.leased_at = leased_at;
                         }
-                        let mut update = sqlx::QueryBuilder::new(format!("UPDATE {} SET claimed_at = ", by_id(dialect)));
+                        let mut update = sqlx::QueryBuilder::new(format!("UPDATE work_queue {hint} SET claimed_at = ", hint = by_id(dialect)));
                         update
                             .push_bind(claimed_at)
                             .push(", claimed_by = ")
@@ -395,8 +395,8 @@ impl Store {
                     // A row matches a token of another of our rows only when it was claimed again in that
                     // batch, so by us: renewing it is right, and the answer is checked pair by pair below.
                     let mut select = sqlx::QueryBuilder::new(format!(
-                        "SELECT id FROM {} WHERE id IN (",
-                        by_id(dialect)
+                        "SELECT id FROM work_queue {hint} WHERE id IN (",
+                        hint = by_id(dialect)
                     ));
                     push_list(&mut select, rows());
                     select.push(") AND lease_token IN (");
@@ -409,8 +409,8 @@ impl Store {
                         select.build_query_scalar().fetch_all(&mut *tx).await?;
                     if !renewable.is_empty() {
                         let mut update = sqlx::QueryBuilder::new(format!(
-                            "UPDATE {} SET lease_expires_at = ",
-                            by_id(dialect)
+                            "UPDATE work_queue {hint} SET lease_expires_at = ",
+                            hint = by_id(dialect)
                         ));
                         update.push_bind(expires).push(" WHERE id IN (");
                         push_list(&mut update, renewable.iter().copied());
@@ -676,21 +676,17 @@ impl Store {
                     // InnoDB locks every row a locking read examines: a plan that scanned the queue for a long
                     // list of ids would lock its unclaimed rows too, and a claim beside it would skip them
                     // all. On MariaDB the rows are read by primary key, the queue first.
-                    let mut select = sqlx::QueryBuilder::new(match dialect {
-                        Dialect::MariaDb => {
-                            "SELECT w.id, w.lease_token, s.object_type, s.state_value, o.coalesce_key \
-                             FROM work_queue w FORCE INDEX (PRIMARY) \
-                             STRAIGHT_JOIN cluster_operations o ON o.uuid = w.operation_uuid \
-                             STRAIGHT_JOIN object_states s ON s.object_type = o.operation_type AND s.object_uuid = o.uuid \
-                             WHERE w.id IN ("
-                        }
-                        Dialect::Sqlite | Dialect::Postgres => {
-                            "SELECT w.id, w.lease_token, s.object_type, s.state_value, o.coalesce_key FROM work_queue w \
-                             JOIN cluster_operations o ON o.uuid = w.operation_uuid \
-                             JOIN object_states s ON s.object_type = o.operation_type AND s.object_uuid = o.uuid \
-                             WHERE w.id IN ("
-                        }
-                    });
+                    let join = match dialect {
+                        Dialect::MariaDb => "STRAIGHT_JOIN",
+                        Dialect::Sqlite | Dialect::Postgres => "JOIN",
+                    };
+                    let mut select = sqlx::QueryBuilder::new(format!(
+                        "SELECT w.id, w.lease_token, s.object_type, s.state_value, o.coalesce_key FROM work_queue w {hint} \
+                         {join} cluster_operations o ON o.uuid = w.operation_uuid \
+                         {join} object_states s ON s.object_type = o.operation_type AND s.object_uuid = o.uuid \
+                         WHERE w.id IN (",
+                        hint = by_id(dialect),
+                    ));
                     push_list(&mut select, claims_ref.iter().map(|claim| claim.lease.row_id));
                     select.push(")");
                     if dialect != Dialect::Sqlite {
