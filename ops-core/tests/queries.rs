@@ -242,3 +242,51 @@ backend_tests! {
         assert_eq!(store.latest(network).await.unwrap(), None);
     }
 }
+
+/// `pending` on an object with a long history reads its in-flight ops, not its history, whatever plan the
+/// server caches: with generic plans forced (what PostgreSQL uses from a connection's sixth call of a
+/// statement), the rows fetched by index from the targets table stay a few per in-flight op.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_pending_reads_in_flight_ops_not_the_history() {
+    ops_testkit::run_on(ops_testkit::Backend::Postgres, |db| async move {
+        let store = db.migrated_store().await;
+        let busy = NetworkId::new_v4();
+        // A fleet with a backlog, 3,000 networks with an op each in flight, whose statistics are gathered;
+        // then one network's 2,000 finished ops, which the statistics have not seen (autovacuum off or
+        // behind): to the planner, no object has more than a target row or two.
+        let fleet = |count: u32, object: String, state: &str| {
+            format!(
+                "INSERT INTO cluster_operations (uuid, operation_type, version, created_at, priority, queue_name, \
+                 metadata_json) SELECT gen_random_uuid()::text, 'net_op', 1, g, 'background', 'q', '{{}}' \
+                 FROM generate_series(1, {count}) g; \
+                 INSERT INTO object_states (object_type, object_uuid, state_value, update_time) \
+                 SELECT 'net_op', o.uuid, '{state}', 1 FROM cluster_operations o \
+                 WHERE NOT EXISTS (SELECT 1 FROM object_states s WHERE s.object_uuid = o.uuid); \
+                 INSERT INTO cluster_operation_targets (operation_uuid, operation_type, target_object_type, \
+                 target_uuid, created_at) SELECT o.uuid, 'net_op', 'network', {object}, 1 FROM cluster_operations o \
+                 WHERE NOT EXISTS (SELECT 1 FROM cluster_operation_targets t WHERE t.operation_uuid = o.uuid)"
+            )
+        };
+        db.execute(&fleet(3_000, "gen_random_uuid()::text".to_owned(), "queued")).await;
+        db.execute("ANALYZE").await;
+        db.execute(&fleet(2_000, format!("'{busy}'"), "complete")).await;
+        let in_flight = [enqueue_net_op(&store, busy).await, enqueue_net_op(&store, busy).await];
+        db.execute(
+            "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET plan_cache_mode = force_generic_plan', \
+             current_database()); END $$",
+        )
+        .await;
+        store.close().await;
+        let before = db.settled_table_counter("cluster_operation_targets", "idx_tup_fetch").await;
+        let store = db.store().await;
+        for _ in 0..10 {
+            let pending = store.pending(busy).await.unwrap();
+            assert_eq!(pending.iter().map(|op| op.op_uuid).collect::<Vec<_>>(), in_flight);
+        }
+        store.close().await;
+        let fetched = db.settled_table_counter("cluster_operation_targets", "idx_tup_fetch").await - before;
+        assert!(fetched <= 10 * 2 * 3, "{fetched} target rows fetched by 10 calls of pending on 2 in-flight ops");
+        db
+    })
+    .await;
+}

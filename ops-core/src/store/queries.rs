@@ -37,6 +37,23 @@ macro_rules! targeting_columns {
     };
 }
 
+/// The in-flight ops on one object, oldest first: binds the object's type and uuid. Driven from the
+/// object's in-flight markers; each marker's target row and state are looked up by their op in
+/// correlated subqueries, which no plan reorders. Written as a join of the three tables, PostgreSQL read
+/// the target rows by the object (`idx_cot_target`): every row of the object's history, finished or not,
+/// for each call. The target row is found by its op (`uq_cot_op_target`); the object's uuid is compared
+/// through `CONCAT` so that no planner can serve the lookup from the object's index instead.
+const PENDING_ON_OBJECT: &str = "SELECT x.sequence_number, x.op_type, x.op_uuid, x.state, x.created_at FROM (\
+     SELECT (SELECT t.sequence_number FROM cluster_operation_targets t WHERE t.operation_uuid = f.operation_uuid \
+     AND t.target_object_type = f.target_object_type AND CONCAT(t.target_uuid, '') = f.target_uuid) AS sequence_number, \
+     f.operation_type AS op_type, f.operation_uuid AS op_uuid, \
+     (SELECT s.state_value FROM object_states s WHERE s.object_type = f.operation_type \
+     AND s.object_uuid = f.operation_uuid) AS state, \
+     (SELECT t.created_at FROM cluster_operation_targets t WHERE t.operation_uuid = f.operation_uuid \
+     AND t.target_object_type = f.target_object_type AND CONCAT(t.target_uuid, '') = f.target_uuid) AS created_at \
+     FROM in_flight_targets f WHERE f.target_object_type = ? AND f.target_uuid = ?) x \
+     WHERE x.sequence_number IS NOT NULL ORDER BY x.sequence_number";
+
 /// `{op_type, op_uuid}`: the shape of `last_cluster_operation` in Shaken Fist's external views.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct OpRef {
@@ -163,17 +180,7 @@ impl Store {
         let target = target.into();
         let rows = with_backend!(match self {
             (pool, dialect) => {
-                let query = sql!(
-                    dialect,
-                    concat!(
-                        targeting_columns!(),
-                        " FROM in_flight_targets f ",
-                        "JOIN cluster_operation_targets t ON t.operation_uuid = f.operation_uuid ",
-                        "AND t.target_object_type = f.target_object_type AND t.target_uuid = f.target_uuid ",
-                        "JOIN object_states s ON s.object_type = f.operation_type AND s.object_uuid = f.operation_uuid ",
-                        "WHERE f.target_object_type = ? AND f.target_uuid = ? ORDER BY t.sequence_number"
-                    )
-                );
+                let query = sql!(dialect, PENDING_ON_OBJECT);
                 sqlx::query_as::<_, RawTargetingOp>(query)
                     .bind(target.object_type.as_str())
                     .bind(uuid_text(target.uuid))
