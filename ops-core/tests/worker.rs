@@ -1065,8 +1065,15 @@ backend_tests! {
         let stop = worker.shutdown_handle();
         let running = tokio::spawn(async move { worker.run().await });
         until_state(&store, op, OpState::Executing).await;
-        db.execute("UPDATE work_queue SET lease_expires_at = 0").await;
+        // The first claim's lease expires, and stays expired until it is rescued: the worker's own heartbeat
+        // (alive here, unlike a stalled worker's) would otherwise extend it again before a slow rescue saw it.
+        let first = db.strings("SELECT lease_token FROM work_queue").await;
+        let first = first[0].clone().expect("the first claim's token");
         tokio::time::timeout(Duration::from_secs(30), async {
+            while attempts.lock().unwrap().len() < 2 {
+                db.execute(&format!("UPDATE work_queue SET lease_expires_at = 0 WHERE lease_token = '{first}'")).await;
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
             until_state(&store, op, OpState::Complete).await;
         })
         .await
