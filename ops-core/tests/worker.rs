@@ -687,10 +687,20 @@ backend_tests! {
             .unwrap();
         let stuck_run = tokio::spawn(async move { stuck.run_once().await });
         until_state(&store, op, OpState::Executing).await;
-        db.execute("UPDATE work_queue SET lease_expires_at = 0").await;
+        let first = db.strings("SELECT lease_token FROM work_queue").await;
+        let first = first[0].clone().expect("the stuck claim's token");
         let runs = Runs::default();
         let rescuer = network_node_worker(&store).handle(counting(&runs)).build().unwrap();
-        rescuer.drain().await.unwrap();
+        // The stuck worker's heartbeat is alive and renews its lease: keep that claim's lease expired until
+        // the rescuer has run the op, or a renewal between the expiry and the rescue leaves the drain waiting.
+        let expire = async {
+            while state(&store, op).await != OpState::Complete {
+                db.execute(&format!("UPDATE work_queue SET lease_expires_at = 0 WHERE lease_token = '{first}'")).await;
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        };
+        let (drained, ()) = tokio::join!(rescuer.drain(), expire);
+        drained.unwrap();
         let stuck = tokio::time::timeout(Duration::from_secs(10), stuck_run).await.unwrap().unwrap().unwrap();
         assert_eq!(stuck.lease_lost, 1, "{stuck:?}");
         assert_eq!(state(&store, op).await, OpState::Complete);
