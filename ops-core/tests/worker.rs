@@ -116,7 +116,42 @@ async fn time_passes(db: &ops_testkit::TestDb) {
     db.execute("UPDATE work_queue SET scheduled_at = 0").await;
 }
 
+/// How many connections the store's pool holds, and at most.
+fn pool_size(store: &Store) -> (usize, usize) {
+    use ops_core::SqlxPool;
+    match store.sqlx_pool() {
+        SqlxPool::Sqlite(pool) => (
+            pool.size() as usize,
+            pool.options().get_max_connections() as usize,
+        ),
+        SqlxPool::MariaDb(pool) => (
+            pool.size() as usize,
+            pool.options().get_max_connections() as usize,
+        ),
+        SqlxPool::Postgres(pool) => (
+            pool.size() as usize,
+            pool.options().get_max_connections() as usize,
+        ),
+        other => panic!("a backend this test does not know: {other:?}"),
+    }
+}
+
 backend_tests! {
+    async fn a_worker_opens_its_connections_before_it_claims(db: &TestDb) {
+        let store = db.migrated_store().await;
+        let (before, max) = pool_size(&store);
+        // Handlers, claim loop, completer and heartbeat: five side by side at most.
+        let wanted = 5.min(max);
+        assert!(before < wanted || max == 1, "the pool already holds {before} of {max}");
+        let worker = network_node_worker(&store)
+            .concurrency(2)
+            .handle(counting(&Runs::default()))
+            .build()
+            .unwrap();
+        worker.run_once().await.unwrap();
+        assert!(pool_size(&store).0 >= wanted, "{:?} after the run, {wanted} wanted", pool_size(&store));
+    }
+
     async fn enqueued_ops_all_complete_after_a_drain(db: &TestDb) {
         let store = db.migrated_store().await;
         let networks: Vec<NetworkId> = (0..5).map(|_| NetworkId::new_v4()).collect();

@@ -155,6 +155,10 @@ struct Completion {
     recorded: tokio::sync::oneshot::Sender<Result<Settled, StoreError>>,
 }
 
+/// The connections a run holds beside its handlers' at most: the claim loop's, the completer's and the
+/// heartbeat's.
+const CONNECTIONS_BESIDE_HANDLERS: usize = 3;
+
 /// The most completions one batch writes.
 const MAX_COMPLETION_BATCH: usize = 256;
 
@@ -226,6 +230,11 @@ impl Worker {
             requested.cancelled().await;
             handlers.cancel();
         });
+        // The claim loop, the completer, the heartbeat and the handlers each hold a connection at times,
+        // side by side: made now, not while the first ops wait.
+        self.store
+            .open_connections(self.options.concurrency + CONNECTIONS_BESIDE_HANDLERS)
+            .await;
         let wake = Arc::new(tokio::sync::Notify::new());
         let mut listener_task = JoinSet::new();
         match self.store.work_listener().await {
