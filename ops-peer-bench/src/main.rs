@@ -99,6 +99,21 @@ struct Args {
     /// Handlers running at once, for us and every peer.
     #[arg(long)]
     concurrency: Option<usize>,
+    /// Only these phases (default: all): `backlog` (worker throughput and the in-flight query, which
+    /// share one backlog), `enqueue`, `latency`.
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<Phase>,
+}
+
+/// A part of the run, with the comparisons it measures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum Phase {
+    /// `peer_worker_throughput` and `peer_object_in_flight_query`.
+    Backlog,
+    /// `peer_enqueue_throughput`.
+    Enqueue,
+    /// `peer_enqueue_to_start_latency`.
+    Latency,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -250,23 +265,29 @@ async fn run_backend(
             &[Contender::Ours, Contender::ApalisSqlite],
         ),
     };
-    let rounds = Rounds {
-        backlog: interleaved(server, contenders, sizes, |c, s, peer_url| async move {
+    let runs = |phase| args.only.is_empty() || args.only.contains(&phase);
+    let mut rounds = Rounds::default();
+    if runs(Phase::Backlog) {
+        rounds.backlog = interleaved(server, contenders, sizes, |c, s, peer_url| async move {
             let result = c.backlog(&s, &peer_url, sizes).await;
             (s, result)
         })
-        .await?,
-        enqueue: interleaved(server, contenders, sizes, |c, s, peer_url| async move {
+        .await?;
+    }
+    if runs(Phase::Enqueue) {
+        rounds.enqueue = interleaved(server, contenders, sizes, |c, s, peer_url| async move {
             let result = c.enqueue(&s, &peer_url, sizes).await;
             (s, result)
         })
-        .await?,
-        latency: interleaved(server, contenders, sizes, |c, s, peer_url| async move {
+        .await?;
+    }
+    if runs(Phase::Latency) {
+        rounds.latency = interleaved(server, contenders, sizes, |c, s, peer_url| async move {
             let result = c.start_latency(&s, &peer_url, sizes).await;
             (s, result)
         })
-        .await?,
-    };
+        .await?;
+    }
     Ok(contenders
         .iter()
         .filter(|&&c| c != Contender::Ours)
@@ -288,7 +309,7 @@ fn median_of<T>(
     median(&values)
 }
 
-/// The four comparisons of us against `peer` on `backend`.
+/// The comparisons of us against `peer` on `backend`, of the phases that ran.
 fn lines(backend: &'static str, peer: Contender, rounds: &Rounds, sizes: &Sizes) -> Vec<Line> {
     let us = Contender::Ours;
     let drain = |c| median_of(&rounds.backlog, c, |r: &BacklogRound| r.drain_jobs_per_sec);
@@ -303,69 +324,83 @@ fn lines(backend: &'static str, peer: Contender, rounds: &Rounds, sizes: &Sizes)
     let p50 = |c| median_of(&rounds.latency, c, |s: &Samples| s.median_us() / 1000.0);
     let p99 = |c| median_of(&rounds.latency, c, |s: &Samples| s.p99_us() / 1000.0);
     let name = peer.peer();
-    let latency_bar = (backend == "postgres").then_some(AtLeast(1.0));
-    let mut latency = Line::new(
-        "peer_enqueue_to_start_latency",
-        name,
-        backend,
-        p50(us),
-        p50(peer),
-        "ms p50",
-        Better::Lower,
-        latency_bar,
-    )
-    .figure("ours_p99_ms", line::round3(p99(us)))
-    .figure("theirs_p99_ms", line::round3(p99(peer)))
-    .figure("jobs", sizes.latency_jobs)
-    .figure("gap_ms", sizes.latency_gap.as_millis() as u64);
-    // Ours no later than theirs at the tail too.
-    if latency.pass.is_some() {
-        latency.pass = Some(latency.pass == Some(true) && p99(us) <= p99(peer));
+    let mut lines = Vec::new();
+    if !rounds.backlog.is_empty() {
+        lines.push(
+            Line::new(
+                "peer_worker_throughput",
+                name,
+                backend,
+                drain(us),
+                drain(peer),
+                "jobs/s",
+                Better::Higher,
+                Some(AtLeast(1.0)),
+            )
+            .figure("jobs", sizes.backlog)
+            .figure("concurrency", sizes.concurrency)
+            .figure("rounds", sizes.rounds),
+        );
     }
-    vec![
-        Line::new(
-            "peer_worker_throughput",
+    if !rounds.enqueue.is_empty() {
+        lines.push(
+            Line::new(
+                "peer_enqueue_throughput",
+                name,
+                backend,
+                single(us),
+                single(peer),
+                "jobs/s",
+                Better::Higher,
+                Some(AtLeast(0.5)),
+            )
+            .figure("jobs", sizes.enqueues)
+            .figure("ours_targets_per_job", 3)
+            .figure("theirs_batch_jobs_per_s", line::round3(batch(peer))),
+        );
+    }
+    if !rounds.backlog.is_empty() {
+        lines.push(
+            Line::new(
+                "peer_object_in_flight_query",
+                name,
+                backend,
+                query(us),
+                query(peer),
+                "us",
+                Better::Lower,
+                Some(AtLeast(100.0)),
+            )
+            .figure("jobs", sizes.backlog)
+            .figure("matching", sizes.marked)
+            .figure("theirs_query", peer.in_flight_query())
+            .figure("ours_fill_s", line::round3(fill(us)))
+            .figure("theirs_fill_s", line::round3(fill(peer))),
+        );
+    }
+    if !rounds.latency.is_empty() {
+        let latency_bar = (backend == "postgres").then_some(AtLeast(1.0));
+        let mut latency = Line::new(
+            "peer_enqueue_to_start_latency",
             name,
             backend,
-            drain(us),
-            drain(peer),
-            "jobs/s",
-            Better::Higher,
-            Some(AtLeast(1.0)),
-        )
-        .figure("jobs", sizes.backlog)
-        .figure("concurrency", sizes.concurrency)
-        .figure("rounds", sizes.rounds),
-        Line::new(
-            "peer_enqueue_throughput",
-            name,
-            backend,
-            single(us),
-            single(peer),
-            "jobs/s",
-            Better::Higher,
-            Some(AtLeast(0.5)),
-        )
-        .figure("jobs", sizes.enqueues)
-        .figure("ours_targets_per_job", 3)
-        .figure("theirs_batch_jobs_per_s", line::round3(batch(peer))),
-        Line::new(
-            "peer_object_in_flight_query",
-            name,
-            backend,
-            query(us),
-            query(peer),
-            "us",
+            p50(us),
+            p50(peer),
+            "ms p50",
             Better::Lower,
-            Some(AtLeast(100.0)),
+            latency_bar,
         )
-        .figure("jobs", sizes.backlog)
-        .figure("matching", sizes.marked)
-        .figure("theirs_query", peer.in_flight_query())
-        .figure("ours_fill_s", line::round3(fill(us)))
-        .figure("theirs_fill_s", line::round3(fill(peer))),
-        latency,
-    ]
+        .figure("ours_p99_ms", line::round3(p99(us)))
+        .figure("theirs_p99_ms", line::round3(p99(peer)))
+        .figure("jobs", sizes.latency_jobs)
+        .figure("gap_ms", sizes.latency_gap.as_millis() as u64);
+        // Ours no later than theirs at the tail too.
+        if latency.pass.is_some() {
+            latency.pass = Some(latency.pass == Some(true) && p99(us) <= p99(peer));
+        }
+        lines.push(latency);
+    }
+    lines
 }
 
 #[tokio::main]

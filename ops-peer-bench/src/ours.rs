@@ -110,9 +110,11 @@ pub(crate) async fn start_latency(store: &Store, sizes: &Sizes) -> Result<Sample
     run.await.map_err(|e| PeerError::Task(e.to_string()))??;
     let started = started.lock().map(|s| s.clone()).unwrap_or_default();
     let mut latency = Samples::new();
-    for (op, at) in &enqueued {
+    for (i, (op, at)) in enqueued.iter().enumerate() {
         if let Some(start) = started.get(op) {
-            latency.push(start.duration_since(*at));
+            let waited = start.duration_since(*at);
+            tracing::debug!(i, waited_us = waited.as_micros() as u64, "enqueue to start");
+            latency.push(waited);
         }
     }
     Ok(latency)
