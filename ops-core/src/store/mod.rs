@@ -5,6 +5,7 @@
 //! retry, `BEGIN IMMEDIATE` on SQLite, and full type support, while every query is still written once and
 //! compiled for each backend by `with_backend!`.
 
+mod claim;
 pub(crate) mod dialect;
 mod enqueue;
 mod migration_lock;

@@ -74,6 +74,11 @@ fn fit_state_message(message: &str) -> &str {
     }
 }
 
+/// A state row's `message` column as written for `message`: cut to fit, NULs replaced.
+pub(super) fn state_message_column(message: &str) -> String {
+    storable(fit_state_message(message)).into_owned()
+}
+
 /// Free text for a text column, with each NUL character replaced by U+FFFD. PostgreSQL refuses a NUL in
 /// text, so a handler's error message with one in it (a subprocess's output, say) would fail the very
 /// write that records the failure; the other backends would keep a character no reader expects. (JSON
@@ -267,7 +272,7 @@ macro_rules! steps_for {
                 message: Option<&str>,
                 update_time: f64,
             ) -> Result<(), sqlx::Error> {
-                let message = message.map(|message| storable(fit_state_message(message)).into_owned());
+                let message = message.map(state_message_column);
                 let mut types: Vec<&str> = ops.iter().map(|op| op.op_type).collect();
                 types.sort_unstable();
                 types.dedup();

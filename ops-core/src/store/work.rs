@@ -1,12 +1,9 @@
-//! The worker's side of the store: claiming ready work under a lease, renewing leases, settling an op
-//! (complete, error, abort, or back to `queued`), and rescuing work whose lease expired.
+//! The worker's side of the store after the claim (`claim.rs`): renewing leases, settling an op (complete,
+//! error, abort, or back to `queued`), completing ops in batches, and rescuing work whose lease expired.
 //!
-//! A claim is one transaction: the ready rows are selected in priority order, then scheduled time, then id,
-//! with `FOR UPDATE SKIP LOCKED` on the servers (so concurrent workers take disjoint rows without waiting)
-//! and under SQLite's `BEGIN IMMEDIATE` write lock; each op moves `queued → executing` through the checked
-//! transition. Every claim writes a fresh lease token into its rows; every later write about the claim
-//! names the row **and** the token, so a worker whose lease expired and was rescued can no longer record
-//! anything for that op.
+//! Every claim writes a fresh lease token into its rows; every later write about the claim names the row
+//! **and** the token, so a worker whose lease expired and was rescued can no longer record anything for
+//! that op.
 //!
 //! Times are the store's clock (`now()`, unix seconds on the machine that writes): workers on several
 //! machines need their clocks in step (NTP) to well under a lease period.
@@ -14,7 +11,6 @@
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use uuid::Uuid;
 
 use super::NewOp;
 use super::dialect::sql;
@@ -143,7 +139,7 @@ pub(crate) struct Rescued {
 /// every row a locking statement examines, and for a list of ids that covers much of a small queue MariaDB
 /// chose to scan it (EXPLAIN: `ALL` for 256 ids of 300): a claim, a completion or a renewal then locked
 /// the queue's unclaimed rows too, and claims beside it skipped them all. The primary key is forced there.
-fn by_id(dialect: Dialect) -> &'static str {
+pub(super) fn by_id(dialect: Dialect) -> &'static str {
     match dialect {
         Dialect::MariaDb => "FORCE INDEX (PRIMARY)",
         Dialect::Sqlite | Dialect::Postgres => "",
@@ -163,27 +159,6 @@ macro_rules! claimed_op {
          JOIN object_states s ON s.object_type = o.operation_type AND s.object_uuid = o.uuid \
          WHERE w.id = ? AND w.lease_token = ?"
     };
-}
-
-/// A ready work-queue row, as the claim selects it.
-#[derive(sqlx::FromRow)]
-struct ReadyRow {
-    id: i64,
-    operation_uuid: String,
-    operation_type: String,
-    queue_name: String,
-    attempts: i64,
-    defer_count: i64,
-}
-
-/// An op named by a ready row, with its stored JSON and state.
-#[derive(sqlx::FromRow)]
-struct ClaimedOp {
-    op_uuid: String,
-    op_type: String,
-    metadata_json: String,
-    created_at: f64,
-    state: Option<String>,
 }
 
 /// A work-queue row whose lease expired.
@@ -213,161 +188,7 @@ fn usage_event(claim: &Claim, at: f64) -> OpEvent<'static> {
     }
 }
 
-/// The cap on one claim's batch, as Shaken Fist's dequeue caps it.
-pub(crate) const MAX_CLAIM_BATCH: usize = 256;
-
 impl Store {
-    /// Claims up to `request.limit` ready ops: `queued → executing`, under a fresh lease.
-    ///
-    /// Rows whose op is gone or already terminal are removed on the way (audit "skipping op already in
-    /// terminal state X"), as Shaken Fist's dispatcher skips them at dequeue.
-    pub(crate) async fn claim(&self, request: ClaimRequest<'_>) -> Result<ClaimBatch, StoreError> {
-        if request.queues.is_empty() || request.op_types.is_empty() || request.limit == 0 {
-            return Ok(ClaimBatch::default());
-        }
-        let limit = request.limit.min(MAX_CLAIM_BATCH) as i64;
-        let lease_secs = request.lease.as_secs_f64();
-        let claimed_by = format!("claimed by worker {}", request.worker);
-        let claimed_by = claimed_by.as_str();
-        let outcome = with_backend!(match self {
-            (pool, dialect) => {
-                with_retry(&self.retries, dialect, || async move {
-                    let claimed_at = now();
-                    let token = Uuid::new_v4().hyphenated().to_string();
-                    let _turn = self.write_turn().await;
-                    // The claim index, (claimed_at, priority, scheduled_at, id), serves the select below in
-                    // its own order, and the LIMIT stops it after the first ready rows. Without statistics
-                    // on the queue (a young database, autovacuum off or behind), PostgreSQL expected a
-                    // handful of ready rows and read and sorted them all, by a scan of the table or a bitmap
-                    // of the index: 14 ms a claim from a backlog of 20,000 (0.45 ms in order), 27 ops a
-                    // second in the worker bench. The settings go with the BEGIN, in one round trip.
-                    let begin = match dialect {
-                        Dialect::Postgres => {
-                            "BEGIN; SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off"
-                        }
-                        Dialect::Sqlite | Dialect::MariaDb => dialect.begin_write(),
-                    };
-                    let mut tx = pool.begin_with(begin).await?;
-                    let mut select = sqlx::QueryBuilder::new(
-                        "SELECT id, operation_uuid, operation_type, queue_name, attempts, defer_count \
-                         FROM work_queue WHERE claimed_at IS NULL AND scheduled_at <= ",
-                    );
-                    select.push_bind(claimed_at).push(" AND queue_name IN (");
-                    push_list(&mut select, request.queues.iter().map(String::as_str));
-                    select.push(") AND operation_type IN (");
-                    push_list(&mut select, request.op_types.iter().copied());
-                    // `claimed_at` (NULL in every row here) leads the order as it leads the index: a
-                    // planner that sees the index's order equal to the query's reads no more than LIMIT.
-                    select.push(") ORDER BY claimed_at, priority, scheduled_at, id LIMIT ").push_bind(limit);
-                    if dialect != Dialect::Sqlite {
-                        select.push(" FOR UPDATE SKIP LOCKED");
-                    }
-                    let rows: Vec<ReadyRow> = select.build_query_as().fetch_all(&mut *tx).await?;
-                    if rows.is_empty() {
-                        return Ok(Ok(ClaimBatch::default()));
-                    }
-                    let full = rows.len() == usize::try_from(limit).unwrap_or(usize::MAX);
-                    let mut ops = sqlx::QueryBuilder::new(
-                        "SELECT o.uuid AS op_uuid, o.operation_type AS op_type, o.metadata_json, o.created_at, \
-                         s.state_value AS state FROM cluster_operations o JOIN object_states s \
-                         ON s.object_type = o.operation_type AND s.object_uuid = o.uuid WHERE o.uuid IN (",
-                    );
-                    push_list(&mut ops, rows.iter().map(|row| row.operation_uuid.as_str()));
-                    ops.push(")");
-                    if dialect != Dialect::Sqlite {
-                        ops.push(" FOR UPDATE");
-                    }
-                    let found: Vec<ClaimedOp> = ops.build_query_as().fetch_all(&mut *tx).await?;
-                    let mut claims = Vec::with_capacity(rows.len());
-                    let mut to_executing: Vec<OpKey<'_>> = Vec::with_capacity(rows.len());
-                    let mut skipped = Vec::new();
-                    for row in rows {
-                        let op = found
-                            .iter()
-                            .find(|op| op.op_uuid == row.operation_uuid && op.op_type == row.operation_type);
-                        let (Some(op), Ok(op_id)) = (op, row.operation_uuid.parse::<OpId>()) else {
-                            tracing::warn!(row = row.id, op_uuid = %row.operation_uuid, "work-queue row names no op; removed");
-                            skipped.push(row.id);
-                            continue;
-                        };
-                        let key = OpKey { op_type: &op.op_type, op_uuid: &op.op_uuid };
-                        let state = op.state.as_deref().map(parse_state);
-                        match state {
-                            Some(Ok(state)) if state.check_transition(OpState::Executing).is_ok() => {
-                                if state != OpState::Executing {
-                                    to_executing.push(key);
-                                }
-                            }
-                            other => {
-                                let state = match other {
-                                    Some(Ok(state)) => state.as_str().to_owned(),
-                                    _ => op.state.clone().unwrap_or_else(|| "NULL".to_owned()),
-                                };
-                                let message = format!("skipping op already in terminal state {state}");
-                                let extra = json!({"state": state, "queue_name": row.queue_name});
-                                let event = OpEvent { event_type: "audit", message: &message, extra, timestamp: claimed_at };
-                                tx.record_event(dialect, self.host_name(), key, event).await?;
-                                skipped.push(row.id);
-                                continue;
-                            }
-                        }
-                        claims.push(Claim {
-                            lease: Lease { row_id: row.id, token: token.clone() },
-                            op: op_id,
-                            op_type: row.operation_type,
-                            queue_name: row.queue_name,
-                            metadata_json: op.metadata_json.clone(),
-                            attempt: u32::try_from(row.attempts + 1).unwrap_or(u32::MAX),
-                            defer_count: u32::try_from(row.defer_count).unwrap_or(u32::MAX),
-                            enqueued_at: op.created_at,
-                            claimed_at,
-                            leased_at: Instant::now(),
-                        });
-                    }
-                    // Every claimed op's move in one batch of statements, not a round of them per op.
-                    tx.update_states(dialect, &to_executing, OpState::Executing, Some(claimed_by), claimed_at).await?;
-                    let moved = to_executing
-                        .iter()
-                        .map(|&key| state_event(key, OpState::Executing, Some(claimed_by), claimed_at))
-                        .collect();
-                    tx.record_events(dialect, self.host_name(), moved).await?;
-                    if !skipped.is_empty() {
-                        let mut delete = sqlx::QueryBuilder::new("DELETE FROM work_queue WHERE id IN (");
-                        push_list(&mut delete, skipped.iter().copied());
-                        delete.push(")");
-                        delete.build().execute(&mut *tx).await?;
-                    }
-                    if !claims.is_empty() {
-                        // The lease counts from now, not from the start of the claim: waiting for the pool
-                        // or for the ops' locks must not eat into it.
-                        let leased_at = Instant::now();
-                        let lease_from = now();
-                        for claim in &mut claims {
-                            claim.leased_at = leased_at;
-                        }
-                        let mut update = sqlx::QueryBuilder::new(format!("UPDATE work_queue {hint} SET claimed_at = ", hint = by_id(dialect)));
-                        update
-                            .push_bind(claimed_at)
-                            .push(", claimed_by = ")
-                            .push_bind(request.worker)
-                            .push(", lease_token = ")
-                            .push_bind(token.as_str())
-                            .push(", lease_expires_at = ")
-                            .push_bind(lease_from + lease_secs)
-                            .push(", attempts = attempts + 1 WHERE id IN (");
-                        push_list(&mut update, claims.iter().map(|claim| claim.lease.row_id));
-                        update.push(")");
-                        update.build().execute(&mut *tx).await?;
-                    }
-                    tx.commit().await?;
-                    Ok(Ok::<_, StoreError>(ClaimBatch { claims, full }))
-                })
-                .await
-            }
-        });
-        retried(outcome, || "claiming work".to_owned())
-    }
-
     /// Extends each of these leases, `(row id, lease token)`, by `lease` from now, and says which are still
     /// held and which were lost (rescued from this worker: their ops must stop). Rows are found by primary
     /// key. On the servers a row another transaction has locked (this worker's own settle, a rescue in
@@ -799,7 +620,7 @@ impl Store {
         if !any {
             return Ok(Vec::new());
         }
-        let limit = limit.min(MAX_CLAIM_BATCH) as i64;
+        let limit = limit.min(super::claim::MAX_CLAIM_BATCH) as i64;
         let outcome = with_backend!(match self {
             (pool, dialect) => {
                 with_retry(&self.retries, dialect, || async move {
@@ -993,8 +814,10 @@ impl Store {
 }
 
 /// Pushes `items` as bound parameters separated by commas: the inside of an `IN (...)`.
-fn push_list<'t, DB, T>(builder: &mut sqlx::QueryBuilder<DB>, items: impl IntoIterator<Item = T>)
-where
+pub(super) fn push_list<'t, DB, T>(
+    builder: &mut sqlx::QueryBuilder<DB>,
+    items: impl IntoIterator<Item = T>,
+) where
     DB: sqlx::Database,
     T: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
 {
