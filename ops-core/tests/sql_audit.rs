@@ -31,8 +31,12 @@ const ASSERTED: [(&str, usize); 2] = [
 /// The names interpolated into a `QueryBuilder::new(format!(...))`, each reviewed: `(file, name)`. Every
 /// one is a table or column name from a constant list in the same function.
 const INTERPOLATED: [(&str, &str); 13] = [
-    // MariaDB's primary-key hint on the work queue (`by_id`, below).
+    // MariaDB's primary-key hint on the work queue (`by_id`), and the join keyword that keeps its order
+    // (`STRAIGHT_JOIN` there): constants per dialect.
     ("ops-core/src/store/claim.rs", "hint"),
+    ("ops-core/src/store/complete.rs", "hint"),
+    ("ops-core/src/store/complete.rs", "join"),
+    ("ops-core/src/store/complete.rs", "join"),
     ("ops-core/src/store/objects.rs", "table"),
     // The registry's columns, then the type's own (`extra`: a constant per object type) and its table.
     ("ops-core/src/store/objects.rs", "object_columns!()"),
@@ -41,13 +45,9 @@ const INTERPOLATED: [(&str, &str); 13] = [
     ("ops-core/src/store/prune.rs", "table"),
     ("ops-core/src/store/prune.rs", "uuid_column"),
     ("ops-core/src/store/prune.rs", "table"),
-    // MariaDB's primary-key hint on the work queue (`by_id`), and the join keyword that keeps its order
-    // (`STRAIGHT_JOIN` there): constants per dialect.
+    // The same hint.
     ("ops-core/src/store/work.rs", "hint"),
     ("ops-core/src/store/work.rs", "hint"),
-    ("ops-core/src/store/work.rs", "hint"),
-    ("ops-core/src/store/work.rs", "join"),
-    ("ops-core/src/store/work.rs", "join"),
 ];
 
 fn audited() -> Vec<(String, String)> {

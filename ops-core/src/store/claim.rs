@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use super::retry::{RetryFailure, retried, with_retry};
 use super::state::parse_state;
-use super::steps::{OpEvent, OpKey, Steps, state_event, state_message_column};
+use super::steps::{OpEvent, OpKey, Steps, state_event, state_event_extra, state_message_column};
 use super::work::{Claim, ClaimBatch, ClaimRequest, Lease, by_id, push_list};
 use super::{Dialect, Pool, Store, now, with_backend};
 use crate::{OpId, OpState, StoreError};
@@ -195,8 +195,10 @@ ORDER BY r.priority, r.scheduled_at, r.id";
 /// serves the ready rows in its own order, and the LIMIT stops it after the first of them. Without
 /// statistics on the queue (a young database, autovacuum off or behind), PostgreSQL expected a handful
 /// of ready rows and read and sorted them all, by a scan of the table or a bitmap of the index: 14 ms a
-/// claim from a backlog of 20,000 (0.45 ms in order), 27 ops a second in the worker bench. The settings
-/// go with the BEGIN, in one round trip.
+/// claim from a backlog of 20,000 (0.45 ms in order), 27 ops a second in the worker bench. That was the
+/// claim as a statement per step; [`PG_CLAIM`] measured no scan of the queue without the settings too
+/// (`postgres_claims_and_completions_never_scan_the_queue_or_the_ops`), but a plan is the statistics'
+/// choice, and the settings cost nothing: they go with the BEGIN, in one round trip.
 const PG_CLAIM_BEGIN: &str =
     "BEGIN; SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off";
 
@@ -230,15 +232,6 @@ impl Store {
         let claimed_at = now();
         let token = Uuid::new_v4().hyphenated().to_string();
         let claimed_by = format!("claimed by worker {}", request.worker);
-        let (_, moved) = state_event(
-            OpKey {
-                op_type: "",
-                op_uuid: "",
-            },
-            OpState::Executing,
-            Some(&claimed_by),
-            claimed_at,
-        );
         // Time-ordered (v7), as every event id: events of one instant list in the order recorded.
         let event_ids: Vec<String> = (0..limit)
             .map(|_| Uuid::now_v7().hyphenated().to_string())
@@ -259,7 +252,7 @@ impl Store {
             .bind(state_message_column(&claimed_by))
             .bind(&event_ids)
             .bind(self.host_name())
-            .bind(moved.extra.to_string())
+            .bind(state_event_extra(OpState::Executing, Some(&claimed_by), claimed_at).to_string())
             .bind(request.worker)
             .bind(token.as_str())
             .bind(lease_from + lease_secs)
@@ -290,7 +283,8 @@ impl Store {
             match (judge(&row, op.as_ref()), claimed) {
                 (Verdict::Claim { op_id, op, .. }, true) => {
                     let waited = lease_expires_at.unwrap_or_default() - lease_from - lease_secs;
-                    let leased_at = sent_at + Duration::try_from_secs_f64(waited).unwrap_or_default();
+                    let leased_at =
+                        sent_at + Duration::try_from_secs_f64(waited).unwrap_or_default();
                     claims.push(claim_of(row, op_id, op, &token, claimed_at, leased_at));
                 }
                 (Verdict::Finished { op, state }, false) => {

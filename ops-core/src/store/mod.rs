@@ -6,6 +6,7 @@
 //! compiled for each backend by `with_backend!`.
 
 mod claim;
+mod complete;
 pub(crate) mod dialect;
 mod enqueue;
 mod migration_lock;

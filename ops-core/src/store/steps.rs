@@ -51,19 +51,23 @@ pub(super) fn state_event<'a>(
     message: Option<&str>,
     update_time: f64,
 ) -> (OpKey<'a>, OpEvent<'static>) {
-    let extra = json!({
+    let event = OpEvent {
+        event_type: "mutate",
+        message: "set attribute",
+        extra: state_event_extra(to, message, update_time),
+        timestamp: update_time,
+    };
+    (op, event)
+}
+
+/// The `extra` of a state move's event: the same for every op that moves together.
+pub(super) fn state_event_extra(to: OpState, message: Option<&str>, update_time: f64) -> Value {
+    json!({
         "attribute": "state",
         "value": to,
         "update_time": update_time,
         "message": message,
-    });
-    let event = OpEvent {
-        event_type: "mutate",
-        message: "set attribute",
-        extra,
-        timestamp: update_time,
-    };
-    (op, event)
+    })
 }
 
 /// `message` cut to its first [`MAX_STATE_MESSAGE`] characters for the state row; the event keeps it whole.

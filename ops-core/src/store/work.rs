@@ -17,7 +17,7 @@ use super::dialect::sql;
 use super::enqueue::{InsertOp, OpRow};
 use super::retry::{retried, with_retry};
 use super::state::parse_state;
-use super::steps::{LockedOp, OpEvent, OpKey, RowLock, Steps, WORK_CHANNEL, state_event};
+use super::steps::{LockedOp, OpEvent, OpKey, RowLock, Steps, WORK_CHANNEL};
 use super::{Dialect, Store, now, with_backend};
 use crate::{OpId, OpState, StoreError};
 
@@ -172,7 +172,7 @@ struct ExpiredRow {
 }
 
 /// The `usage` "execution duration" event of a claimed op that ends at `at`.
-fn usage_event(claim: &Claim, at: f64) -> OpEvent<'static> {
+pub(super) fn usage_event(claim: &Claim, at: f64) -> OpEvent<'static> {
     let extra = json!({
         "seconds": at - claim.claimed_at,
         "wait_seconds": claim.claimed_at - claim.enqueued_at,
@@ -470,126 +470,6 @@ impl Store {
         )
         .await;
         Ok(settled)
-    }
-
-    /// Completes claimed ops whose handlers succeeded and left nothing else to record (no follow-up ops,
-    /// no events of their own) — what a worker's handlers hand in together — in one transaction whose
-    /// statements do not grow in number with the ops: the rows proved and locked, the queue rows
-    /// deleted, the states moved, the events recorded. A claim the batch cannot complete plainly (its
-    /// lease lost, its op moved on by someone else, or an op that coalesces, whose completion folds its
-    /// queued siblings) is settled alone afterwards by [`Store::settle`]. One answer per claim, in order;
-    /// when the batch's transaction fails, every claim's answer is that error.
-    pub(crate) async fn complete_batch(
-        &self,
-        claims: &[&Claim],
-    ) -> Vec<Result<Settled, StoreError>> {
-        if claims.is_empty() {
-            return Vec::new();
-        }
-        let uuids: Vec<String> = claims.iter().map(|claim| claim.op.to_string()).collect();
-        let (claims_ref, uuids) = (claims, uuids.as_slice());
-        let outcome = with_backend!(match self {
-            (pool, dialect) => {
-                with_retry(&self.retries, dialect, || async move {
-                    let at = now();
-                    let _turn = self.write_turn().await;
-                    let mut tx = pool.begin_with(dialect.begin_write()).await?;
-                    // InnoDB locks every row a locking read examines: a plan that scanned the queue for a long
-                    // list of ids would lock its unclaimed rows too, and a claim beside it would skip them
-                    // all. On MariaDB the rows are read by primary key, the queue first.
-                    let join = match dialect {
-                        Dialect::MariaDb => "STRAIGHT_JOIN",
-                        Dialect::Sqlite | Dialect::Postgres => "JOIN",
-                    };
-                    let mut select = sqlx::QueryBuilder::new(format!(
-                        "SELECT w.id, w.lease_token, s.object_type, s.state_value, o.coalesce_key FROM work_queue w {hint} \
-                         {join} cluster_operations o ON o.uuid = w.operation_uuid \
-                         {join} object_states s ON s.object_type = o.operation_type AND s.object_uuid = o.uuid \
-                         WHERE w.id IN (",
-                        hint = by_id(dialect),
-                    ));
-                    push_list(&mut select, claims_ref.iter().map(|claim| claim.lease.row_id));
-                    select.push(")");
-                    if dialect != Dialect::Sqlite {
-                        select.push(" FOR UPDATE");
-                    }
-                    type Held = (i64, Option<String>, String, Option<String>, Option<String>);
-                    let held: Vec<Held> = select.build_query_as().fetch_all(&mut *tx).await?;
-                    let plain: Vec<usize> = (0..claims_ref.len())
-                        .filter(|&i| {
-                            let claim = claims_ref[i];
-                            held.iter().any(|(id, token, op_type, state, coalesce_key)| {
-                                *id == claim.lease.row_id
-                                    && token.as_deref() == Some(claim.lease.token.as_str())
-                                    && *op_type == claim.op_type
-                                    && state.as_deref() == Some(OpState::Executing.as_str())
-                                    && coalesce_key.is_none()
-                            })
-                        })
-                        .collect();
-                    if plain.is_empty() {
-                        return Ok(Ok::<_, StoreError>(plain));
-                    }
-                    if dialect == Dialect::MariaDb {
-                        // Its single-table DELETE takes no index hint, and scans (locking) a small queue for a
-                        // long list of ids: one row at a time by primary key instead.
-                        for &i in &plain {
-                            sqlx::query(sql!(dialect, "DELETE FROM work_queue WHERE id = ?"))
-                                .bind(claims_ref[i].lease.row_id)
-                                .execute(&mut *tx)
-                                .await?;
-                        }
-                    } else {
-                        let mut delete = sqlx::QueryBuilder::new("DELETE FROM work_queue WHERE id IN (");
-                        push_list(&mut delete, plain.iter().map(|&i| claims_ref[i].lease.row_id));
-                        delete.push(")");
-                        delete.build().execute(&mut *tx).await?;
-                    }
-                    let keys: Vec<OpKey<'_>> = plain
-                        .iter()
-                        .map(|&i| OpKey { op_type: claims_ref[i].op_type.as_str(), op_uuid: uuids[i].as_str() })
-                        .collect();
-                    tx.update_states(dialect, &keys, OpState::Complete, None, at).await?;
-                    let mut events = Vec::with_capacity(2 * plain.len());
-                    for (&i, &key) in plain.iter().zip(&keys) {
-                        let claim = claims_ref[i];
-                        events.push(state_event(key, OpState::Complete, None, at));
-                        events.push((key, usage_event(claim, at)));
-                    }
-                    tx.record_events(dialect, self.host_name(), events).await?;
-                    tx.commit().await?;
-                    Ok(Ok(plain))
-                })
-                .await
-            }
-        });
-        let plain = match retried(outcome, || {
-            format!(
-                "recording the completion of {} cluster operations",
-                claims.len()
-            )
-        }) {
-            Ok(plain) => plain,
-            Err(error) => {
-                let error = std::sync::Arc::new(error);
-                return claims
-                    .iter()
-                    .map(|_| Err(StoreError::Batch(std::sync::Arc::clone(&error))))
-                    .collect();
-            }
-        };
-        let mut answers = Vec::with_capacity(claims.len());
-        for (i, claim) in claims.iter().enumerate() {
-            if plain.contains(&i) {
-                answers.push(Ok(Settled::Done { coalesced: 0 }));
-            } else {
-                answers.push(
-                    self.settle(claim, Settlement::Complete { follow_ups: &[] }, &[])
-                        .await,
-                );
-            }
-        }
-        answers
     }
 
     /// Puts back up to `limit` ops whose lease expired (their worker died, hung or lost its connection):
