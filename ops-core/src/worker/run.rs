@@ -295,24 +295,6 @@ impl Worker {
             if self.shutdown.is_cancelled() {
                 return Ok(());
             }
-            // Leases expire on the scale of the poll interval: looking for expired ones once per interval
-            // keeps a busy worker's claim loop to its claims.
-            let rescue_due = last_rescue.is_none_or(|at| at.elapsed() >= options.poll_interval);
-            let rescue = if rescue_due {
-                last_rescue = Some(Instant::now());
-                self.store.rescue_expired(options.max_attempts, 256).await
-            } else {
-                Ok(Vec::new())
-            };
-            match rescue {
-                Ok(rescued) => {
-                    for op in &rescued {
-                        tracing::warn!(op = %op.op, worker = ?op.worker, requeued = op.requeued, "rescued an op whose lease expired");
-                    }
-                    summary.rescued += rescued.len() as u64;
-                }
-                Err(error) => self.trouble(mode, error)?,
-            }
             let free = options.concurrency.saturating_sub(tasks.len());
             let mut claimed = 0;
             let mut more = false;
@@ -355,6 +337,26 @@ impl Worker {
                 }
             }
             summary.claimed += claimed as u64;
+            // Leases expire on the scale of the poll interval: looking for expired ones once per interval
+            // keeps a busy worker's claim loop to its claims. After the claim, so that new work woken by a
+            // notification waits for no more than its claim; ops rescued here are claimed at once, below.
+            let rescue_due = last_rescue.is_none_or(|at| at.elapsed() >= options.poll_interval);
+            let rescue = if rescue_due {
+                last_rescue = Some(Instant::now());
+                self.store.rescue_expired(options.max_attempts, 256).await
+            } else {
+                Ok(Vec::new())
+            };
+            match rescue {
+                Ok(rescued) => {
+                    for op in &rescued {
+                        tracing::warn!(op = %op.op, worker = ?op.worker, requeued = op.requeued, "rescued an op whose lease expired");
+                    }
+                    summary.rescued += rescued.len() as u64;
+                    more |= !rescued.is_empty();
+                }
+                Err(error) => self.trouble(mode, error)?,
+            }
             if mode == Mode::Once && free > 0 && !more {
                 // Nothing more is ready now: finish what runs, and stop. A shutdown meanwhile leaves what
                 // still runs to the wind-down and its timeout.
@@ -379,7 +381,8 @@ impl Worker {
                 return Ok(());
             }
             if more {
-                // A full batch: more may be ready. Claim again at once, for what room is left.
+                // A full batch, or ops just rescued: more may be ready. Claim again at once, for what room
+                // is left.
                 continue;
             }
             tokio::select! {
