@@ -96,6 +96,9 @@ struct HeldLease {
     token: String,
     renewed_at: Instant,
     lost: CancelToken,
+    /// The handler has ended and its outcome is being written: the write's own answer says whether the
+    /// lease still held, and a renewal that finds the row gone has most likely met that very write.
+    settling: bool,
 }
 
 type HeldLeases = Arc<Mutex<HashMap<i64, HeldLease>>>;
@@ -110,6 +113,18 @@ struct Release {
     held: HeldLeases,
     row_id: i64,
     token: String,
+}
+
+impl Release {
+    /// Marks this claim's lease as settling: its handler has ended, and its outcome is being written.
+    fn settling(&self) {
+        if let Some(lease) = lock(&self.held)
+            .get_mut(&self.row_id)
+            .filter(|lease| lease.token == self.token)
+        {
+            lease.settling = true;
+        }
+    }
 }
 
 impl Drop for Release {
@@ -318,6 +333,7 @@ impl Worker {
                                     token: claim.lease.token.clone(),
                                     renewed_at: claim.leased_at,
                                     lost: lost.clone(),
+                                    settling: false,
                                 },
                             );
                             // The row was rescued from this very worker and claimed again: the earlier
@@ -543,19 +559,21 @@ async fn sleep_until_some(at: Option<Instant>) {
     }
 }
 
-/// When the first held lease not yet stopped must stop, unless it is renewed before.
+/// When the first held lease not yet stopped must stop, unless it is renewed before. A settling lease's
+/// handler has ended: there is nothing to stop.
 fn earliest_stop(held: &HashMap<i64, HeldLease>, stop_after: Duration) -> Option<Instant> {
     held.values()
-        .filter(|lease| !lease.lost.is_cancelled())
+        .filter(|lease| !lease.lost.is_cancelled() && !lease.settling)
         .map(|lease| lease.renewed_at + stop_after)
         .min()
 }
 
 /// Stops every op whose lease was not renewed for `stop_after`: it is about to expire, and a rescuer may
-/// take the op over once it has.
+/// take the op over once it has. (A settling op has nothing left to stop.)
 fn stop_overdue(held: &HashMap<i64, HeldLease>, stop_after: Duration) {
     for (row, lease) in held {
-        if !lease.lost.is_cancelled() && lease.renewed_at.elapsed() >= stop_after {
+        if !lease.lost.is_cancelled() && !lease.settling && lease.renewed_at.elapsed() >= stop_after
+        {
             tracing::warn!(
                 row,
                 "cannot renew the lease of a running op before it expires; stopping it"
@@ -584,7 +602,7 @@ fn apply_renewal(
         }
         if renewal.held.contains(row) {
             entry.renewed_at = started;
-        } else if renewal.lost.contains(row) && !entry.lost.is_cancelled() {
+        } else if renewal.lost.contains(row) && !entry.lost.is_cancelled() && !entry.settling {
             tracing::warn!(row, "lost the lease of a running op; stopping it");
             entry.lost.cancel();
         }
@@ -596,7 +614,7 @@ async fn run_claim(
     shared: Arc<Shared>,
     claim: Claim,
     lost: CancelToken,
-    _release: Release,
+    release: Release,
 ) -> Ended {
     let store = &shared.store;
     let metadata = match serde_json::from_str::<Map<String, Value>>(&claim.metadata_json) {
@@ -737,6 +755,7 @@ async fn run_claim(
             return settled(store.settle(&claim, settlement, &events).await, Ended::Released, &claim);
         }
     };
+    release.settling();
     let outcome = match result {
         Ok(outcome) => outcome,
         Err(joined) => Err(OpError::failed(panic_message(joined))),
@@ -915,7 +934,35 @@ mod tests {
             token: token.to_owned(),
             renewed_at,
             lost: CancelToken::new(),
+            settling: false,
         }
+    }
+
+    #[test]
+    fn a_settling_lease_found_gone_is_left_to_its_settlements_answer() {
+        // The completer deleted the row in the very batch the handler's outcome is waiting for: the
+        // renewal finds it gone, which says nothing the settlement will not say itself.
+        let claimed = Instant::now();
+        let mut settling = held_lease("a", claimed);
+        settling.settling = true;
+        let mut held = HashMap::from([(4, settling)]);
+        let lost = Renewal {
+            held: vec![],
+            lost: vec![4],
+        };
+        apply_renewal(&mut held, &[(4, "a".to_owned())], &lost, claimed);
+        assert!(!held[&4].lost.is_cancelled());
+    }
+
+    #[test]
+    fn a_settling_lease_neither_stops_nor_wakes_the_heartbeat() {
+        let long_ago = Instant::now() - Duration::from_secs(60);
+        let mut settling = held_lease("a", long_ago);
+        settling.settling = true;
+        let held = HashMap::from([(5, settling)]);
+        assert_eq!(earliest_stop(&held, Duration::from_secs(20)), None);
+        stop_overdue(&held, Duration::from_secs(20));
+        assert!(!held[&5].lost.is_cancelled());
     }
 
     #[test]
