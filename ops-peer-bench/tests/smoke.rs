@@ -63,3 +63,34 @@ fn a_tiny_run_prints_every_comparison_as_json() {
         );
     }
 }
+
+#[test]
+fn only_the_phases_asked_for_run() {
+    let output = Command::new(env!("CARGO_BIN_EXE_ops-peer-bench"))
+        .args([
+            "--tiny",
+            "4",
+            "--json",
+            "--backends",
+            "sqlite",
+            "--only",
+            "enqueue",
+        ])
+        .output()
+        .expect("the bench runs");
+    assert!(
+        output.status.success(),
+        "exit {:?}: {}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8(output.stdout).expect("utf-8 output");
+    let benches: Vec<String> = stdout
+        .lines()
+        .map(|line| {
+            let line: serde_json::Value = serde_json::from_str(line).expect("each line is JSON");
+            line["bench"].as_str().unwrap_or_default().to_owned()
+        })
+        .collect();
+    assert_eq!(benches, ["peer_enqueue_throughput"], "{stdout}");
+}
