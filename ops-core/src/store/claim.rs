@@ -12,7 +12,7 @@
 
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
+use serde_json::json;
 use uuid::Uuid;
 
 use super::retry::{RetryFailure, retried, with_retry};
@@ -73,8 +73,8 @@ enum Verdict<'a> {
     Orphan,
 }
 
+/// `op` is the row's op (its uuid and type), as found, if it was.
 fn judge<'a>(row: &ReadyRow, op: Option<&'a ClaimedOp>) -> Verdict<'a> {
-    let op = op.filter(|op| op.op_uuid == row.operation_uuid && op.op_type == row.operation_type);
     let (Some(op), Ok(op_id)) = (op, row.operation_uuid.parse::<OpId>()) else {
         return Verdict::Orphan;
     };
@@ -130,12 +130,33 @@ fn claim_of(
     }
 }
 
-/// The audit event's message and extra for a row skipped because its op is in `state`.
-fn skipped_audit(state: &str, queue_name: &str) -> (String, Value) {
-    (
-        format!("skipping op already in terminal state {state}"),
-        json!({"state": state, "queue_name": queue_name}),
-    )
+/// Records why a ready row that cannot be claimed goes: on its op, when it has one (`finished`: the op and
+/// its state), an audit event "skipping op already in terminal state X"; else a warning. The caller
+/// removes the row.
+async fn record_skip<C: Steps>(
+    conn: &mut C,
+    dialect: Dialect,
+    host: &str,
+    row: &ReadyRow,
+    finished: Option<(&ClaimedOp, &str)>,
+    at: f64,
+) -> Result<(), sqlx::Error> {
+    let Some((op, state)) = finished else {
+        tracing::warn!(row = row.id, op_uuid = %row.operation_uuid, "work-queue row names no op; removed");
+        return Ok(());
+    };
+    let message = format!("skipping op already in terminal state {state}");
+    let key = OpKey {
+        op_type: &op.op_type,
+        op_uuid: &op.op_uuid,
+    };
+    let event = OpEvent {
+        event_type: "audit",
+        message: &message,
+        extra: json!({"state": state, "queue_name": row.queue_name}),
+        timestamp: at,
+    };
+    conn.record_event(dialect, host, key, event).await
 }
 
 /// The claim on PostgreSQL, one statement. Binds: `$1` the claim's time, `$2` the queues, `$3` the op
@@ -144,13 +165,14 @@ fn skipped_audit(state: &str, queue_name: &str) -> (String, Value) {
 /// the lease token, `$12` the lease's expiry.
 ///
 /// `ready` locks the rows (skipping those another claim holds); `held` locks each row's op and state, as
-/// any state move does, and reads them as they are once locked (waiting for a writer that holds them); `claimable` keeps the rows whose op may
-/// run, numbered for their event ids. The moves, events, links and leases are written from those; the
-/// answer is every ready row, with its lease's expiry where it was claimed, so that the rest are skipped
-/// and removed in the same transaction. The lease runs from the time given, `$12`, plus whatever the
-/// statement waited for locks before it wrote the lease: only the server's clock can tell that wait (its
-/// difference, not its time, is used: leases are the writer's clock). Each op's event is linked to the op and to each of its targets, as
-/// [`Steps::record_events`] links them.
+/// any state move does, and reads them as they are once locked (waiting for a writer that holds them);
+/// `claimable` keeps the rows whose op may run, numbered for their event ids. The moves, events, links and
+/// leases are written from those; the answer is every ready row, with its lease's expiry where it was
+/// claimed, so that the rest are skipped and removed in the same transaction. The lease runs from the
+/// time given, `$12`, plus whatever the statement waited for locks before it wrote the lease: only the
+/// server's clock can tell that wait (its difference, not its time, is used: leases are the writer's
+/// clock). Each op's event is linked to the op and to each of its targets, as [`Steps::record_events`]
+/// links them.
 const PG_CLAIM: &str = "WITH ready AS (\
     SELECT id, operation_uuid, operation_type, queue_name, attempts, defer_count, priority, scheduled_at \
     FROM work_queue WHERE claimed_at IS NULL AND scheduled_at <= $1 \
@@ -288,23 +310,28 @@ impl Store {
                     claims.push(claim_of(row, op_id, op, &token, claimed_at, leased_at));
                 }
                 (Verdict::Finished { op, state }, false) => {
-                    let (message, extra) = skipped_audit(&state, &row.queue_name);
-                    let key = OpKey {
-                        op_type: &op.op_type,
-                        op_uuid: &op.op_uuid,
-                    };
-                    let event = OpEvent {
-                        event_type: "audit",
-                        message: &message,
-                        extra,
-                        timestamp: claimed_at,
-                    };
-                    tx.record_event(Dialect::Postgres, self.host_name(), key, event)
-                        .await?;
+                    let finished = Some((op, state.as_str()));
+                    record_skip(
+                        &mut *tx,
+                        Dialect::Postgres,
+                        self.host_name(),
+                        &row,
+                        finished,
+                        claimed_at,
+                    )
+                    .await?;
                     skipped.push(row.id);
                 }
                 (Verdict::Orphan, false) => {
-                    tracing::warn!(row = row.id, op_uuid = %row.operation_uuid, "work-queue row names no op; removed");
+                    record_skip(
+                        &mut *tx,
+                        Dialect::Postgres,
+                        self.host_name(),
+                        &row,
+                        None,
+                        claimed_at,
+                    )
+                    .await?;
                     skipped.push(row.id);
                 }
                 (_, claimed) => {
@@ -390,14 +417,12 @@ impl Store {
                                 claims.push(claim_of(row, op_id, op, &token, claimed_at, leased_at));
                             }
                             Verdict::Finished { op, state } => {
-                                let (message, extra) = skipped_audit(&state, &row.queue_name);
-                                let key = OpKey { op_type: &op.op_type, op_uuid: &op.op_uuid };
-                                let event = OpEvent { event_type: "audit", message: &message, extra, timestamp: claimed_at };
-                                tx.record_event(dialect, self.host_name(), key, event).await?;
+                                let finished = Some((op, state.as_str()));
+                                record_skip(&mut *tx, dialect, self.host_name(), &row, finished, claimed_at).await?;
                                 skipped.push(row.id);
                             }
                             Verdict::Orphan => {
-                                tracing::warn!(row = row.id, op_uuid = %row.operation_uuid, "work-queue row names no op; removed");
+                                record_skip(&mut *tx, dialect, self.host_name(), &row, None, claimed_at).await?;
                                 skipped.push(row.id);
                             }
                         }

@@ -159,7 +159,7 @@ impl Store {
         claims: &[&Claim],
     ) -> Result<Result<Vec<usize>, StoreError>, RetryFailure> {
         let uuids: Vec<String> = claims.iter().map(|claim| claim.op.to_string()).collect();
-        let (claims_ref, uuids) = (claims, uuids.as_slice());
+        let uuids = uuids.as_slice();
         with_backend!(match self {
             (pool, dialect) => {
                 with_retry(&self.retries, dialect, || async move {
@@ -180,16 +180,16 @@ impl Store {
                          WHERE w.id IN (",
                         hint = by_id(dialect),
                     ));
-                    push_list(&mut select, claims_ref.iter().map(|claim| claim.lease.row_id));
+                    push_list(&mut select, claims.iter().map(|claim| claim.lease.row_id));
                     select.push(")");
                     if dialect != Dialect::Sqlite {
                         select.push(" FOR UPDATE");
                     }
                     type Held = (i64, Option<String>, String, Option<String>, Option<String>);
                     let held: Vec<Held> = select.build_query_as().fetch_all(&mut *tx).await?;
-                    let plain: Vec<usize> = (0..claims_ref.len())
+                    let plain: Vec<usize> = (0..claims.len())
                         .filter(|&i| {
-                            let claim = claims_ref[i];
+                            let claim = claims[i];
                             held.iter().any(|(id, token, op_type, state, coalesce_key)| {
                                 *id == claim.lease.row_id
                                     && token.as_deref() == Some(claim.lease.token.as_str())
@@ -207,24 +207,24 @@ impl Store {
                         // long list of ids: one row at a time by primary key instead.
                         for &i in &plain {
                             sqlx::query(sql!(dialect, "DELETE FROM work_queue WHERE id = ?"))
-                                .bind(claims_ref[i].lease.row_id)
+                                .bind(claims[i].lease.row_id)
                                 .execute(&mut *tx)
                                 .await?;
                         }
                     } else {
                         let mut delete = sqlx::QueryBuilder::new("DELETE FROM work_queue WHERE id IN (");
-                        push_list(&mut delete, plain.iter().map(|&i| claims_ref[i].lease.row_id));
+                        push_list(&mut delete, plain.iter().map(|&i| claims[i].lease.row_id));
                         delete.push(")");
                         delete.build().execute(&mut *tx).await?;
                     }
                     let keys: Vec<OpKey<'_>> = plain
                         .iter()
-                        .map(|&i| OpKey { op_type: claims_ref[i].op_type.as_str(), op_uuid: uuids[i].as_str() })
+                        .map(|&i| OpKey { op_type: claims[i].op_type.as_str(), op_uuid: uuids[i].as_str() })
                         .collect();
                     tx.update_states(dialect, &keys, OpState::Complete, None, at).await?;
                     let mut events = Vec::with_capacity(2 * plain.len());
                     for (&i, &key) in plain.iter().zip(&keys) {
-                        let claim = claims_ref[i];
+                        let claim = claims[i];
                         events.push(state_event(key, OpState::Complete, None, at));
                         events.push((key, usage_event(claim, at)));
                     }

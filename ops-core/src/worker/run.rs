@@ -101,6 +101,13 @@ struct HeldLease {
     settling: bool,
 }
 
+impl HeldLease {
+    /// Its handler may still be running: neither stopped already nor ended.
+    fn may_run(&self) -> bool {
+        !self.lost.is_cancelled() && !self.settling
+    }
+}
+
 type HeldLeases = Arc<Mutex<HashMap<i64, HeldLease>>>;
 
 fn lock(held: &HeldLeases) -> std::sync::MutexGuard<'_, HashMap<i64, HeldLease>> {
@@ -563,7 +570,7 @@ async fn sleep_until_some(at: Option<Instant>) {
 /// handler has ended: there is nothing to stop.
 fn earliest_stop(held: &HashMap<i64, HeldLease>, stop_after: Duration) -> Option<Instant> {
     held.values()
-        .filter(|lease| !lease.lost.is_cancelled() && !lease.settling)
+        .filter(|lease| lease.may_run())
         .map(|lease| lease.renewed_at + stop_after)
         .min()
 }
@@ -572,8 +579,7 @@ fn earliest_stop(held: &HashMap<i64, HeldLease>, stop_after: Duration) -> Option
 /// take the op over once it has. (A settling op has nothing left to stop.)
 fn stop_overdue(held: &HashMap<i64, HeldLease>, stop_after: Duration) {
     for (row, lease) in held {
-        if !lease.lost.is_cancelled() && !lease.settling && lease.renewed_at.elapsed() >= stop_after
-        {
+        if lease.may_run() && lease.renewed_at.elapsed() >= stop_after {
             tracing::warn!(
                 row,
                 "cannot renew the lease of a running op before it expires; stopping it"
@@ -602,7 +608,7 @@ fn apply_renewal(
         }
         if renewal.held.contains(row) {
             entry.renewed_at = started;
-        } else if renewal.lost.contains(row) && !entry.lost.is_cancelled() && !entry.settling {
+        } else if renewal.lost.contains(row) && entry.may_run() {
             tracing::warn!(row, "lost the lease of a running op; stopping it");
             entry.lost.cancel();
         }
