@@ -100,6 +100,48 @@ async fn a_postgres_backend_terminated_inside_an_enqueue_leaves_nothing() {
     .await;
 }
 
+/// The server ends the session of a connection that sits idle in the pool (an administrator's kill, as a
+/// restart ends them all): once it has sat idle for a second, the pool checks it before handing it out,
+/// finds it gone and opens another, and the next call works. (Connections used within the last second
+/// are handed out unchecked, saving a round trip per statement.)
+// A test body, run on the servers by `run_on`: clippy allows `unwrap` in tests.
+#[allow(clippy::unwrap_used)]
+async fn a_connection_whose_session_ended_while_idle_is_replaced(db: TestDb) -> TestDb {
+    db.migrated_store().await.close().await;
+    let store = StoreOptions::new(db.url())
+        .max_connections(1)
+        .connect()
+        .await
+        .unwrap();
+    let network = NetworkId::new_v4();
+    assert!(!store.has_pending(network).await.unwrap());
+    let sessions = db.idle_sessions().await;
+    assert_eq!(sessions.len(), 1, "the store's one connection, idle");
+    db.kill_session(sessions[0]).await;
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    assert!(!store.has_pending(network).await.unwrap());
+    store.close().await;
+    db
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mariadb_connection_killed_while_idle_is_replaced() {
+    run_on(
+        Backend::MariaDb,
+        a_connection_whose_session_ended_while_idle_is_replaced,
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_postgres_connection_terminated_while_idle_is_replaced() {
+    run_on(
+        Backend::Postgres,
+        a_connection_whose_session_ended_while_idle_is_replaced,
+    )
+    .await;
+}
+
 /// Another program holds SQLite's write lock for longer than the store will wait: the enqueue reports the
 /// busy database after its retries and writes nothing; once the lock is gone the same enqueue works.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -357,6 +357,25 @@ impl TestDb {
         })
     }
 
+    /// The server sessions of this database that sit idle between statements, as a pool's connections
+    /// do (their connection id on MariaDB, their backend pid on PostgreSQL); always empty on SQLite.
+    pub async fn idle_sessions(&self) -> Vec<i64> {
+        let query = match self.backend {
+            Backend::Sqlite => return Vec::new(),
+            Backend::MariaDb => format!(
+                "SELECT ID FROM information_schema.PROCESSLIST WHERE DB = '{}' AND COMMAND = 'Sleep' \
+                 AND ID <> CONNECTION_ID()",
+                self.name
+            ),
+            Backend::Postgres => format!(
+                "SELECT pid::bigint FROM pg_stat_activity WHERE datname = '{}' AND state = 'idle' \
+                 AND pid <> pg_backend_pid()",
+                self.name
+            ),
+        };
+        self.session_ids(query).await
+    }
+
     /// Ends a server session found by [`TestDb::stalled_sessions`] as an operator would:
     /// `KILL CONNECTION` on MariaDB, `pg_terminate_backend` on PostgreSQL.
     ///

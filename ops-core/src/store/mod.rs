@@ -190,13 +190,14 @@ impl StoreOptions {
                 // An in-memory database lives as long as one of its connections: keep exactly one, forever.
                 let memory = self.url.contains(":memory:") || self.url.contains("mode=memory");
                 let pool_options = if memory {
-                    SqlitePoolOptions::new()
+                    checked_when_idle(SqlitePoolOptions::new())
                         .max_connections(1)
                         .min_connections(1)
                         .idle_timeout(None)
                         .max_lifetime(None)
                 } else {
-                    SqlitePoolOptions::new().max_connections(self.max_connections)
+                    checked_when_idle(SqlitePoolOptions::new())
+                        .max_connections(self.max_connections)
                 };
                 let pool_options = pool_options.acquire_timeout(self.acquire_timeout);
                 // Two processes opening a new file at once both switch it to WAL, which needs the file to
@@ -238,7 +239,7 @@ impl StoreOptions {
                 probe::<sqlx::MySqlConnection>(&options, self.acquire_timeout)
                     .await
                     .map_err(failed)?;
-                let pool = MySqlPoolOptions::new()
+                let pool = checked_when_idle(MySqlPoolOptions::new())
                     .max_connections(self.max_connections)
                     .acquire_timeout(self.acquire_timeout)
                     .connect_with(options)
@@ -257,7 +258,7 @@ impl StoreOptions {
                 probe::<sqlx::PgConnection>(&options, self.acquire_timeout)
                     .await
                     .map_err(failed)?;
-                let pool = PgPoolOptions::new()
+                let pool = checked_when_idle(PgPoolOptions::new())
                     .max_connections(self.max_connections)
                     .acquire_timeout(self.acquire_timeout)
                     .connect_with(options)
@@ -414,6 +415,33 @@ impl Store {
     pub(crate) fn host_name(&self) -> &str {
         &self.host_name
     }
+}
+
+/// How long a connection may sit idle in the pool and still be handed out without a liveness check.
+const TRUSTED_IDLE: Duration = Duration::from_secs(1);
+
+/// `options`, checking a connection's liveness before handing it out only when it has been idle for
+/// [`TRUSTED_IDLE`] or more. sqlx's default checks every one, a round trip to the server (a hop to the
+/// connection's thread on SQLite) before every statement or transaction: three on the way from an
+/// enqueue to its op's start, and one per claim and per completion. A connection handed back is checked
+/// by sqlx on its way into the pool, so one that broke in use never comes out again; what the check
+/// before handing out still finds is a connection that broke while it sat idle: a server restarted, an
+/// idle session killed. A restart takes longer than [`TRUSTED_IDLE`], so the connections that sat
+/// through it are checked and replaced, as before.
+fn checked_when_idle<DB: sqlx::Database>(
+    options: sqlx::pool::PoolOptions<DB>,
+) -> sqlx::pool::PoolOptions<DB> {
+    use sqlx::Connection as _;
+    options
+        .test_before_acquire(false)
+        .before_acquire(|connection, meta| {
+            Box::pin(async move {
+                if meta.idle_for >= TRUSTED_IDLE {
+                    connection.ping().await?;
+                }
+                Ok(true)
+            })
+        })
 }
 
 /// Opens and closes one connection, so that an unreachable server or a refused login is reported as the
