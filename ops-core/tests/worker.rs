@@ -1356,6 +1356,48 @@ async fn postgres_workers_listen_beside_the_pool_not_in_it() {
     .await;
 }
 
+/// A PostgreSQL worker claims on a connection of its own, kept from claim to claim. The server ends that
+/// session: the next claim fails and is ridden out, the one after opens another connection, and an op
+/// enqueued after the kill runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_a_worker_claims_on_a_new_connection_after_its_own_is_ended() {
+    ops_testkit::run_on(ops_testkit::Backend::Postgres, |db| async move {
+        let store = db.migrated_store().await;
+        let runs = Runs::default();
+        let worker = network_node_worker(&store)
+            .handle(counting(&runs))
+            .build()
+            .expect("worker");
+        let shutdown = worker.shutdown_handle();
+        let running = tokio::spawn(async move { worker.run().await });
+        let claim_session = "SELECT pid::text FROM pg_stat_activity WHERE datname = current_database() \
+             AND state = 'idle' AND query LIKE 'WITH ready AS%'";
+        let session = loop {
+            if let Some(Some(pid)) = db.strings(claim_session).await.first() {
+                break pid.parse::<i64>().expect("a pid");
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        };
+        db.kill_session(session).await;
+        let op = enqueue_net_op(&store, NetworkId::new_v4()).await;
+        tokio::time::timeout(Duration::from_secs(10), until_state(&store, op, OpState::Complete))
+            .await
+            .expect("the op runs after the claim connection was ended");
+        assert!(
+            !db.strings(claim_session)
+                .await
+                .contains(&Some(session.to_string())),
+            "the ended session is gone"
+        );
+        shutdown.cancel();
+        running.await.expect("join").expect("run");
+        assert_eq!(runs.lock().unwrap()[&op], 1);
+        store.close().await;
+        db
+    })
+    .await;
+}
+
 /// A table the handlers write one row to per execution, through a pool of their own: the record of what
 /// ran, kept by the database rather than by the worker under test.
 #[derive(Clone)]

@@ -6,9 +6,10 @@
 //! op is gone, or past running, is removed on the way (audit "skipping op already in terminal state X"),
 //! as Shaken Fist's dispatcher skips such rows at dequeue.
 //!
-//! On PostgreSQL the whole claim is one statement ([`PG_CLAIM`]): the rows, their ops' moves, the events
-//! and their links, and the lease, in a single round trip inside the transaction. SQLite and MariaDB run
-//! the same steps as a statement each.
+//! On PostgreSQL the whole claim is one statement ([`PG_CLAIM`]), its own transaction, on the claim loop's
+//! own connection ([`Claimer`]): the rows, their ops' moves, the events and their links, and the lease, in
+//! a single round trip. Rows it cannot claim are removed by a second transaction. SQLite and MariaDB run
+//! the same steps as a statement each, in one transaction.
 
 use std::time::{Duration, Instant};
 
@@ -168,7 +169,7 @@ async fn record_skip<C: Steps>(
 /// any state move does, and reads them as they are once locked (waiting for a writer that holds them);
 /// `claimable` keeps the rows whose op may run, numbered for their event ids. The moves, events, links and
 /// leases are written from those; the answer is every ready row, with its lease's expiry where it was
-/// claimed, so that the rest are skipped and removed in the same transaction. The lease runs from the
+/// claimed, so that the rest are skipped and removed ([`Claimer::remove_skipped`]). The lease runs from the
 /// time given, `$12`, plus whatever the statement waited for locks before it wrote the lease: only the
 /// server's clock can tell that wait (its difference, not its time, is used: leases are the writer's
 /// clock). Each op's event is linked to the op and to each of its targets, as [`Steps::record_events`]
@@ -213,43 +214,124 @@ SELECT r.id, r.operation_uuid, r.operation_type, r.queue_name, r.attempts, r.def
 FROM ready r LEFT JOIN held h ON h.id = r.id LEFT JOIN leased l ON l.id = r.id \
 ORDER BY r.priority, r.scheduled_at, r.id";
 
-/// Opens a claim's transaction on PostgreSQL. The claim index, (claimed_at, priority, scheduled_at, id),
-/// serves the ready rows in its own order, and the LIMIT stops it after the first of them. Without
-/// statistics on the queue (a young database, autovacuum off or behind), PostgreSQL expected a handful
-/// of ready rows and read and sorted them all, by a scan of the table or a bitmap of the index: 14 ms a
-/// claim from a backlog of 20,000 (0.45 ms in order), 27 ops a second in the worker bench. That was the
-/// claim as a statement per step; [`PG_CLAIM`] measured no scan of the queue without the settings too
+/// The claim connection's session on PostgreSQL, set once when it connects.
+///
+/// Seq and bitmap scans off: the claim index, (claimed_at, priority, scheduled_at, id), serves the ready
+/// rows in its own order, and the LIMIT stops it after the first of them. Without statistics on the queue
+/// (a young database, autovacuum off or behind), PostgreSQL expected a handful of ready rows and read and
+/// sorted them all, by a scan of the table or a bitmap of the index: 14 ms a claim from a backlog of
+/// 20,000 (0.45 ms in order), 27 ops a second in the worker bench. That was the claim as a statement per
+/// step; [`PG_CLAIM`] measured no scan of the queue without the settings too
 /// (`postgres_claims_and_completions_never_scan_the_queue_or_the_ops`), but a plan is the statistics'
-/// choice, and the settings cost nothing: they go with the BEGIN, in one round trip.
-const PG_CLAIM_BEGIN: &str =
-    "BEGIN; SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off";
+/// choice, and on a connection that only claims the settings cost nothing.
+///
+/// Generic plans: PostgreSQL plans a prepared statement afresh for each of its first five runs on a
+/// connection before it weighs a cached generic plan, and planning [`PG_CLAIM`] takes 0.6-1.5 ms, its
+/// run 0.1-0.5 ms. The generic plan serves every claim as well: no parameter changes which index answers.
+const CLAIM_SESSION: &str = "SET enable_seqscan = off; SET enable_bitmapscan = off; \
+    SET plan_cache_mode = force_generic_plan";
+
+/// What a worker's claim loop claims through: on PostgreSQL a connection of its own, outside the store's
+/// pool, that it keeps for as long as it claims; on SQLite and MariaDB the store's pool.
+///
+/// The own connection is what makes a claim one round trip: [`PG_CLAIM`] runs as its own transaction,
+/// with no BEGIN and COMMIT around it to carry settings, and no check of a pooled connection before it
+/// (see [`CLAIM_SESSION`]). From an enqueue to its op's start that saved three round trips of five. A
+/// connection that breaks is dropped (the pool of one closes it) and another opened at the next claim.
+pub(crate) struct Claimer {
+    store: Store,
+    own: Option<OwnConnection>,
+}
+
+/// The claim loop's PostgreSQL connection: a pool of one, so that a broken connection is replaced, and the
+/// connection held between claims.
+struct OwnConnection {
+    pool: sqlx::PgPool,
+    held: tokio::sync::Mutex<Option<sqlx::pool::PoolConnection<sqlx::Postgres>>>,
+}
 
 impl Store {
+    /// A claimer for one worker's claim loop.
+    pub(crate) fn claimer(&self) -> Claimer {
+        let own = match &self.pool {
+            Pool::Postgres(pool) => {
+                let pool = sqlx::postgres::PgPoolOptions::new()
+                    .max_connections(1)
+                    .acquire_timeout(pool.options().get_acquire_timeout())
+                    .max_lifetime(None)
+                    .idle_timeout(None)
+                    .after_connect(|connection, _| {
+                        Box::pin(async move {
+                            sqlx::raw_sql(CLAIM_SESSION).execute(connection).await?;
+                            Ok(())
+                        })
+                    })
+                    .connect_lazy_with((*pool.connect_options()).clone());
+                Some(OwnConnection {
+                    pool,
+                    held: tokio::sync::Mutex::new(None),
+                })
+            }
+            _ => None,
+        };
+        Claimer {
+            store: self.clone(),
+            own,
+        }
+    }
+}
+
+impl Claimer {
+    /// Opens the claim connection and plans the claim on it, by a claim of no rows, so that the first op
+    /// to come does not wait for either (a connection over TLS took 90 ms; the plan 1-3 ms on a fresh
+    /// connection). Best effort: what fails here is tried again, and reported, by the first claim.
+    pub(crate) async fn prepare(&self, request: ClaimRequest<'_>) {
+        let Some(own) = &self.own else {
+            return;
+        };
+        let request = ClaimRequest {
+            limit: 0,
+            ..request
+        };
+        if let Err(error) = self.claim_on_own_connection(own, &request).await {
+            tracing::debug!(%error, "could not prepare the claim connection ahead of need");
+        }
+    }
+
     /// Claims up to `request.limit` ready ops: `queued → executing`, under a fresh lease.
     pub(crate) async fn claim(&self, request: ClaimRequest<'_>) -> Result<ClaimBatch, StoreError> {
         if request.queues.is_empty() || request.op_types.is_empty() || request.limit == 0 {
             return Ok(ClaimBatch::default());
         }
         let request = &request;
-        let outcome = match &self.pool {
-            Pool::Postgres(pool) => {
-                with_retry(&self.retries, Dialect::Postgres, || {
-                    self.claim_in_one_statement(pool, request)
+        let outcome = match &self.own {
+            Some(own) => {
+                let claimed = with_retry(&self.store.retries, Dialect::Postgres, || async {
+                    let claimed = self.claim_on_own_connection(own, request).await?;
+                    Ok(Ok::<_, std::convert::Infallible>(claimed))
                 })
-                .await
+                .await;
+                match claimed {
+                    Ok(Ok((batch, skipped))) => {
+                        self.remove_skipped(skipped).await;
+                        Ok(Ok(batch))
+                    }
+                    Ok(Err(never)) => match never {},
+                    Err(failure) => Err(failure),
+                }
             }
-            _ => self.claim_step_by_step(request).await,
+            None => self.store.claim_step_by_step(request).await,
         };
         retried(outcome, || "claiming work".to_owned())
     }
 
-    /// The claim on PostgreSQL: [`PG_CLAIM`] between the BEGIN and the COMMIT, and a statement more for
-    /// rows it could not claim.
-    async fn claim_in_one_statement(
+    /// [`PG_CLAIM`] on the claim connection, its own transaction: the claims, and the ready rows it could
+    /// not claim (their op gone or finished), which [`Claimer::remove_skipped`] removes.
+    async fn claim_on_own_connection(
         &self,
-        pool: &sqlx::PgPool,
+        own: &OwnConnection,
         request: &ClaimRequest<'_>,
-    ) -> Result<Result<ClaimBatch, StoreError>, sqlx::Error> {
+    ) -> Result<(ClaimBatch, Vec<Skipped>), sqlx::Error> {
         let limit = request.limit.min(MAX_CLAIM_BATCH);
         let claimed_at = now();
         let token = Uuid::new_v4().hyphenated().to_string();
@@ -258,14 +340,19 @@ impl Store {
         let event_ids: Vec<String> = (0..limit)
             .map(|_| Uuid::now_v7().hyphenated().to_string())
             .collect();
-        let mut tx = pool.begin_with(PG_CLAIM_BEGIN).await?;
-        // The lease counts from now, not from the start of the claim: waiting for the pool must not eat
-        // into it, nor (see the statement) waiting for locks. The process's clock is read first, so that
-        // the lease never holds longer here than in the table.
+        let mut held = own.held.lock().await;
+        let connection = match held.take() {
+            Some(connection) => connection,
+            None => own.pool.acquire().await?,
+        };
+        let connection = held.insert(connection);
+        // The lease counts from now, not from the start of the claim: waiting for a connection must not
+        // eat into it, nor (see the statement) waiting for locks. The process's clock is read first, so
+        // that the lease never holds longer here than in the table.
         let sent_at = Instant::now();
         let lease_from = now();
         let lease_secs = request.lease.as_secs_f64();
-        let rows: Vec<PgClaimedRow> = sqlx::query_as(PG_CLAIM)
+        let fetched: Result<Vec<PgClaimedRow>, sqlx::Error> = sqlx::query_as(PG_CLAIM)
             .bind(claimed_at)
             .bind(request.queues)
             .bind(request.op_types)
@@ -273,13 +360,26 @@ impl Store {
             .bind(claimable_states())
             .bind(state_message_column(&claimed_by))
             .bind(&event_ids)
-            .bind(self.host_name())
+            .bind(self.store.host_name())
             .bind(state_event_extra(OpState::Executing, Some(&claimed_by), claimed_at).to_string())
             .bind(request.worker)
             .bind(token.as_str())
             .bind(lease_from + lease_secs)
-            .fetch_all(&mut *tx)
-            .await?;
+            .fetch_all(&mut **connection)
+            .await;
+        let rows = match fetched {
+            Ok(rows) => rows,
+            Err(error) => {
+                // A lost race (a deadlock, a serialisation failure) leaves the connection as good as it
+                // was; anything else may have broken it (a server that ended the session says so before
+                // it hangs up): it goes back to the pool, which checks it and closes it if so.
+                if !Dialect::Postgres.is_retryable(&error) {
+                    *held = None;
+                }
+                return Err(error);
+            }
+        };
+        drop(held);
         let full = rows.len() == limit;
         let mut claims = Vec::with_capacity(rows.len());
         let mut skipped = Vec::new();
@@ -309,31 +409,16 @@ impl Store {
                         sent_at + Duration::try_from_secs_f64(waited).unwrap_or_default();
                     claims.push(claim_of(row, op_id, op, &token, claimed_at, leased_at));
                 }
-                (Verdict::Finished { op, state }, false) => {
-                    let finished = Some((op, state.as_str()));
-                    record_skip(
-                        &mut *tx,
-                        Dialect::Postgres,
-                        self.host_name(),
-                        &row,
-                        finished,
-                        claimed_at,
-                    )
-                    .await?;
-                    skipped.push(row.id);
-                }
-                (Verdict::Orphan, false) => {
-                    record_skip(
-                        &mut *tx,
-                        Dialect::Postgres,
-                        self.host_name(),
-                        &row,
-                        None,
-                        claimed_at,
-                    )
-                    .await?;
-                    skipped.push(row.id);
-                }
+                (Verdict::Finished { state, .. }, false) => skipped.push(Skipped {
+                    row,
+                    finished: op.map(|op| (op, state)),
+                    at: claimed_at,
+                }),
+                (Verdict::Orphan, false) => skipped.push(Skipped {
+                    row,
+                    finished: None,
+                    at: claimed_at,
+                }),
                 (_, claimed) => {
                     // The statement and `judge` read the same row and the same states: they cannot
                     // disagree. Were they to, the row is left as the statement left it — claimed rows
@@ -342,16 +427,64 @@ impl Store {
                 }
             }
         }
-        if !skipped.is_empty() {
-            sqlx::query("DELETE FROM work_queue WHERE id = ANY($1)")
-                .bind(&skipped)
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-        Ok(Ok(ClaimBatch { claims, full }))
+        Ok((ClaimBatch { claims, full }, skipped))
     }
 
+    /// Removes the ready rows a claim could not claim, each with its audit event, in one transaction on the
+    /// store's pool. A row another claim removed first, or claimed since, is left to it. Cleaning up, not
+    /// claiming: a failure is logged, and the rows are met and removed again by a later claim.
+    async fn remove_skipped(&self, skipped: Vec<Skipped>) {
+        let Pool::Postgres(pool) = &self.store.pool else {
+            return;
+        };
+        if skipped.is_empty() {
+            return;
+        }
+        let ids: Vec<i64> = skipped.iter().map(|skip| skip.row.id).collect();
+        let skipped = &skipped;
+        let ids = &ids;
+        let removed = with_retry(&self.store.retries, Dialect::Postgres, || async move {
+            let mut tx = pool.begin().await?;
+            let removed: Vec<i64> = sqlx::query_scalar(
+                "DELETE FROM work_queue WHERE id = ANY($1) AND claimed_at IS NULL RETURNING id",
+            )
+            .bind(ids)
+            .fetch_all(&mut *tx)
+            .await?;
+            for skip in skipped.iter().filter(|skip| removed.contains(&skip.row.id)) {
+                let finished = skip
+                    .finished
+                    .as_ref()
+                    .map(|(op, state)| (op, state.as_str()));
+                record_skip(
+                    &mut *tx,
+                    Dialect::Postgres,
+                    self.store.host_name(),
+                    &skip.row,
+                    finished,
+                    skip.at,
+                )
+                .await?;
+            }
+            tx.commit().await?;
+            Ok::<_, sqlx::Error>(Ok::<_, std::convert::Infallible>(()))
+        })
+        .await;
+        if let Err(RetryFailure::Contended { source, .. } | RetryFailure::Fatal(source)) = removed {
+            tracing::warn!(error = %source, rows = ?ids, "could not remove work-queue rows whose ops cannot run; a later claim removes them");
+        }
+    }
+}
+
+/// A ready row [`PG_CLAIM`] left unclaimed: its op and that op's state when it has one (else it names no
+/// op), and when the claim met it.
+struct Skipped {
+    row: ReadyRow,
+    finished: Option<(ClaimedOp, String)>,
+    at: f64,
+}
+
+impl Store {
     /// The claim on SQLite and MariaDB: a statement per step.
     async fn claim_step_by_step(
         &self,

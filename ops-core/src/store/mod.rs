@@ -28,6 +28,7 @@ use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlPoolOptions};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 
+pub(crate) use claim::Claimer;
 pub use dialect::Dialect;
 pub(crate) use enqueue::NewOp;
 pub use op_record::{EventRecord, OpRecord, TargetRow};

@@ -12,7 +12,7 @@ use super::backoff::{defer_delay, retry_delay};
 use super::dependencies::{Dependencies, Verdict, decide};
 use super::handler::{ErasedHandler, FollowUps, Job};
 use super::{CancelToken, OpErrorKind, Options, Worker, WorkerError};
-use crate::store::{Claim, ClaimRequest, Renewal, Requeue, Settled, Settlement};
+use crate::store::{Claim, ClaimRequest, Claimer, Renewal, Requeue, Settled, Settlement};
 use crate::{OpError, Store, StoreError};
 
 /// What a run of a worker did, op by op.
@@ -177,7 +177,8 @@ struct Completion {
     recorded: tokio::sync::oneshot::Sender<Result<Settled, StoreError>>,
 }
 
-/// The connections a run holds beside its handlers' at most: the claim loop's, the completer's and the
+/// The connections of the store's pool a run holds beside its handlers' at most: the claim loop's (its
+/// rescues; on PostgreSQL its claims go through a connection of its own), the completer's and the
 /// heartbeat's.
 const CONNECTIONS_BESIDE_HANDLERS: usize = 3;
 
@@ -253,10 +254,13 @@ impl Worker {
             handlers.cancel();
         });
         // The claim loop, the completer, the heartbeat and the handlers each hold a connection at times,
-        // side by side: made now, not while the first ops wait.
-        self.store
-            .open_connections(self.options.concurrency + CONNECTIONS_BESIDE_HANDLERS)
-            .await;
+        // side by side: made now, not while the first ops wait; so is the claim's own, with its plan.
+        let claimer = self.store.claimer();
+        tokio::join!(
+            self.store
+                .open_connections(self.options.concurrency + CONNECTIONS_BESIDE_HANDLERS),
+            claimer.prepare(self.claim_request(0)),
+        );
         let wake = Arc::new(tokio::sync::Notify::new());
         let mut listener_task = JoinSet::new();
         match self.store.work_listener().await {
@@ -279,7 +283,15 @@ impl Worker {
         self.progress.send_replace(summary);
         tracing::info!(worker = %self.id, queues = self.queues.len(), op_types = ?self.op_types, "worker started");
         let result = self
-            .claim_loop(mode, &shared, &held, &wake, &mut tasks, &mut summary)
+            .claim_loop(
+                mode,
+                &claimer,
+                &shared,
+                &held,
+                &wake,
+                &mut tasks,
+                &mut summary,
+            )
             .await;
         listener_task.abort_all();
         forward_shutdown.abort_all();
@@ -298,9 +310,11 @@ impl Worker {
         result.map(|()| summary)
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn claim_loop(
         &self,
         mode: Mode,
+        claimer: &Claimer,
         shared: &Arc<Shared>,
         held: &HeldLeases,
         wake: &tokio::sync::Notify,
@@ -321,14 +335,7 @@ impl Worker {
             let mut claimed = 0;
             let mut more = false;
             if free > 0 {
-                let request = ClaimRequest {
-                    queues: &self.queues,
-                    op_types: &self.op_types,
-                    limit: free,
-                    worker: &self.id,
-                    lease: options.lease,
-                };
-                match self.store.claim(request).await {
+                match claimer.claim(self.claim_request(free)).await {
                     Ok(batch) => {
                         claimed = batch.claims.len();
                         more = batch.full;
@@ -417,6 +424,17 @@ impl Worker {
                 () = wake.notified() => {}
                 () = self.shutdown.cancelled() => {}
             }
+        }
+    }
+
+    /// What this worker claims: up to `limit` ops of its queues and op types, under its lease.
+    fn claim_request(&self, limit: usize) -> ClaimRequest<'_> {
+        ClaimRequest {
+            queues: &self.queues,
+            op_types: &self.op_types,
+            limit,
+            worker: &self.id,
+            lease: self.options.lease,
         }
     }
 
