@@ -1398,6 +1398,46 @@ async fn postgres_a_worker_claims_on_a_new_connection_after_its_own_is_ended() {
     .await;
 }
 
+/// With statistics on a backlog (tables analysed after the fill, as autovacuum does), a PostgreSQL worker's
+/// claims and completions read each op, state and queue row by key: a few rows per op, never a table
+/// whole per claim. The claim's generic plan, not knowing its LIMIT, once joined the ready rows to every
+/// state row by hash: 1,000 state rows per claim here.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_claims_read_each_op_by_key_with_statistics() {
+    ops_testkit::run_on(ops_testkit::Backend::Postgres, |db| async move {
+        let store = db.migrated_store().await;
+        for _ in 0..1_000 {
+            enqueue_net_op(&store, NetworkId::new_v4()).await;
+        }
+        store.close().await;
+        db.execute("ANALYZE").await;
+        let tables = ["work_queue", "cluster_operations", "object_states"];
+        let mut before = Vec::new();
+        for table in tables {
+            before.push(db.settled_table_counter(table, "idx_tup_fetch").await);
+        }
+        let store = db.store().await;
+        let runs = Runs::default();
+        let worker = network_node_worker(&store)
+            .handle(counting(&runs))
+            .build()
+            .expect("worker");
+        let summary = worker.drain().await.expect("drain");
+        assert_eq!(summary.completed, 1_000, "{summary:?}");
+        drop(worker);
+        store.close().await;
+        for (table, before) in tables.into_iter().zip(before) {
+            let fetched = db.settled_table_counter(table, "idx_tup_fetch").await - before;
+            assert!(
+                fetched <= 20_000,
+                "{fetched} rows of {table} fetched by index in a drain of 1,000 ops"
+            );
+        }
+        db
+    })
+    .await;
+}
+
 /// A table the handlers write one row to per execution, through a pool of their own: the record of what
 /// ran, kept by the database rather than by the worker under test.
 #[derive(Clone)]

@@ -295,6 +295,7 @@ impl Worker {
             .await;
         listener_task.abort_all();
         forward_shutdown.abort_all();
+        claimer.close().await;
         wind_down(&shared, &mut tasks, &mut summary).await;
         // Every task has ended: this is the last sender, and the completer ends once it is gone.
         drop(shared);
