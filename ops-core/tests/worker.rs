@@ -1405,29 +1405,8 @@ async fn postgres_a_worker_claims_on_a_new_connection_after_its_own_is_ended() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_claims_read_each_op_by_key_with_statistics() {
     ops_testkit::run_on(ops_testkit::Backend::Postgres, |db| async move {
-        let store = db.migrated_store().await;
-        for _ in 0..1_000 {
-            enqueue_net_op(&store, NetworkId::new_v4()).await;
-        }
-        store.close().await;
-        db.execute("ANALYZE").await;
-        let tables = ["work_queue", "cluster_operations", "object_states"];
-        let mut before = Vec::new();
-        for table in tables {
-            before.push(db.settled_table_counter(table, "idx_tup_fetch").await);
-        }
-        let store = db.store().await;
-        let runs = Runs::default();
-        let worker = network_node_worker(&store)
-            .handle(counting(&runs))
-            .build()
-            .expect("worker");
-        let summary = worker.drain().await.expect("drain");
-        assert_eq!(summary.completed, 1_000, "{summary:?}");
-        drop(worker);
-        store.close().await;
-        for (table, before) in tables.into_iter().zip(before) {
-            let fetched = db.settled_table_counter(table, "idx_tup_fetch").await - before;
+        let fetched = drained_table_counts(&db, Statistics::Analysed, "idx_tup_fetch").await;
+        for (table, fetched) in fetched {
             assert!(
                 fetched <= 20_000,
                 "{fetched} rows of {table} fetched by index in a drain of 1,000 ops"
@@ -1436,6 +1415,52 @@ async fn postgres_claims_read_each_op_by_key_with_statistics() {
         db
     })
     .await;
+}
+
+/// Whether [`drained_table_counts`] analyses the tables after the fill, as autovacuum would in time.
+enum Statistics {
+    Analysed,
+    Never,
+}
+
+/// Enqueues 1,000 ops, drains them with a worker on a store of its own, and returns how much `counter`
+/// of `pg_stat_user_tables` grew over the drain for the queue, the ops and their states.
+async fn drained_table_counts(
+    db: &ops_testkit::TestDb,
+    statistics: Statistics,
+    counter: &str,
+) -> Vec<(&'static str, i64)> {
+    let store = db.migrated_store().await;
+    for _ in 0..1_000 {
+        enqueue_net_op(&store, NetworkId::new_v4()).await;
+    }
+    store.close().await;
+    if let Statistics::Analysed = statistics {
+        db.execute("ANALYZE").await;
+    }
+    let tables = ["work_queue", "cluster_operations", "object_states"];
+    let mut before = Vec::new();
+    for table in tables {
+        before.push(db.settled_table_counter(table, counter).await);
+    }
+    let store = db.store().await;
+    let runs = Runs::default();
+    let worker = network_node_worker(&store)
+        .handle(counting(&runs))
+        .build()
+        .expect("worker");
+    let summary = worker.drain().await.expect("drain");
+    assert_eq!(summary.completed, 1_000, "{summary:?}");
+    drop(worker);
+    store.close().await;
+    let mut grew = Vec::new();
+    for (table, before) in tables.into_iter().zip(before) {
+        grew.push((
+            table,
+            db.settled_table_counter(table, counter).await - before,
+        ));
+    }
+    grew
 }
 
 /// A table the handlers write one row to per execution, through a pool of their own: the record of what
@@ -1502,31 +1527,11 @@ impl Executions {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_claims_and_completions_never_scan_the_queue_or_the_ops() {
     ops_testkit::run_on(ops_testkit::Backend::Postgres, |db| async move {
-        let store = db.migrated_store().await;
-        for _ in 0..1_000 {
-            enqueue_net_op(&store, NetworkId::new_v4()).await;
-        }
-        store.close().await;
-        let tables = ["work_queue", "cluster_operations", "object_states"];
-        let mut before = Vec::new();
-        for table in tables {
-            before.push(db.settled_table_counter(table, "seq_scan").await);
-        }
-        let store = db.store().await;
-        let runs = Runs::default();
-        let worker = network_node_worker(&store)
-            .handle(counting(&runs))
-            .build()
-            .expect("worker");
-        let summary = worker.drain().await.expect("drain");
-        assert_eq!(summary.completed, 1_000, "{summary:?}");
-        drop(worker);
-        store.close().await;
+        let scanned = drained_table_counts(&db, Statistics::Never, "seq_scan").await;
         // One claim in every 32 or so read the queue whole; a scan or two of the emptied queue at the
         // end (a handful of pages) is the planner's fair choice. The claims and completions find the
         // ops and their states by key.
-        for (table, before) in tables.into_iter().zip(before) {
-            let scans = db.settled_table_counter(table, "seq_scan").await - before;
+        for (table, scans) in scanned {
             let allowed = if table == "work_queue" { 2 } else { 0 };
             assert!(
                 scans <= allowed,
