@@ -259,11 +259,7 @@ impl Store {
     pub(crate) fn claimer(&self) -> Claimer {
         let own = match &self.pool {
             Pool::Postgres(pool) => {
-                let pool = sqlx::postgres::PgPoolOptions::new()
-                    .max_connections(1)
-                    .acquire_timeout(pool.options().get_acquire_timeout())
-                    .max_lifetime(None)
-                    .idle_timeout(None)
+                let pool = super::pool_of_one(pool)
                     .after_connect(|connection, _| {
                         Box::pin(async move {
                             sqlx::raw_sql(CLAIM_SESSION).execute(connection).await?;

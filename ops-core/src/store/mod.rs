@@ -418,6 +418,17 @@ impl Store {
     }
 }
 
+/// Options for a pool of one connection beside `pool`, to the same server, that never retires its
+/// connection: a worker's listener and its claim connection, each held for as long as the worker runs,
+/// and replaced through the pool when it breaks.
+pub(crate) fn pool_of_one(pool: &PgPool) -> PgPoolOptions {
+    PgPoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(pool.options().get_acquire_timeout())
+        .max_lifetime(None)
+        .idle_timeout(None)
+}
+
 /// How long a connection may sit idle in the pool and still be handed out without a liveness check.
 const TRUSTED_IDLE: Duration = Duration::from_secs(1);
 

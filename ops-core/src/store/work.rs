@@ -596,12 +596,7 @@ impl Store {
         };
         // The store's own connect options, so the listener reaches the same server the same way; a pool
         // of one that never retires its connection, through which the listener reconnects if it drops.
-        let own = sqlx::postgres::PgPoolOptions::new()
-            .max_connections(1)
-            .acquire_timeout(pool.options().get_acquire_timeout())
-            .max_lifetime(None)
-            .idle_timeout(None)
-            .connect_lazy_with((*pool.connect_options()).clone());
+        let own = super::pool_of_one(pool).connect_lazy_with((*pool.connect_options()).clone());
         let listen = async {
             let mut listener = sqlx::postgres::PgListener::connect_with(&own).await?;
             listener.listen(WORK_CHANNEL).await?;
