@@ -152,6 +152,41 @@ backend_tests! {
         assert!(pool_size(&store).0 >= wanted, "{:?} after the run, {wanted} wanted", pool_size(&store));
     }
 
+    async fn workers_starting_together_share_a_pool_smaller_than_they_want(db: &TestDb) {
+        // Four workers of one store each open the connections they will want ahead of need: twenty in
+        // all, from a pool of two. Opening them must not hold parts of the pool until its acquire
+        // timeout, each waiting for the rest: the drains would finish only after it, or fail when a
+        // statement queued behind them times out.
+        db.migrated_store().await;
+        let acquire_timeout = Duration::from_secs(20);
+        let store = ops_core::StoreOptions::new(db.url())
+            .max_connections(2)
+            .acquire_timeout(acquire_timeout)
+            .connect()
+            .await
+            .unwrap();
+        for _ in 0..8 {
+            enqueue_net_op(&store, NetworkId::new_v4()).await;
+        }
+        let runs = Runs::default();
+        let mut draining = tokio::task::JoinSet::new();
+        for _ in 0..4 {
+            let worker = network_node_worker(&store).concurrency(2).handle(counting(&runs)).build().unwrap();
+            draining.spawn(async move { worker.drain().await });
+        }
+        let completed = tokio::time::timeout(acquire_timeout, async {
+            let mut completed = 0;
+            while let Some(drained) = draining.join_next().await {
+                completed += drained.unwrap().unwrap_or_else(|e| panic!("{}", ops_core::ErrorChain(&e))).completed;
+            }
+            completed
+        })
+        .await
+        .expect("the drains waited out the pool's acquire timeout");
+        assert_eq!(completed, 8);
+        assert_eq!(db.count("work_queue").await, 0);
+    }
+
     async fn enqueued_ops_all_complete_after_a_drain(db: &TestDb) {
         let store = db.migrated_store().await;
         let networks: Vec<NetworkId> = (0..5).map(|_| NetworkId::new_v4()).collect();

@@ -51,6 +51,9 @@ pub struct Store {
     write_turns: Option<std::sync::Arc<tokio::sync::Mutex<()>>>,
     /// Transaction attempts run again after the database said they lost a race, shared by clones.
     retries: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// Held by [`Store::open_connections`], so that workers starting together open connections ahead
+    /// of need one after the other, never holding parts of the pool while each waits for the rest.
+    opening: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 /// A store's sqlx pool, by backend: see [`Store::sqlx_pool`].
@@ -282,6 +285,7 @@ impl StoreOptions {
             },
             write_turns,
             retries: std::sync::Arc::default(),
+            opening: std::sync::Arc::default(),
         };
         match store.schema_version().await {
             Ok(version) if self.require_current_schema => version.require_current()?,
@@ -387,10 +391,18 @@ impl Store {
     /// TLS to a PostgreSQL on the same machine that took 90 ms a connection, and a worker's first op
     /// waited for it. Best effort: a connection that cannot be opened now is opened when it is needed,
     /// and whoever needs it reports the error.
+    ///
+    /// It never waits for a connection in use: it takes at most the idle ones and those the pool has
+    /// room to open, one caller at a time. Several workers of one store starting together would
+    /// otherwise each hold part of the pool while waiting for the rest, until the acquire timeout, and
+    /// the statements queued behind them time out too.
     pub(crate) async fn open_connections(&self, wanted: usize) {
+        let _turn = self.opening.lock().await;
         with_backend!(match self {
             (pool, _dialect) => {
-                let wanted = wanted.min(pool.options().get_max_connections() as usize);
+                let max = pool.options().get_max_connections() as usize;
+                let in_use = (pool.size() as usize).saturating_sub(pool.num_idle());
+                let wanted = wanted.min(max.saturating_sub(in_use));
                 let mut opening = tokio::task::JoinSet::new();
                 for _ in 0..wanted {
                     let pool = pool.clone();
