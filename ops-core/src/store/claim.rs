@@ -174,6 +174,11 @@ async fn record_skip<C: Steps>(
 /// server's clock can tell that wait (its difference, not its time, is used: leases are the writer's
 /// clock). Each op's event is linked to the op and to each of its targets, as [`Steps::record_events`]
 /// links them.
+///
+/// An op and its state are found by the op's uuid, and their type compared as `(type || '')`, which no
+/// index serves: otherwise, on tables the statistics have not seen (a young database, autovacuum behind),
+/// PostgreSQL priced an index led by the type (`ix_cluster_ops_coalesce`, `idx_object_states_type_state`)
+/// as low as the key and read every op and state row of the type for each claim.
 const PG_CLAIM: &str = "WITH ready AS (\
     SELECT id, operation_uuid, operation_type, queue_name, attempts, defer_count, priority, scheduled_at \
     FROM work_queue WHERE claimed_at IS NULL AND scheduled_at <= $1 \
@@ -181,8 +186,8 @@ const PG_CLAIM: &str = "WITH ready AS (\
     ORDER BY claimed_at, priority, scheduled_at, id LIMIT $4 FOR UPDATE SKIP LOCKED), \
 held AS (\
     SELECT r.id, o.metadata_json, o.created_at, s.state_value FROM ready r \
-    JOIN cluster_operations o ON o.uuid = r.operation_uuid AND o.operation_type = r.operation_type \
-    JOIN object_states s ON s.object_type = o.operation_type AND s.object_uuid = o.uuid \
+    JOIN cluster_operations o ON o.uuid = r.operation_uuid AND (o.operation_type || '') = r.operation_type \
+    JOIN object_states s ON s.object_uuid = o.uuid AND (s.object_type || '') = o.operation_type \
     FOR UPDATE OF o, s), \
 claimable AS (\
     SELECT r.id, r.operation_uuid, r.operation_type, h.state_value, \
@@ -191,7 +196,7 @@ claimable AS (\
 moved AS (\
     UPDATE object_states s SET state_value = 'executing', update_time = $1, message = $6 \
     FROM claimable c WHERE c.state_value <> 'executing' \
-    AND s.object_type = c.operation_type AND s.object_uuid = c.operation_uuid), \
+    AND s.object_uuid = c.operation_uuid AND (s.object_type || '') = c.operation_type), \
 events AS (\
     INSERT INTO events (event_uuid, event_type, timestamp, fqdn, duration, message, extra, request_id) \
     SELECT ($7::text[])[c.n], 'mutate', $1, $8, NULL, 'set attribute', $9, NULL \

@@ -16,21 +16,22 @@ use crate::{OpState, StoreError};
 /// the claim's token, the op `executing`, and not coalescing (whose completion folds its queued siblings,
 /// which [`Store::settle`] does). Those rows are deleted, their states moved, and each op's two events
 /// recorded and linked to the op and its targets, as [`Steps::record_events`] links them. The answer is
-/// the indices of the claims completed.
+/// the indices of the claims completed. Ops and states are found by uuid, their type compared as
+/// `(type || '')`, for the reason the claim's `PG_CLAIM` gives.
 const PG_COMPLETE: &str = "WITH held AS (\
     SELECT c.n, w.id, w.operation_uuid, c.op_type, c.state_event, c.usage_event, c.usage_extra \
     FROM unnest($1::bigint[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[]) \
     AS c (id, token, op_type, n, state_event, usage_event, usage_extra) \
     JOIN work_queue w ON w.id = c.id \
     JOIN cluster_operations o ON o.uuid = w.operation_uuid \
-    JOIN object_states s ON s.object_type = o.operation_type AND s.object_uuid = o.uuid \
-    WHERE w.lease_token = c.token AND s.object_type = c.op_type AND s.state_value = 'executing' \
+    JOIN object_states s ON s.object_uuid = o.uuid AND (s.object_type || '') = o.operation_type \
+    WHERE w.lease_token = c.token AND (o.operation_type || '') = c.op_type AND s.state_value = 'executing' \
     AND o.coalesce_key IS NULL \
     FOR UPDATE OF w, o, s), \
 gone AS (DELETE FROM work_queue w USING held h WHERE w.id = h.id), \
 moved AS (\
     UPDATE object_states s SET state_value = 'complete', update_time = $8, message = NULL \
-    FROM held h WHERE s.object_type = h.op_type AND s.object_uuid = h.operation_uuid), \
+    FROM held h WHERE s.object_uuid = h.operation_uuid AND (s.object_type || '') = h.op_type), \
 events AS (\
     INSERT INTO events (event_uuid, event_type, timestamp, fqdn, duration, message, extra, request_id) \
     SELECT e.event_uuid, e.event_type, $8, $9, NULL, e.message, e.extra, NULL FROM held h \
