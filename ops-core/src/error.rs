@@ -159,6 +159,38 @@ pub enum StoreError {
         #[source]
         source: Box<crate::EnqueueError>,
     },
+    /// A namespace or key name is not one the store accepts.
+    #[error("invalid {what} `{}`: {reason}", name.escape_default())]
+    InvalidName {
+        /// What was named: `namespace` or `key name`.
+        what: &'static str,
+        /// The name given.
+        name: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A namespace of this name exists already.
+    #[error("namespace {0} exists already")]
+    NamespaceExists(String),
+    /// No namespace has this name.
+    #[error("namespace {0} not found")]
+    NamespaceNotFound(String),
+    /// The namespace has a key of this name already.
+    #[error("namespace {namespace} has a key named {key_name} already")]
+    KeyExists {
+        /// The namespace.
+        namespace: String,
+        /// The key's name.
+        key_name: String,
+    },
+    /// The namespace has no key of this name.
+    #[error("namespace {namespace} has no key named {key_name}")]
+    KeyNotFound {
+        /// The namespace.
+        namespace: String,
+        /// The key's name.
+        key_name: String,
+    },
     /// Only terminal ops may be hard-deleted.
     #[error("cluster operation {op} is still {state}; only a terminal op can be hard-deleted")]
     OpInFlight {

@@ -84,9 +84,9 @@ pub use ops_derive::OpData;
 pub use priority::{Priority, UnknownPriority};
 pub use state::{IllegalTransition, OpState, UnknownState};
 pub use store::{
-    BackfillReport, Dialect, EventRecord, HistoryPage, MigrationReport, MigrationStep, OpRecord,
-    OpRef, PrunePolicy, PruneReport, SchemaVersion, SqlxPool, Store, StoreOptions, TargetRow,
-    TargetingOp, TerminalOp,
+    BackfillReport, Dialect, EventRecord, HistoryPage, MigrationReport, MigrationStep,
+    NamespaceKey, OpRecord, OpRef, PrunePolicy, PruneReport, SchemaVersion, SqlxPool, Store,
+    StoreOptions, TargetRow, TargetingOp, TerminalOp,
 };
 pub use worker::{OpContext, OpError, Worker};
 

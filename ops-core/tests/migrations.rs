@@ -129,7 +129,7 @@ backend_tests! {
 
         // The report counts in the same run: 2,000 valid, 14 kinds of non-NULL junk x 40 skipped.
         let report = store.migrate().await.unwrap();
-        assert_eq!((report.previous, report.current, report.applied.as_slice()), (Some(1), 11, &[2, 3, 4, 5, 6, 7, 8, 9, 10, 11][..]));
+        assert_eq!((report.previous, report.current, report.applied.as_slice()), (Some(1), 12, &[2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12][..]));
         assert_eq!(report.backfill, Some(BackfillReport { pointers: 2_560, backfilled: 2_000, skipped: 560 }));
         store.require_current_schema().await.unwrap();
         assert_eq!(db.count("cluster_operation_targets").await, 2_000);
@@ -241,7 +241,7 @@ backend_tests! {
             .await
             .expect("the failed migration's lock was released")
             .unwrap();
-        assert_eq!((report.previous, report.current), (Some(1), 11), "{report:?}");
+        assert_eq!((report.previous, report.current), (Some(1), 12), "{report:?}");
         // SQLite and PostgreSQL rolled the failed migration back; MariaDB's is finished from its mark.
         let resumed = if db.backend() == Backend::MariaDb { Some(2) } else { None };
         assert_eq!(report.resumed, resumed);
@@ -316,12 +316,12 @@ backend_tests! {
         assert_eq!(version.applied, None);
         assert!(matches!(store.require_current_schema().await, Err(StoreError::SchemaMissing)));
         let created = store.migrate().await.unwrap();
-        assert_eq!((created.previous, created.applied.as_slice(), created.backfill), (None, &[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11][..], None));
+        assert_eq!((created.previous, created.applied.as_slice(), created.backfill), (None, &[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12][..], None));
         let again = store.migrate().await.unwrap();
-        assert_eq!((again.previous, again.current, again.applied.len(), again.backfill), (Some(11), 11, 0, None));
+        assert_eq!((again.previous, again.current, again.applied.len(), again.backfill), (Some(12), 12, 0, None));
         let version = store.schema_version().await.unwrap();
         assert!(version.is_current());
-        assert_eq!(version.latest, 11);
+        assert_eq!(version.latest, 12);
     }
 
     /// Work queued before schema 5 names its op only in the payload: the upgrade copies it out (junk
@@ -340,7 +340,7 @@ backend_tests! {
         ))
         .await;
         let report = store.migrate().await.unwrap();
-        assert_eq!(report.applied, [5, 6, 7, 8, 9, 10, 11]);
+        assert_eq!(report.applied, [5, 6, 7, 8, 9, 10, 11, 12]);
         let ops = db.strings("SELECT operation_uuid FROM work_queue ORDER BY id").await;
         assert_eq!(ops, [Some(op.to_string()), None, None, None, None]);
         let types = db.strings("SELECT operation_type FROM work_queue ORDER BY id").await;
@@ -375,7 +375,7 @@ backend_tests! {
         ))
         .await;
         let report = store.migrate().await.unwrap();
-        assert_eq!(report.applied, [5, 6, 7, 8, 9, 10, 11]);
+        assert_eq!(report.applied, [5, 6, 7, 8, 9, 10, 11, 12]);
         assert_eq!(db.floats("SELECT lease_expires_at FROM work_queue WHERE claimed_at IS NOT NULL").await, [2.0, 2.0]);
         assert_eq!(db.count("work_queue WHERE claimed_at IS NULL AND lease_expires_at IS NULL").await, 1);
         // A worker with no handler for these ops: it rescues them, and claims nothing.
@@ -401,9 +401,9 @@ backend_tests! {
             .migrate_with_progress(|step| steps.push((step.index, step.total, step.version, step.description.to_owned())))
             .await
             .unwrap();
-        assert_eq!(report.applied, [4, 5, 6, 7, 8, 9, 10, 11]);
+        assert_eq!(report.applied, [4, 5, 6, 7, 8, 9, 10, 11, 12]);
         let versions: Vec<_> = steps.iter().map(|(index, total, version, _)| (*index, *total, *version)).collect();
-        assert_eq!(versions, [(0, 8, 4), (1, 8, 5), (2, 8, 6), (3, 8, 7), (4, 8, 8), (5, 8, 9), (6, 8, 10), (7, 8, 11)]);
+        assert_eq!(versions, [(0, 9, 4), (1, 9, 5), (2, 9, 6), (3, 9, 7), (4, 9, 8), (5, 9, 9), (6, 9, 10), (7, 9, 11), (8, 9, 12)]);
         assert_eq!(steps[1].3, "worker claims");
         let mut again = 0;
         store.migrate_with_progress(|_| again += 1).await.unwrap();
@@ -416,14 +416,14 @@ backend_tests! {
         let err = store.require_current_schema().await.unwrap_err();
         assert_eq!(
             err.to_string(),
-            "the database schema is at version 2 but this build needs 11; run `opsctl migrate`"
+            "the database schema is at version 2 but this build needs 12; run `opsctl migrate`"
         );
     }
 
     async fn stores_that_require_the_newest_schema_refuse_an_older_one_at_connect(db: &TestDb) {
         db.store().await.migrate_to(2).await.unwrap();
         let options = || StoreOptions::new(db.url()).require_current_schema(true);
-        assert!(matches!(options().connect().await, Err(StoreError::SchemaBehind { found: 2, needed: 11 })));
+        assert!(matches!(options().connect().await, Err(StoreError::SchemaBehind { found: 2, needed: 12 })));
         StoreOptions::new(db.url()).connect().await.unwrap().migrate().await.unwrap();
         options().connect().await.unwrap();
     }
@@ -432,10 +432,10 @@ backend_tests! {
         db.migrated_store().await;
         insert_migration_row(db, 99, true).await;
         let err = StoreOptions::new(db.url()).connect().await.unwrap_err();
-        assert!(matches!(err, StoreError::SchemaTooNew { found: 99, known: 11 }), "{err}");
+        assert!(matches!(err, StoreError::SchemaTooNew { found: 99, known: 12 }), "{err}");
         assert_eq!(
             err.to_string(),
-            "the database schema is at version 99, newer than this build knows (up to 11); upgrade opsctl"
+            "the database schema is at version 99, newer than this build knows (up to 12); upgrade opsctl"
         );
     }
 
@@ -448,7 +448,7 @@ backend_tests! {
         // `opsctl migrate` opens a store of its own to finish it: that is allowed.
         let store = StoreOptions::new(db.url()).connect().await.unwrap();
         let report = store.migrate().await.unwrap();
-        assert_eq!((report.resumed, report.current), (Some(2), 11));
+        assert_eq!((report.resumed, report.current), (Some(2), 12));
         store.require_current_schema().await.unwrap();
     }
 }

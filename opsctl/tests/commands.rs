@@ -51,13 +51,13 @@ backend_tests! {
             json(opsctl_on(db).args(["--json", "migrate"]).assert()),
             serde_json::json!({
                 "previous_version": 1,
-                "version": 11,
-                "applied": [2, 3, 4, 5, 6, 7, 8, 9, 10, 11],
+                "version": 12,
+                "applied": [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12],
                 "backfill": {"pointers": 5, "backfilled": 3, "skipped": 2},
                 "resumed": null,
             })
         );
-        opsctl_on(db).arg("migrate").assert().success().stdout("schema already at version 11\n");
+        opsctl_on(db).arg("migrate").assert().success().stdout("schema already at version 12\n");
     }
 
     /// Two `opsctl migrate` started together on an empty database (two hosts upgrading at once): both
@@ -71,12 +71,12 @@ backend_tests! {
             let output = child.wait_with_output().unwrap();
             assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
             let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-            assert_eq!(report["version"], 11, "{report}");
+            assert_eq!(report["version"], 12, "{report}");
             applied.extend(report["applied"].as_array().unwrap().iter().map(|v| v.as_i64().unwrap()));
         }
         applied.sort_unstable();
-        assert_eq!(applied, (1..=11).collect::<Vec<_>>(), "each migration applied by one of the two");
-        assert_eq!(db.count("_sqlx_migrations WHERE success").await, 11);
+        assert_eq!(applied, (1..=12).collect::<Vec<_>>(), "each migration applied by one of the two");
+        assert_eq!(db.count("_sqlx_migrations WHERE success").await, 12);
         let store = db.store().await;
         store.require_current_schema().await.unwrap();
         store.close().await;
@@ -131,9 +131,9 @@ backend_tests! {
         killed.kill().unwrap();
         killed.wait().unwrap();
         let report = json(opsctl_on(db).args(["--json", "migrate"]).assert());
-        assert_eq!(report["version"], 11, "{report}");
+        assert_eq!(report["version"], 12, "{report}");
         assert_eq!(db.count("cluster_operation_targets").await, 100_000);
-        assert_eq!(db.count("_sqlx_migrations WHERE success").await, 11);
+        assert_eq!(db.count("_sqlx_migrations WHERE success").await, 12);
         eprintln!("{:?}: killed after {polls} polls; the next run applied {}", db.backend(), report["applied"]);
     }
 
@@ -170,7 +170,7 @@ backend_tests! {
     }
 
     async fn pending_latest_and_history_read_rows_written_by_another_program(db: &TestDb) {
-        opsctl_on(db).arg("migrate").assert().success().stdout("schema created at version 11\n");
+        opsctl_on(db).arg("migrate").assert().success().stdout("schema created at version 12\n");
         opsctl_on(db)
             .args(["pending", "network", NETWORK])
             .assert()
@@ -420,7 +420,7 @@ fn the_default_sqlite_file_is_only_created_by_migrate() {
         .arg("migrate")
         .assert()
         .success()
-        .stdout("schema created at version 11\n");
+        .stdout("schema created at version 12\n");
     assert_eq!(dir.files(), ["ops.db"]);
 }
 

@@ -10,6 +10,7 @@ mod complete;
 pub(crate) mod dialect;
 mod enqueue;
 mod migration_lock;
+mod namespaces;
 mod objects;
 mod op_record;
 mod prune;
@@ -31,6 +32,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 pub(crate) use claim::Claimer;
 pub use dialect::Dialect;
 pub(crate) use enqueue::NewOp;
+pub use namespaces::NamespaceKey;
 pub use op_record::{EventRecord, OpRecord, TargetRow};
 pub use prune::{DEFAULT_RETENTION, HARD_DELETE_GRACE, PrunePolicy, PruneReport};
 pub use queries::{DEFAULT_HISTORY_LIMIT, HistoryPage, OpRef, TargetingOp, TerminalOp};
