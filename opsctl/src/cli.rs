@@ -202,6 +202,22 @@ pub(crate) enum Command {
     /// (<= 1.5), filter_pending_vs_loop (>= 20), prune_under_load (<= 2), worker_throughput and
     /// read_latency (reported). Build with --release for figures that mean something.
     Bench(BenchArgs),
+    /// Manage namespaces: who owns objects, and whom the API server lets in (`system` sees all).
+    Namespace {
+        #[command(subcommand)]
+        command: NamespaceCommand,
+    },
+    /// Manage a namespace's API keys. A key is shown once, when made; the store keeps its bcrypt hash.
+    Key {
+        #[command(subcommand)]
+        command: KeyCommand,
+    },
+    /// Register objects (instances, networks, ...) in the store, as Shaken Fist's API would create them:
+    /// for trying the API server, the maintainer and the demo without a cloud behind them.
+    Object {
+        #[command(subcommand)]
+        command: ObjectCommand,
+    },
     /// Write the JSON Schema of every operation's wire form, and index.json, into a directory.
     Schema {
         /// The directory to write into (created if missing).
@@ -357,4 +373,79 @@ mod tests {
     fn the_command_line_is_well_formed() {
         <Cli as clap::CommandFactory>::command().debug_assert();
     }
+}
+
+/// `opsctl namespace`'s commands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum NamespaceCommand {
+    /// Create a namespace (letters, digits, `-`, `_` and `.`).
+    Create {
+        /// Its name.
+        name: String,
+    },
+    /// List the namespaces.
+    List,
+}
+
+/// `opsctl key`'s commands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum KeyCommand {
+    /// Make a key for a namespace and print it, once, on standard output; tokens name it as
+    /// NAMESPACE:KEY_NAME.
+    Create {
+        /// The namespace it authenticates as.
+        namespace: String,
+        /// Its name within the namespace.
+        key_name: String,
+        /// Replace an existing key of that name: its tokens stop working.
+        #[arg(long)]
+        replace: bool,
+    },
+    /// Delete a key: its tokens stop working.
+    Delete {
+        /// The namespace.
+        namespace: String,
+        /// The key's name.
+        key_name: String,
+    },
+    /// List a namespace's keys: their names and when they were made, never the keys.
+    List {
+        /// The namespace.
+        namespace: String,
+    },
+}
+
+/// `opsctl object`'s commands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum ObjectCommand {
+    /// Register an object in state `initial` (a node: `created`), with its registry row.
+    Create(ObjectCreateArgs),
+}
+
+/// `opsctl object create`'s options.
+#[derive(Debug, Args)]
+pub(crate) struct ObjectCreateArgs {
+    /// The object's type: instance, network, artifact, blob, interface or node.
+    pub(crate) object_type: String,
+    /// Its name.
+    #[arg(long)]
+    pub(crate) name: String,
+    /// Its namespace (a node is always `system`'s).
+    #[arg(long, default_value = ops_core::SYSTEM_NAMESPACE)]
+    pub(crate) namespace: String,
+    /// Its uuid (default: a new random one).
+    #[arg(long)]
+    pub(crate) uuid: Option<uuid::Uuid>,
+    /// A network's VXLAN id.
+    #[arg(long)]
+    pub(crate) vxid: Option<u32>,
+    /// An instance's hypervisor.
+    #[arg(long)]
+    pub(crate) node: Option<uuid::Uuid>,
+    /// An interface's instance.
+    #[arg(long)]
+    pub(crate) instance: Option<uuid::Uuid>,
+    /// An interface's network.
+    #[arg(long)]
+    pub(crate) network: Option<uuid::Uuid>,
 }

@@ -27,7 +27,7 @@ pub(crate) fn code(error: &CliError) -> ExitCode {
 
 fn store_code(error: &StoreError) -> u8 {
     match error {
-        StoreError::InvalidUrl { .. } => 2,
+        StoreError::InvalidUrl { .. } | StoreError::InvalidName { .. } => 2,
         error if error.is_unreachable() => 3,
         StoreError::SchemaMissing
         | StoreError::SchemaBehind { .. }

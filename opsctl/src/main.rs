@@ -3,6 +3,7 @@
 //! Exit codes are in `exit.rs` (and `--help`). Every error is one line on standard error, and a failed
 //! command writes nothing.
 
+mod admin;
 mod bench;
 mod cli;
 mod demo;
@@ -328,6 +329,24 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             }
         }
         Command::Bench(args) => bench::run(&args, cli.json).await?,
+        Command::Namespace { command } => {
+            with_store(&cli.database_url, async |store| {
+                admin::namespace(store, command, cli.json).await
+            })
+            .await?
+        }
+        Command::Key { command } => {
+            with_store(&cli.database_url, async |store| {
+                admin::key(store, command, cli.json).await
+            })
+            .await?
+        }
+        Command::Object { command } => {
+            with_store(&cli.database_url, async |store| {
+                admin::object(store, command, cli.json).await
+            })
+            .await?
+        }
         Command::Schema { out } => {
             let written = ops_schemas::schema::write_all(&out).map_err(|e| {
                 CliError::Failed(format!("cannot write schemas to `{}`: {e}", out.display()))

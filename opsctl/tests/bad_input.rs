@@ -347,7 +347,7 @@ backend_tests! {
         for args in commands {
             let line = one_line_error(opsctl_on(db).args(&args).write_stdin(NET_OP_BODY).assert(), 4);
             assert!(
-                line.starts_with("error: the database schema is at version 99, newer than this build knows (up to 11)"),
+                line.starts_with("error: the database schema is at version 99, newer than this build knows (up to 12)"),
                 "{args:?}: {line}"
             );
             assert_eq!(row_counts(db).await, before, "{args:?} wrote rows");

@@ -140,6 +140,25 @@ async fn every_json_output_has_the_documented_fields() {
         ),
     );
 
+    seen.insert(
+        "namespace create",
+        opsctl(&dir, &["namespace", "create", "team-a"]),
+    );
+    seen.insert("namespace list", opsctl(&dir, &["namespace", "list"]));
+    seen.insert(
+        "key create",
+        opsctl(&dir, &["key", "create", "team-a", "deploy"]),
+    );
+    seen.insert("key list", opsctl(&dir, &["key", "list", "team-a"]));
+    seen.insert(
+        "key delete",
+        opsctl(&dir, &["key", "delete", "team-a", "deploy"]),
+    );
+    seen.insert(
+        "object create",
+        opsctl(&dir, &["object", "create", "artifact", "--name", "image"]),
+    );
+
     let commands: BTreeSet<String> = seen.keys().map(|c| (*c).to_owned()).collect();
     assert_eq!(
         commands,

@@ -107,8 +107,8 @@ impl From<RawKey> for NamespaceKey {
 }
 
 impl Store {
-    /// Creates a namespace. A name already taken, or not a valid name ([`check_name`]), is an error and
-    /// writes nothing.
+    /// Creates a namespace. A name already taken, or not a valid name ([`NamespaceKey::check_name`]), is
+    /// an error and writes nothing.
     pub async fn create_namespace(&self, name: &str) -> Result<(), StoreError> {
         NamespaceKey::check_name("namespace", name)?;
         let outcome = with_backend!(match self {

@@ -91,7 +91,7 @@ pub(crate) fn one_line_error(assert: Assert, code: i32) -> String {
 }
 
 /// Every table of the schema, for "writes nothing" checks.
-pub(crate) const TABLES: [&str; 16] = [
+pub(crate) const TABLES: [&str; 18] = [
     "cluster_operations",
     "cluster_operation_targets",
     "in_flight_targets",
@@ -108,6 +108,8 @@ pub(crate) const TABLES: [&str; 16] = [
     "blobs",
     "nodes",
     "agent_operations",
+    "namespaces",
+    "namespace_keys",
 ];
 
 /// The row count of every table in [`TABLES`].
@@ -243,7 +245,7 @@ pub(crate) const NET_OP_BODY: &str = r#"{"network_uuid": "5a3bd8c4-1e1f-4c55-9d3
 /// [`NET_OP_BODY`] on standard input, `simulate` runs on `database` (its `--backend`).
 pub(crate) fn database_commands(database: &str) -> Vec<Vec<String>> {
     let uuid = "0e0f5c1a-3b9d-4c55-8a2e-1f6d7c8b9a01";
-    let commands: [&[&str]; 10] = [
+    let commands: [&[&str]; 16] = [
         &["pending", "network", uuid],
         &["latest", "network", uuid],
         &["history", "network", uuid],
@@ -262,6 +264,12 @@ pub(crate) fn database_commands(database: &str) -> Vec<Vec<String>> {
         &["prune"],
         &["maintain", "--node", uuid, "--once"],
         &["simulate", "--seeds", "1", "--backend", database],
+        &["namespace", "create", "team-a"],
+        &["namespace", "list"],
+        &["key", "create", "system", "admin"],
+        &["key", "delete", "system", "admin"],
+        &["key", "list", "system"],
+        &["object", "create", "artifact", "--name", "image"],
     ];
     commands
         .iter()
