@@ -202,6 +202,15 @@ pub(crate) enum Command {
     /// (<= 1.5), filter_pending_vs_loop (>= 20), prune_under_load (<= 2), worker_throughput and
     /// read_latency (reported). Build with --release for figures that mean something.
     Bench(BenchArgs),
+    /// Serve Shaken Fist's REST API for cluster operations over the database, until SIGINT or SIGTERM
+    /// (requests under way are answered first). Prints the address it listens on once it does.
+    ///
+    /// Being built (docs/plans/PLAN-ops-server.md): so far /livez, /readyz and /healthz.
+    Serve {
+        /// The address to listen on; port 0 picks a free one.
+        #[arg(long, default_value = "127.0.0.1:13000")]
+        listen: std::net::SocketAddr,
+    },
     /// Manage namespaces: who owns objects, and whom the API server lets in (`system` sees all).
     Namespace {
         #[command(subcommand)]

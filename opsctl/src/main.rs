@@ -329,6 +329,15 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             }
         }
         Command::Bench(args) => bench::run(&args, cli.json).await?,
+        Command::Serve { listen } => {
+            let store = StoreOptions::new(&cli.database_url)
+                .require_current_schema(true)
+                .connect()
+                .await?;
+            let served = serve(&store, listen).await;
+            store.close().await;
+            served?;
+        }
         Command::Namespace { command } => {
             with_store(&cli.database_url, async |store| {
                 admin::namespace(store, command, cli.json).await
@@ -375,6 +384,23 @@ async fn with_store<T>(
     let outcome = command(&store).await;
     store.close().await;
     outcome
+}
+
+/// `opsctl serve`: binds, says where on standard output (also with `--json`: a line a script waits for),
+/// and serves until a signal.
+async fn serve(store: &Store, listen: std::net::SocketAddr) -> Result<(), CliError> {
+    let failed =
+        |e: ops_server::ServerError| CliError::Failed(ops_core::ErrorChain(&e).to_string());
+    let server =
+        ops_server::Server::bind(store.clone(), listen, ops_server::ServerOptions::default())
+            .await
+            .map_err(failed)?;
+    let addr = server.local_addr().map_err(failed)?;
+    crate::output::outln!("listening on http://{addr}");
+    server
+        .run_until(signal::wait_for_signal())
+        .await
+        .map_err(failed)
 }
 
 /// Reads the JSON input of `enqueue` from a file or standard input; a malformed document names where.

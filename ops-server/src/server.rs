@@ -1,0 +1,121 @@
+//! [`Server`]: the routes, the layers around them, and serving them until told to stop.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::routing::get;
+use ops_core::Store;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::{error, health};
+
+/// How the server treats requests.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct ServerOptions {
+    /// The largest request body read, in bytes (default 1 MiB): a larger one is refused with 413.
+    pub body_limit: usize,
+    /// How long a request may take before it is answered 503 and dropped (default 30 s).
+    pub request_timeout: Duration,
+}
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        ServerOptions {
+            body_limit: 1024 * 1024,
+            request_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Why the server could not start or stopped.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ServerError {
+    /// The address could not be listened on (taken, or not this host's).
+    #[error("cannot listen on {addr}")]
+    Bind {
+        /// The address asked for.
+        addr: SocketAddr,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Accepting connections failed.
+    #[error("the server stopped on an error")]
+    Serve(#[source] std::io::Error),
+}
+
+/// What every handler shares: the store, whose pool is itself shared.
+#[derive(Clone)]
+pub(crate) struct AppState {
+    pub(crate) store: Store,
+}
+
+/// The API server, bound to its address and ready to serve.
+pub struct Server {
+    listener: tokio::net::TcpListener,
+    app: Router,
+}
+
+impl Server {
+    /// Listens on `addr` (port 0: any free port; see [`Server::local_addr`]) and builds the routes over
+    /// `store`. Nothing is served until [`Server::run_until`].
+    pub async fn bind(
+        store: Store,
+        addr: SocketAddr,
+        options: ServerOptions,
+    ) -> Result<Server, ServerError> {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|source| ServerError::Bind { addr, source })?;
+        Ok(Server {
+            listener,
+            app: routes(AppState { store }, &options),
+        })
+    }
+
+    /// The address the server listens on.
+    pub fn local_addr(&self) -> Result<SocketAddr, ServerError> {
+        self.listener.local_addr().map_err(ServerError::Serve)
+    }
+
+    /// Serves until `shutdown` completes, then stops taking connections and returns once the requests
+    /// under way are answered.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), ServerError> {
+        tracing::info!(addr = ?self.listener.local_addr().ok(), "serving");
+        axum::serve(self.listener, self.app)
+            .with_graceful_shutdown(shutdown)
+            .await
+            .map_err(ServerError::Serve)
+    }
+}
+
+/// Every route, and the layers every request passes: an `X-Request-ID` (the caller's, or a new uuid)
+/// on the request, its trace and its answer; the body limit; the timeout.
+fn routes(state: AppState, options: &ServerOptions) -> Router {
+    Router::new()
+        .route("/livez", get(health::live))
+        .route("/readyz", get(health::ready))
+        .route("/healthz", get(health::ready))
+        .fallback(error::no_such_path)
+        .method_not_allowed_fallback(error::no_such_method)
+        .with_state(state)
+        .layer(DefaultBodyLimit::max(options.body_limit))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            options.request_timeout,
+        ))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(TraceLayer::new_for_http())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+}

@@ -1,0 +1,77 @@
+//! `opsctl serve` as an operator runs it: it says where it listens, answers, and stops cleanly on SIGTERM
+//! or SIGINT. What it serves is tested in ops-server's own tests.
+
+mod support;
+
+use std::io::{BufRead, BufReader, Read, Write};
+
+use support::{ScratchDir, opsctl_in, spawn_opsctl};
+
+/// The status line of `GET path` on `addr`, over plain HTTP/1.1.
+fn status_of(addr: &str, path: &str) -> String {
+    let mut stream = std::net::TcpStream::connect(addr).expect("connect");
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .expect("send");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).expect("read");
+    answer.lines().next().unwrap_or_default().to_owned()
+}
+
+#[test]
+fn serve_says_where_it_listens_answers_and_stops_on_a_signal() {
+    for signal in ["-TERM", "-INT"] {
+        let dir = ScratchDir::new("opsctl-serve");
+        opsctl_in(dir.path()).arg("migrate").assert().success();
+        let url = format!("sqlite://{}", dir.path().join("ops.db").display());
+        let mut child = spawn_opsctl(
+            &["--database-url", &url, "serve", "--listen", "127.0.0.1:0"],
+            dir.path(),
+        );
+        let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+        let mut line = String::new();
+        stdout.read_line(&mut line).expect("the first line");
+        let addr = line
+            .trim_end()
+            .strip_prefix("listening on http://")
+            .unwrap_or_else(|| panic!("{line:?}"))
+            .to_owned();
+        assert_eq!(status_of(&addr, "/readyz"), "HTTP/1.1 200 OK");
+        assert_eq!(status_of(&addr, "/nothing"), "HTTP/1.1 404 Not Found");
+        let killed = std::process::Command::new("kill")
+            .args([signal, &child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(killed.success());
+        let status = child.wait().expect("wait");
+        assert_eq!(status.code(), Some(0), "{signal}: {status:?}");
+        assert!(
+            std::net::TcpStream::connect(&addr).is_err(),
+            "{signal}: still listening"
+        );
+    }
+}
+
+#[test]
+fn serve_refuses_a_database_without_the_schema() {
+    let dir = ScratchDir::new("opsctl-serve-unmigrated");
+    let output = opsctl_in(dir.path())
+        .args([
+            "--database-url",
+            "sqlite::memory:",
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .assert()
+        .code(4)
+        .get_output()
+        .clone();
+    assert_eq!(
+        String::from_utf8_lossy(&output.stderr),
+        "error: the database has no ops schema; run `opsctl migrate` first\n"
+    );
+    assert!(output.stdout.is_empty());
+}
