@@ -8,6 +8,7 @@ mod error;
 mod health;
 pub mod keys;
 mod server;
+pub mod tokens;
 
 pub use error::ApiError;
 pub use server::{Server, ServerError, ServerOptions};
