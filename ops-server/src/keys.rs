@@ -66,6 +66,11 @@ pub fn matches(stored: &NamespaceKey, presented: &str) -> bool {
     presented.len() <= MAX_KEY_LEN && bcrypt::verify(presented, &stored.key_hash).unwrap_or(false)
 }
 
+/// A new token signing secret, as text: 256 random bits.
+pub(crate) fn new_secret_text() -> Result<String, KeyError> {
+    random_text(KEY_BYTES)
+}
+
 fn random_text(bytes: usize) -> Result<String, KeyError> {
     let mut random = vec![0_u8; bytes];
     getrandom::fill(&mut random).map_err(KeyError::Random)?;

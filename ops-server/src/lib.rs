@@ -1,14 +1,20 @@
 //! Shaken Fist's REST API for cluster operations, served from the ops store, so that API consumers (the
 //! `shakenfist-client` among them) work unchanged. Built in phases: docs/plans/PLAN-ops-server.md.
 //!
-//! So far: the [`Server`] with its health endpoints and Shaken Fist's error shape ([`ApiError`]), and
-//! [`keys`], the namespaces' API keys — made, hashed and checked.
+//! So far: the [`Server`] with its health endpoints, Shaken Fist's error shape ([`ApiError`]), `POST
+//! /auth` and bearer [`tokens`] for the namespaces' [`keys`], the capabilities page, and
+//! `GET /clusteroperations/<type>/<uuid>`.
 
+mod auth;
+mod capabilities;
+mod clusterops;
 mod error;
 mod health;
 pub mod keys;
+mod ratelimit;
 mod server;
 pub mod tokens;
 
 pub use error::ApiError;
+pub use ratelimit::AuthRate;
 pub use server::{Server, ServerError, ServerOptions};

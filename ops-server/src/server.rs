@@ -2,18 +2,21 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
-use axum::routing::get;
+use axum::routing::{get, post};
 use ops_core::Store;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::{error, health};
+use crate::ratelimit::{AuthLimiter, AuthRate};
+use crate::tokens::TokenIssuer;
+use crate::{auth, capabilities, clusterops, error, health};
 
 /// How the server treats requests.
 #[derive(Clone, Debug)]
@@ -23,6 +26,9 @@ pub struct ServerOptions {
     pub body_limit: usize,
     /// How long a request may take before it is answered 503 and dropped (default 30 s).
     pub request_timeout: Duration,
+    /// How many `POST /auth` attempts one client address may make (default: 10 at once, then one a
+    /// second); past it, 429.
+    pub auth_rate: AuthRate,
 }
 
 impl Default for ServerOptions {
@@ -30,6 +36,7 @@ impl Default for ServerOptions {
         ServerOptions {
             body_limit: 1024 * 1024,
             request_timeout: Duration::from_secs(30),
+            auth_rate: AuthRate::default(),
         }
     }
 }
@@ -52,10 +59,13 @@ pub enum ServerError {
     Serve(#[source] std::io::Error),
 }
 
-/// What every handler shares: the store, whose pool is itself shared.
+/// What every handler shares: the store (whose pool is itself shared), the token issuer and the limit on
+/// authentication attempts.
 #[derive(Clone)]
 pub(crate) struct AppState {
     pub(crate) store: Store,
+    pub(crate) tokens: TokenIssuer,
+    pub(crate) auth_limiter: Arc<AuthLimiter>,
 }
 
 /// The API server, bound to its address and ready to serve.
@@ -66,9 +76,11 @@ pub struct Server {
 
 impl Server {
     /// Listens on `addr` (port 0: any free port; see [`Server::local_addr`]) and builds the routes over
-    /// `store`. Nothing is served until [`Server::run_until`].
+    /// `store`, issuing and checking tokens with `tokens`. Nothing is served until
+    /// [`Server::run_until`].
     pub async fn bind(
         store: Store,
+        tokens: TokenIssuer,
         addr: SocketAddr,
         options: ServerOptions,
     ) -> Result<Server, ServerError> {
@@ -77,7 +89,14 @@ impl Server {
             .map_err(|source| ServerError::Bind { addr, source })?;
         Ok(Server {
             listener,
-            app: routes(AppState { store }, &options),
+            app: routes(
+                AppState {
+                    store,
+                    tokens,
+                    auth_limiter: Arc::new(AuthLimiter::new(options.auth_rate)),
+                },
+                &options,
+            ),
         })
     }
 
@@ -93,7 +112,8 @@ impl Server {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), ServerError> {
         tracing::info!(addr = ?self.listener.local_addr().ok(), "serving");
-        axum::serve(self.listener, self.app)
+        let app = self.app.into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(self.listener, app)
             .with_graceful_shutdown(shutdown)
             .await
             .map_err(ServerError::Serve)
@@ -104,6 +124,12 @@ impl Server {
 /// on the request, its trace and its answer; the body limit; the timeout.
 fn routes(state: AppState, options: &ServerOptions) -> Router {
     Router::new()
+        .route("/", get(capabilities::page))
+        .route("/auth", post(auth::authenticate))
+        .route(
+            "/clusteroperations/{operation_type}/{operation_uuid}",
+            get(clusterops::get_op),
+        )
         .route("/livez", get(health::live))
         .route("/readyz", get(health::ready))
         .route("/healthz", get(health::ready))

@@ -82,6 +82,92 @@ impl TokenSecret {
     }
 }
 
+/// Why a secret file could not give a secret.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SecretFileError {
+    /// It could not be read or created.
+    #[error("cannot use the secret file {path}")]
+    Io {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Others than its owner may read it.
+    #[error("the secret file {path} may be read by others than its owner; `chmod 600` it")]
+    Readable {
+        /// The file.
+        path: std::path::PathBuf,
+    },
+    /// It holds too short a secret.
+    #[error("the secret file {path} holds too short a secret")]
+    TooShort {
+        /// The file.
+        path: std::path::PathBuf,
+        /// How short.
+        #[source]
+        source: SecretTooShort,
+    },
+    /// No random bytes for a new secret.
+    #[error("cannot make a secret for {path}")]
+    Random {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Why.
+        #[source]
+        source: crate::keys::KeyError,
+    },
+}
+
+impl TokenSecret {
+    /// The secret in `path` (its text, without surrounding whitespace), or, when there is no such file, a
+    /// new random one written to it, readable by its owner only. Several servers sharing a database share
+    /// the secret by sharing the file (or `OPS_SERVER_SECRET`). A file others may read is refused.
+    pub fn load_or_create(path: &std::path::Path) -> Result<TokenSecret, SecretFileError> {
+        use std::io::Write as _;
+        use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+        let io = |source| SecretFileError::Io {
+            path: path.to_owned(),
+            source,
+        };
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path)
+        {
+            Ok(mut file) => {
+                let secret =
+                    crate::keys::new_secret_text().map_err(|source| SecretFileError::Random {
+                        path: path.to_owned(),
+                        source,
+                    })?;
+                file.write_all(format!("{secret}\n").as_bytes())
+                    .and_then(|()| file.sync_all())
+                    .map_err(io)?;
+                tracing::info!(path = %path.display(), "made a new token signing secret");
+            }
+            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(error) => return Err(io(error)),
+        }
+        let mode = std::fs::metadata(path).map_err(io)?.permissions().mode();
+        if mode & 0o077 != 0 {
+            return Err(SecretFileError::Readable {
+                path: path.to_owned(),
+            });
+        }
+        let text = std::fs::read_to_string(path).map_err(io)?;
+        TokenSecret::new(text.trim().as_bytes().to_vec()).map_err(|source| {
+            SecretFileError::TooShort {
+                path: path.to_owned(),
+                source,
+            }
+        })
+    }
+}
+
 impl std::fmt::Debug for TokenSecret {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("TokenSecret(***)")
@@ -355,6 +441,41 @@ mod tests {
             issuer().verify(&issuer().sign(&claims), at(1_000)),
             Ok(claims)
         );
+    }
+
+    #[test]
+    fn a_secret_file_is_made_once_for_its_owner_and_kept() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = std::env::temp_dir().join(format!("ops-server-secret-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir(&dir).unwrap();
+        let path = dir.join("secret");
+        let made = TokenSecret::load_or_create(&path).unwrap();
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        let again = TokenSecret::load_or_create(&path).unwrap();
+        assert_eq!(made.0, again.0);
+        assert_eq!(made.0.len(), 43);
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let readable = TokenSecret::load_or_create(&path).unwrap_err();
+        assert!(
+            matches!(readable, SecretFileError::Readable { .. }),
+            "{readable:?}"
+        );
+        std::fs::write(&path, "short\n").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let short = TokenSecret::load_or_create(&path).unwrap_err();
+        assert!(
+            matches!(short, SecretFileError::TooShort { .. }),
+            "{short:?}"
+        );
+        let missing_dir = TokenSecret::load_or_create(&dir.join("no/such/dir/secret")).unwrap_err();
+        assert!(
+            matches!(missing_dir, SecretFileError::Io { .. }),
+            "{missing_dir:?}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -205,11 +205,20 @@ pub(crate) enum Command {
     /// Serve Shaken Fist's REST API for cluster operations over the database, until SIGINT or SIGTERM
     /// (requests under way are answered first). Prints the address it listens on once it does.
     ///
-    /// Being built (docs/plans/PLAN-ops-server.md): so far /livez, /readyz and /healthz.
+    /// The token signing secret is OPS_SERVER_SECRET when set (32 bytes or more), else --secret-file's.
+    /// Being built (docs/plans/PLAN-ops-server.md): so far /, /auth, /livez, /readyz, /healthz and
+    /// GET /clusteroperations/TYPE/UUID.
     Serve {
         /// The address to listen on; port 0 picks a free one.
         #[arg(long, default_value = "127.0.0.1:13000")]
         listen: std::net::SocketAddr,
+        /// The file holding the secret tokens are signed with, made (readable by its owner only) when
+        /// missing. Servers sharing a database must share it, or OPS_SERVER_SECRET.
+        #[arg(long, default_value = "ops-server.secret")]
+        secret_file: std::path::PathBuf,
+        /// How long a token lasts.
+        #[arg(long, default_value = "15m", value_parser = positive_duration)]
+        token_lifetime: std::time::Duration,
     },
     /// Manage namespaces: who owns objects, and whom the API server lets in (`system` sees all).
     Namespace {

@@ -329,12 +329,31 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             }
         }
         Command::Bench(args) => bench::run(&args, cli.json).await?,
-        Command::Serve { listen } => {
+        Command::Serve {
+            listen,
+            secret_file,
+            token_lifetime,
+        } => {
+            // The database first: one that cannot be served leaves no secret file behind.
             let store = StoreOptions::new(&cli.database_url)
                 .require_current_schema(true)
                 .connect()
                 .await?;
-            let served = serve(&store, listen).await;
+            let secret = match std::env::var_os("OPS_SERVER_SECRET") {
+                Some(secret) => ops_server::tokens::TokenSecret::new(secret.into_encoded_bytes())
+                    .map_err(|e| CliError::Input(format!("OPS_SERVER_SECRET: {e}"))),
+                None => ops_server::tokens::TokenSecret::load_or_create(&secret_file)
+                    .map_err(|e| CliError::Failed(ops_core::ErrorChain(&e).to_string())),
+            };
+            let secret = match secret {
+                Ok(secret) => secret,
+                Err(error) => {
+                    store.close().await;
+                    return Err(error);
+                }
+            };
+            let tokens = ops_server::tokens::TokenIssuer::new(secret, "ops-server", token_lifetime);
+            let served = serve(&store, tokens, listen).await;
             store.close().await;
             served?;
         }
@@ -388,13 +407,21 @@ async fn with_store<T>(
 
 /// `opsctl serve`: binds, says where on standard output (also with `--json`: a line a script waits for),
 /// and serves until a signal.
-async fn serve(store: &Store, listen: std::net::SocketAddr) -> Result<(), CliError> {
+async fn serve(
+    store: &Store,
+    tokens: ops_server::tokens::TokenIssuer,
+    listen: std::net::SocketAddr,
+) -> Result<(), CliError> {
     let failed =
         |e: ops_server::ServerError| CliError::Failed(ops_core::ErrorChain(&e).to_string());
-    let server =
-        ops_server::Server::bind(store.clone(), listen, ops_server::ServerOptions::default())
-            .await
-            .map_err(failed)?;
+    let server = ops_server::Server::bind(
+        store.clone(),
+        tokens,
+        listen,
+        ops_server::ServerOptions::default(),
+    )
+    .await
+    .map_err(failed)?;
     let addr = server.local_addr().map_err(failed)?;
     crate::output::outln!("listening on http://{addr}");
     server

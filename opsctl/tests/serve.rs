@@ -26,10 +26,17 @@ fn serve_says_where_it_listens_answers_and_stops_on_a_signal() {
         let dir = ScratchDir::new("opsctl-serve");
         opsctl_in(dir.path()).arg("migrate").assert().success();
         let url = format!("sqlite://{}", dir.path().join("ops.db").display());
-        let mut child = spawn_opsctl(
-            &["--database-url", &url, "serve", "--listen", "127.0.0.1:0"],
-            dir.path(),
-        );
+        let secret = dir.path().join("secret");
+        let args = [
+            "--database-url",
+            &url,
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--secret-file",
+            secret.to_str().unwrap(),
+        ];
+        let mut child = spawn_opsctl(&args, dir.path());
         let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
         let mut line = String::new();
         stdout.read_line(&mut line).expect("the first line");
@@ -40,6 +47,19 @@ fn serve_says_where_it_listens_answers_and_stops_on_a_signal() {
             .to_owned();
         assert_eq!(status_of(&addr, "/readyz"), "HTTP/1.1 200 OK");
         assert_eq!(status_of(&addr, "/nothing"), "HTTP/1.1 404 Not Found");
+        assert_eq!(
+            status_of(
+                &addr,
+                "/clusteroperations/net_op/00000000-0000-4000-8000-000000000000"
+            ),
+            "HTTP/1.1 401 Unauthorized"
+        );
+        use std::os::unix::fs::PermissionsExt as _;
+        assert_eq!(
+            std::fs::metadata(&secret).unwrap().permissions().mode() & 0o777,
+            0o600,
+            "the secret file"
+        );
         let killed = std::process::Command::new("kill")
             .args([signal, &child.id().to_string()])
             .status()
@@ -74,4 +94,23 @@ fn serve_refuses_a_database_without_the_schema() {
         "error: the database has no ops schema; run `opsctl migrate` first\n"
     );
     assert!(output.stdout.is_empty());
+    assert!(dir.files().is_empty(), "{:?}", dir.files());
+}
+
+#[test]
+fn serve_refuses_a_short_secret() {
+    let dir = ScratchDir::new("opsctl-serve-secret");
+    opsctl_in(dir.path()).arg("migrate").assert().success();
+    let output = opsctl_in(dir.path())
+        .env("OPS_SERVER_SECRET", "too short")
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .assert()
+        .code(2)
+        .get_output()
+        .clone();
+    assert_eq!(
+        String::from_utf8_lossy(&output.stderr),
+        "error: OPS_SERVER_SECRET: the token signing secret has 9 bytes; at least 32 are needed\n"
+    );
+    assert_eq!(dir.files(), ["ops.db"], "no secret file made");
 }

@@ -2,8 +2,20 @@
 //! client calls it.
 #![allow(dead_code)]
 
+use std::time::Duration;
+
 use ops_core::Store;
+use ops_server::tokens::{TokenIssuer, TokenSecret};
 use ops_server::{Server, ServerOptions};
+
+/// The issuer every test server signs with: tests mint tokens of their own with it (expired, scoped).
+pub(crate) fn issuer() -> TokenIssuer {
+    TokenIssuer::new(
+        TokenSecret::new(b"the tests' token signing secret, 32+ bytes".to_vec()).expect("a secret"),
+        "ops-server",
+        Duration::from_secs(900),
+    )
+}
 
 /// A server running in the background; stopped (gracefully) when dropped or by [`Running::stop`].
 pub(crate) struct Running {
@@ -46,9 +58,14 @@ pub(crate) async fn serve(store: Store) -> Running {
 
 /// [`serve`] with `options`.
 pub(crate) async fn serve_with(store: Store, options: ServerOptions) -> Running {
-    let server = Server::bind(store, "127.0.0.1:0".parse().expect("an address"), options)
-        .await
-        .expect("bind a free port");
+    let server = Server::bind(
+        store,
+        issuer(),
+        "127.0.0.1:0".parse().expect("an address"),
+        options,
+    )
+    .await
+    .expect("bind a free port");
     let base = format!("http://{}", server.local_addr().expect("its address"));
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(server.run_until(async move {
@@ -67,4 +84,61 @@ pub(crate) async fn get_json(url: &str) -> (u16, serde_json::Value) {
     let status = response.status().as_u16();
     let body = response.json().await.expect("a JSON body");
     (status, body)
+}
+
+/// A key made for `key_name` of `namespace` (created when missing) at bcrypt's least cost; the key.
+pub(crate) async fn key_for(store: &Store, namespace: &str, key_name: &str) -> String {
+    if !store.namespace_exists(namespace).await.expect("look") {
+        store
+            .create_namespace(namespace)
+            .await
+            .expect("create the namespace");
+    }
+    let issued = ops_server::keys::issue_with_cost(namespace, key_name, 4).expect("a key");
+    store
+        .add_namespace_key(&issued.stored)
+        .await
+        .expect("store the key");
+    issued.key
+}
+
+/// `POST /auth` with `body`: the status and the JSON answer.
+pub(crate) async fn auth(server: &Running, body: serde_json::Value) -> (u16, serde_json::Value) {
+    let response = reqwest::Client::new()
+        .post(server.url("/auth"))
+        .json(&body)
+        .send()
+        .await
+        .expect("an answer");
+    let status = response.status().as_u16();
+    (status, response.json().await.expect("a JSON body"))
+}
+
+/// A bearer token for a new key of `namespace`, through `POST /auth`.
+pub(crate) async fn token_for(
+    server: &Running,
+    store: &Store,
+    namespace: &str,
+    key_name: &str,
+) -> String {
+    let key = key_for(store, namespace, key_name).await;
+    let (status, body) = auth(
+        server,
+        serde_json::json!({"namespace": namespace, "key": key}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    body["access_token"].as_str().expect("a token").to_owned()
+}
+
+/// `GET path` with `token` as bearer: the status and the JSON answer.
+pub(crate) async fn get_as(server: &Running, token: &str, path: &str) -> (u16, serde_json::Value) {
+    let response = reqwest::Client::new()
+        .get(server.url(path))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("an answer");
+    let status = response.status().as_u16();
+    (status, response.json().await.expect("a JSON body"))
 }

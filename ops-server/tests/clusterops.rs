@@ -1,0 +1,143 @@
+//! `GET /clusteroperations/<type>/<uuid>` on every backend: the op's external view, Shaken Fist's 404s,
+//! the namespace rules (system sees all; another namespace only ops whose every target is its own) and
+//! the `clusteroperation.read` scope.
+
+mod support;
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use ops_core::{NetworkId, NewObject, OpId, Priority, Store};
+use ops_schemas::ops::{NetOp, NetTask};
+use ops_server::tokens::Claims;
+use ops_testkit::backend_tests;
+use serde_json::json;
+use support::{get_as, issuer, key_for, serve, token_for};
+
+/// A network of `namespace` (registered when given) and a queued `net_op` on it.
+async fn op_on_network(store: &Store, namespace: Option<&str>) -> (NetworkId, OpId) {
+    let network = NetworkId::new_v4();
+    if let Some(namespace) = namespace {
+        store
+            .create_object(&NewObject::network(network, "web", namespace, 7))
+            .await
+            .expect("register the network");
+    }
+    let op = NetOp {
+        network_uuid: network,
+        node_uuid: None,
+        floating_address: None,
+        inner_address: None,
+    }
+    .enqueue(store)
+    .priority(Priority::UserWaiting)
+    .task(NetTask::NetworkDeploy)
+    .await
+    .expect("enqueue");
+    (network, op)
+}
+
+/// A token for a new key of `namespace` whose claims carry `scopes`.
+async fn scoped_token(store: &Store, namespace: &str, key_name: &str, scopes: &[&str]) -> String {
+    key_for(store, namespace, key_name).await;
+    let nonce = store
+        .namespace_key(namespace, key_name)
+        .await
+        .expect("read the key")
+        .expect("the key")
+        .nonce;
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("a clock after 1970")
+        .as_secs();
+    issuer().sign(&Claims {
+        sub: format!("{namespace}:{key_name}"),
+        iss: "ops-server".to_owned(),
+        nonce,
+        iat: now,
+        nbf: now,
+        exp: now + 60,
+        scopes: Some(scopes.iter().map(|s| (*s).to_owned()).collect()),
+    })
+}
+
+backend_tests! {
+    async fn an_op_is_shown_as_shaken_fists_external_view(db: &TestDb) {
+        let store = db.migrated_store().await;
+        let server = serve(store.clone()).await;
+        let (network, op) = op_on_network(&store, Some("team-a")).await;
+        let expected = json!({
+            "operation_type": "net_op", "uuid": op.to_string(), "state": "queued", "tasks": ["network_deploy"],
+            "network_uuid": network.to_string(), "node_uuid": null, "floating_address": null, "inner_address": null,
+        });
+        let path = format!("/clusteroperations/net_op/{op}");
+        for namespace in ["system", "team-a"] {
+            let token = token_for(&server, &store, namespace, "reader").await;
+            assert_eq!(get_as(&server, &token, &path).await, (200, expected.clone()), "{namespace}");
+        }
+    }
+
+    async fn unknown_types_and_ops_are_not_found(db: &TestDb) {
+        let store = db.migrated_store().await;
+        let server = serve(store.clone()).await;
+        let (_, op) = op_on_network(&store, Some("team-a")).await;
+        let token = token_for(&server, &store, "system", "admin").await;
+        let cases = [
+            (format!("/clusteroperations/cluster_op/{op}"), "operation type not found"),
+            (format!("/clusteroperations/node_inst_op/{op}"), "operation not found"),
+            ("/clusteroperations/net_op/00000000-0000-4000-8000-000000000000".to_owned(), "operation not found"),
+            ("/clusteroperations/net_op/not-a-uuid".to_owned(), "operation not found"),
+        ];
+        for (path, message) in cases {
+            assert_eq!(get_as(&server, &token, &path).await, (404, json!({"error": message, "status": 404})), "{path}");
+        }
+    }
+
+    async fn another_namespace_is_forbidden_and_untracked_targets_are_systems_alone(db: &TestDb) {
+        let store = db.migrated_store().await;
+        let server = serve(store.clone()).await;
+        let (_, theirs) = op_on_network(&store, Some("team-a")).await;
+        let (_, unregistered) = op_on_network(&store, None).await;
+        let team_b = token_for(&server, &store, "team-b", "reader").await;
+        let system = token_for(&server, &store, "system", "admin").await;
+        let foreign = json!({"error": "the operation targets an object of another namespace", "status": 403});
+        for op in [theirs, unregistered] {
+            let path = format!("/clusteroperations/net_op/{op}");
+            assert_eq!(get_as(&server, &team_b, &path).await, (403, foreign.clone()), "{op}");
+            assert_eq!(get_as(&server, &system, &path).await.0, 200, "{op}");
+        }
+    }
+
+    async fn an_op_without_targets_is_the_system_namespaces_alone(db: &TestDb) {
+        // An op Shaken Fist wrote before every target got its row (DOMAIN.md §4, schema v1).
+        let store = db.migrated_store().await;
+        let server = serve(store.clone()).await;
+        let op = "5d1b0c1e-2f3a-4b5c-8d6e-7f8091a2b3c4";
+        db.execute(&format!(
+            "INSERT INTO cluster_operations (uuid, operation_type, version, created_at, priority, queue_name, metadata_json) \
+             VALUES ('{op}', 'net_op', 3, 1700000000, 'background', 'networknode', '{{\"uuid\": \"{op}\", \"tasks\": [\"network_deploy\"]}}'); \
+             INSERT INTO object_states (object_type, object_uuid, state_value, update_time) VALUES ('net_op', '{op}', 'complete', 1700000000)"
+        ))
+        .await;
+        let path = format!("/clusteroperations/net_op/{op}");
+        let team_a = token_for(&server, &store, "team-a", "reader").await;
+        let untargeted = json!({"error": "the operation has no targets; only the system namespace sees it", "status": 403});
+        assert_eq!(get_as(&server, &team_a, &path).await, (403, untargeted));
+        let system = token_for(&server, &store, "system", "admin").await;
+        let expected = json!({"operation_type": "net_op", "uuid": op, "state": "complete", "tasks": ["network_deploy"]});
+        assert_eq!(get_as(&server, &system, &path).await, (200, expected));
+    }
+
+    async fn the_read_scope_is_needed_unless_the_token_has_every_scope(db: &TestDb) {
+        let store = db.migrated_store().await;
+        let server = serve(store.clone()).await;
+        let (_, op) = op_on_network(&store, Some("team-a")).await;
+        let path = format!("/clusteroperations/net_op/{op}");
+        let narrow = scoped_token(&store, "team-a", "narrow", &["instance.read"]).await;
+        let lacking = json!({"error": "the token lacks the scope clusteroperation.read", "status": 403});
+        assert_eq!(get_as(&server, &narrow, &path).await, (403, lacking));
+        for (key_name, scopes) in [("reader", &["clusteroperation.read"][..]), ("all", &["*"][..])] {
+            let token = scoped_token(&store, "team-a", key_name, scopes).await;
+            assert_eq!(get_as(&server, &token, &path).await.0, 200, "{scopes:?}");
+        }
+    }
+}
