@@ -6,7 +6,22 @@ use axum::response::Html;
 /// The capabilities served, by group, as `GET /` lists them.
 pub(crate) const CAPABILITIES: &[(&str, &[&str])] = &[
     ("authentication", &["auth", "scope-enforcement"]),
-    ("cluster-operations", &["get-cluster-operations"]),
+    (
+        "cluster-operations",
+        &[
+            "get-cluster-operations",
+            "cluster-operation-chain",
+            "cluster-operations-by-target",
+        ],
+    ),
+    (
+        "objects",
+        &[
+            "artifact-clusteroperations",
+            "instance-clusteroperations",
+            "network-clusteroperations",
+        ],
+    ),
 ];
 
 /// The page: one `<li>group: cap, cap</li>` line per group.

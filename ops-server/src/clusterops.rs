@@ -2,10 +2,13 @@
 //! `system` namespace sees every op; another sees an op only when the op has targets and every one is an
 //! object of its own.
 
+use std::collections::{HashMap, HashSet, VecDeque};
+
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use ops_core::{ObjectRef, ObjectType, OpId, OpRecord, TargetRow};
+use ops_core::{Dependency, ObjectRef, ObjectType, OpId, OpRecord, TargetRow, TargetingOp};
 use serde_json::{Map, Value};
 
 use crate::ApiError;
@@ -49,6 +52,189 @@ pub(crate) async fn get_op(
     Ok(Json(op_view(&record)))
 }
 
+/// The most ops a chain answers; a longer one is refused (400), as Shaken Fist refuses it.
+const MAX_CHAIN: usize = 256;
+
+/// `GET /clusteroperations/<operation_uuid>/chain`: the op and every op it depends on, directly or not
+/// (breadth first over `depends_on`), as external views, newest first. 404 for an unknown op; 400 for a
+/// chain longer than 256 or a malformed `depends_on`; 403 when the caller may not see one of them. A
+/// dependency no longer stored (hard-deleted) is left out.
+pub(crate) async fn get_chain(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(op_uuid): Path<String>,
+) -> Result<Json<Vec<Value>>, ApiError> {
+    caller.require_scope(CLUSTER_OPERATION_READ)?;
+    let not_found = || ApiError::not_found("operation not found");
+    let first: OpId = op_uuid.parse().map_err(|_| not_found())?;
+    let mut seen = HashSet::from([first]);
+    let mut to_read = VecDeque::from([first]);
+    let mut chain = Vec::new();
+    while let Some(op) = to_read.pop_front() {
+        let Some(record) = state.store.op_record(op).await.map_err(|e| internal(&e))? else {
+            if op == first {
+                return Err(not_found());
+            }
+            continue;
+        };
+        for dependency in depends_on(&record)? {
+            if seen.insert(dependency.op_uuid) {
+                if seen.len() > MAX_CHAIN {
+                    return Err(ApiError::new(
+                        StatusCode::BAD_REQUEST,
+                        format!("the chain has more than {MAX_CHAIN} operations"),
+                    ));
+                }
+                to_read.push_back(dependency.op_uuid);
+            }
+        }
+        chain.push(record);
+    }
+    for record in &chain {
+        check_visible(&state, &caller, &record.targets).await?;
+    }
+    chain.sort_by(|a, b| b.created_at.total_cmp(&a.created_at));
+    Ok(Json(chain.iter().map(op_view).collect()))
+}
+
+/// An op's `depends_on`, from its wire form; 400 when it is not a list of `{op_type, op_uuid}`.
+fn depends_on(record: &OpRecord) -> Result<Vec<Dependency>, ApiError> {
+    match record.wire.get("depends_on") {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(list) => serde_json::from_value(list.clone()).map_err(|_| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                format!("malformed depends_on in operation {}", record.op_uuid),
+            )
+        }),
+    }
+}
+
+/// `GET /clusteroperations` with `target_object_type` and `target_uuid`, as a JSON body (which
+/// `shakenfist-client` sends, on a GET) or in the query string: every op that ever targeted the object,
+/// terminal ones included, newest first. 400 for a missing or invalid field; 404 `target object not
+/// found`; 403 for another namespace's object.
+pub(crate) async fn by_target(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(query): Query<HashMap<String, String>>,
+    body: Bytes,
+) -> Result<Json<Vec<Value>>, ApiError> {
+    caller.require_scope(CLUSTER_OPERATION_READ)?;
+    let bad = |message: String| ApiError::new(StatusCode::BAD_REQUEST, message);
+    let body: Map<String, Value> = if body.iter().all(u8::is_ascii_whitespace) {
+        Map::new()
+    } else {
+        serde_json::from_slice(&body)
+            .map_err(|_| bad("the request body is not a JSON object".to_owned()))?
+    };
+    let field = |name: &str| -> Result<String, ApiError> {
+        match body.get(name) {
+            Some(Value::String(value)) => Ok(value.clone()),
+            Some(_) => Err(bad(format!("{name} must be a string"))),
+            None => query
+                .get(name)
+                .cloned()
+                .ok_or_else(|| bad(format!("missing {name}"))),
+        }
+    };
+    let (object_type, uuid) = (field("target_object_type")?, field("target_uuid")?);
+    let object_type: ObjectType = object_type
+        .parse()
+        .map_err(|_| bad(format!("invalid target_object_type `{object_type}`")))?;
+    let uuid = uuid
+        .parse()
+        .map_err(|_| bad(format!("invalid target_uuid `{uuid}`")))?;
+    let target = ObjectRef { object_type, uuid };
+    let record = registered(&state, target)
+        .await?
+        .ok_or_else(|| ApiError::not_found("target object not found"))?;
+    if !caller.is_system() && record.namespace != caller.namespace {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "the target object is in another namespace",
+        ));
+    }
+    let ops = whole_history(&state, target).await?;
+    Ok(Json(views(&state, &ops).await?))
+}
+
+/// `GET /{instances,networks,artifacts}/<uuid>/clusteroperations[?all=true]`: the ops in flight on the
+/// object (queued, preflight or executing), or with `all=true` every op that ever targeted it, newest
+/// first. 404 `<type> not found` for an object that does not exist or is another namespace's.
+pub(crate) async fn of_object(
+    object_type: ObjectType,
+    state: AppState,
+    caller: Caller,
+    reference: String,
+    query: HashMap<String, String>,
+) -> Result<Json<Vec<Value>>, ApiError> {
+    caller.require_scope(CLUSTER_OPERATION_READ)?;
+    let not_found = || ApiError::not_found(format!("{object_type} not found"));
+    let uuid = reference.parse().map_err(|_| not_found())?;
+    let target = ObjectRef { object_type, uuid };
+    let record = registered(&state, target)
+        .await?
+        .filter(|record| caller.is_system() || record.namespace == caller.namespace)
+        .ok_or_else(not_found)?;
+    let all = query
+        .get("all")
+        .is_some_and(|all| matches!(all.to_ascii_lowercase().as_str(), "true" | "1" | "yes"));
+    let ops = if all {
+        whole_history(&state, record.object).await?
+    } else {
+        state
+            .store
+            .pending(record.object)
+            .await
+            .map_err(|e| internal(&e))?
+    };
+    Ok(Json(views(&state, &ops).await?))
+}
+
+/// The registry row of `object`; `None` when it is not registered.
+async fn registered(
+    state: &AppState,
+    object: ObjectRef,
+) -> Result<Option<ops_core::ObjectRecord>, ApiError> {
+    state.store.object(object).await.map_err(|e| internal(&e))
+}
+
+/// Every op that targeted `target`, newest first, read a page at a time.
+async fn whole_history(state: &AppState, target: ObjectRef) -> Result<Vec<TargetingOp>, ApiError> {
+    const PAGE: u32 = 500;
+    let mut ops = Vec::new();
+    let mut before = None;
+    loop {
+        let page = state
+            .store
+            .history(target, before, PAGE)
+            .await
+            .map_err(|e| internal(&e))?;
+        ops.extend(page.ops);
+        match page.next_before {
+            Some(next) => before = Some(next),
+            None => return Ok(ops),
+        }
+    }
+}
+
+/// The external views of `ops`, in their order; an op whose header is gone is left out.
+async fn views(state: &AppState, ops: &[TargetingOp]) -> Result<Vec<Value>, ApiError> {
+    let mut views = Vec::with_capacity(ops.len());
+    for op in ops {
+        if let Some(record) = state
+            .store
+            .op_record(op.op_uuid)
+            .await
+            .map_err(|e| internal(&e))?
+        {
+            views.push(op_view(&record));
+        }
+    }
+    Ok(views)
+}
+
 /// `Ok` when `caller` may see an op with these targets.
 async fn check_visible(
     state: &AppState,
@@ -72,11 +258,8 @@ async fn check_visible(
             .zip(target.uuid.parse().ok())
             .map(|(object_type, uuid)| ObjectRef { object_type, uuid });
         let owner = match object {
-            Some(object) => state
-                .store
-                .object(object)
-                .await
-                .map_err(|e| internal(&e))?
+            Some(object) => registered(state, object)
+                .await?
                 .map(|record| record.namespace),
             None => None,
         };

@@ -1,15 +1,16 @@
 //! [`Server`]: the routes, the layers around them, and serving them until told to stop.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
-use ops_core::Store;
+use ops_core::{ObjectType, Store};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
@@ -120,15 +121,44 @@ impl Server {
     }
 }
 
+/// The route of one object type's `/<type>s/<uuid>/clusteroperations`.
+fn object_ops(object_type: ObjectType) -> axum::routing::MethodRouter<AppState> {
+    get(
+        move |State(state): State<AppState>,
+              caller: auth::Caller,
+              Path(reference): Path<String>,
+              Query(query): Query<HashMap<String, String>>| {
+            clusterops::of_object(object_type, state, caller, reference, query)
+        },
+    )
+}
+
 /// Every route, and the layers every request passes: an `X-Request-ID` (the caller's, or a new uuid)
 /// on the request, its trace and its answer; the body limit; the timeout.
 fn routes(state: AppState, options: &ServerOptions) -> Router {
     Router::new()
         .route("/", get(capabilities::page))
         .route("/auth", post(auth::authenticate))
+        .route("/clusteroperations", get(clusterops::by_target))
         .route(
             "/clusteroperations/{operation_type}/{operation_uuid}",
             get(clusterops::get_op),
+        )
+        .route(
+            "/clusteroperations/{operation_uuid}/chain",
+            get(clusterops::get_chain),
+        )
+        .route(
+            "/instances/{reference}/clusteroperations",
+            object_ops(ObjectType::Instance),
+        )
+        .route(
+            "/networks/{reference}/clusteroperations",
+            object_ops(ObjectType::Network),
+        )
+        .route(
+            "/artifacts/{reference}/clusteroperations",
+            object_ops(ObjectType::Artifact),
         )
         .route("/livez", get(health::live))
         .route("/readyz", get(health::ready))

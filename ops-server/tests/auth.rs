@@ -145,16 +145,19 @@ async fn the_capabilities_page_is_public_and_lists_each_served_capability() {
     );
     let page = response.text().await.unwrap();
     assert!(
-        page.contains("<li>cluster-operations: get-cluster-operations</li>"),
+        page.contains("<li>cluster-operations: get-cluster-operations, cluster-operation-chain, cluster-operations-by-target</li>"),
         "{page}"
     );
-    assert!(page.contains("scope-enforcement"), "{page}");
-    // Not served yet, so not advertised: the client would call them.
-    for unserved in [
-        "cluster-operation-chain",
-        "network-delete-async",
-        "object-pending-operations",
+    for served in [
+        "scope-enforcement",
+        "artifact-clusteroperations",
+        "instance-clusteroperations",
+        "network-clusteroperations",
     ] {
+        assert!(page.contains(served), "{served} not advertised: {page}");
+    }
+    // Not served yet, so not advertised: the client would call them.
+    for unserved in ["network-delete-async", "object-pending-operations"] {
         assert!(!page.contains(unserved), "{unserved} advertised: {page}");
     }
 }

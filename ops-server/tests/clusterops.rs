@@ -6,7 +6,7 @@ mod support;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use ops_core::{NetworkId, NewObject, OpId, Priority, Store};
+use ops_core::{Dependency, NetworkId, NewObject, OpId, Priority, Store};
 use ops_schemas::ops::{NetOp, NetTask};
 use ops_server::tokens::Claims;
 use ops_testkit::backend_tests;
@@ -22,7 +22,20 @@ async fn op_on_network(store: &Store, namespace: Option<&str>) -> (NetworkId, Op
             .await
             .expect("register the network");
     }
-    let op = NetOp {
+    (
+        network,
+        net_op(store, network, NetTask::NetworkDeploy, &[]).await,
+    )
+}
+
+/// A queued `net_op` on `network` that depends on `depends_on`.
+async fn op_after(store: &Store, network: NetworkId, depends_on: &[OpId]) -> OpId {
+    net_op(store, network, NetTask::NetworkUpdateDnsmasq, depends_on).await
+}
+
+/// A queued `net_op` on `network` with `task`, depending on `depends_on`.
+async fn net_op(store: &Store, network: NetworkId, task: NetTask, depends_on: &[OpId]) -> OpId {
+    let mut enqueue = NetOp {
         network_uuid: network,
         node_uuid: None,
         floating_address: None,
@@ -30,10 +43,21 @@ async fn op_on_network(store: &Store, namespace: Option<&str>) -> (NetworkId, Op
     }
     .enqueue(store)
     .priority(Priority::UserWaiting)
-    .task(NetTask::NetworkDeploy)
-    .await
-    .expect("enqueue");
-    (network, op)
+    .task(task);
+    for op in depends_on {
+        enqueue = enqueue.depends_on(Dependency::on::<NetOp>(*op));
+    }
+    enqueue.await.expect("enqueue")
+}
+
+/// The `uuid`s of a JSON list of op views, in order.
+fn uuids(views: &serde_json::Value) -> Vec<String> {
+    views
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|view| view["uuid"].as_str().expect("a uuid").to_owned())
+        .collect()
 }
 
 /// A token for a new key of `namespace` whose claims carry `scopes`.
@@ -139,5 +163,95 @@ backend_tests! {
             let token = scoped_token(&store, "team-a", key_name, scopes).await;
             assert_eq!(get_as(&server, &token, &path).await.0, 200, "{scopes:?}");
         }
+    }
+
+    async fn a_chain_lists_an_op_and_what_it_depends_on_newest_first(db: &TestDb) {
+        let store = db.migrated_store().await;
+        let server = serve(store.clone()).await;
+        let (network, first) = op_on_network(&store, Some("team-a")).await;
+        let second = op_after(&store, network, &[first]).await;
+        let third = op_after(&store, network, &[second, first]).await;
+        let team_a = token_for(&server, &store, "team-a", "reader").await;
+        let (status, chain) = get_as(&server, &team_a, &format!("/clusteroperations/{third}/chain")).await;
+        assert_eq!(status, 200, "{chain}");
+        assert_eq!(uuids(&chain), [third.to_string(), second.to_string(), first.to_string()]);
+        assert_eq!(chain[2]["tasks"], json!(["network_deploy"]));
+        let (_, alone) = get_as(&server, &team_a, &format!("/clusteroperations/{first}/chain")).await;
+        assert_eq!(uuids(&alone), [first.to_string()]);
+
+        let team_b = token_for(&server, &store, "team-b", "reader").await;
+        assert_eq!(get_as(&server, &team_b, &format!("/clusteroperations/{third}/chain")).await.0, 403);
+        let unknown = get_as(&server, &team_a, "/clusteroperations/00000000-0000-4000-8000-000000000000/chain").await;
+        assert_eq!(unknown, (404, json!({"error": "operation not found", "status": 404})));
+    }
+
+    async fn a_chain_longer_than_256_is_refused(db: &TestDb) {
+        let store = db.migrated_store().await;
+        let server = serve(store.clone()).await;
+        let (network, _) = op_on_network(&store, Some("team-a")).await;
+        // Dependencies need not exist to count: each is one more op to walk.
+        let many: Vec<OpId> = (0..256).map(|_| OpId::new_v4()).collect();
+        let wide = op_after(&store, network, &many).await;
+        let narrower = op_after(&store, network, &many[..255]).await;
+        let system = token_for(&server, &store, "system", "admin").await;
+        let refused = json!({"error": "the chain has more than 256 operations", "status": 400});
+        assert_eq!(get_as(&server, &system, &format!("/clusteroperations/{wide}/chain")).await, (400, refused));
+        let (status, chain) = get_as(&server, &system, &format!("/clusteroperations/{narrower}/chain")).await;
+        assert_eq!((status, uuids(&chain)), (200, vec![narrower.to_string()]), "missing dependencies are left out");
+    }
+
+    async fn ops_by_target_come_from_a_get_body_or_the_query_string(db: &TestDb) {
+        let store = db.migrated_store().await;
+        let server = serve(store.clone()).await;
+        let (network, first) = op_on_network(&store, Some("team-a")).await;
+        let second = op_after(&store, network, &[]).await;
+        db.execute(&format!("UPDATE object_states SET state_value = 'complete' WHERE object_uuid = '{first}'")).await;
+        let team_a = token_for(&server, &store, "team-a", "reader").await;
+        let client = reqwest::Client::new();
+        let newest_first = vec![second.to_string(), first.to_string()];
+        let body = json!({"target_object_type": "network", "target_uuid": network.to_string()});
+        let by_body = client.get(server.url("/clusteroperations")).bearer_auth(&team_a).json(&body).send().await.unwrap();
+        assert_eq!(by_body.status().as_u16(), 200);
+        assert_eq!(uuids(&by_body.json().await.unwrap()), newest_first);
+        let query = format!("/clusteroperations?target_object_type=network&target_uuid={network}");
+        let (status, by_query) = get_as(&server, &team_a, &query).await;
+        assert_eq!((status, uuids(&by_query)), (200, newest_first));
+
+        let team_b = token_for(&server, &store, "team-b", "reader").await;
+        let foreign = json!({"error": "the target object is in another namespace", "status": 403});
+        assert_eq!(get_as(&server, &team_b, &query).await, (403, foreign));
+        let cases = [
+            ("/clusteroperations".to_owned(), 400, "missing target_object_type".to_owned()),
+            ("/clusteroperations?target_object_type=network".to_owned(), 400, "missing target_uuid".to_owned()),
+            (format!("/clusteroperations?target_object_type=cluster&target_uuid={network}"), 400, "invalid target_object_type `cluster`".to_owned()),
+            ("/clusteroperations?target_object_type=network&target_uuid=x".to_owned(), 400, "invalid target_uuid `x`".to_owned()),
+            (format!("/clusteroperations?target_object_type=network&target_uuid={}", NetworkId::new_v4()), 404, "target object not found".to_owned()),
+        ];
+        for (path, status, message) in cases {
+            assert_eq!(get_as(&server, &team_a, &path).await, (status, json!({"error": message, "status": status})), "{path}");
+        }
+    }
+
+    async fn an_objects_operations_are_those_in_flight_or_all(db: &TestDb) {
+        let store = db.migrated_store().await;
+        let server = serve(store.clone()).await;
+        let (network, first) = op_on_network(&store, Some("team-a")).await;
+        let second = op_after(&store, network, &[]).await;
+        db.execute(&format!("UPDATE object_states SET state_value = 'complete' WHERE object_uuid = '{first}'")).await;
+        let team_a = token_for(&server, &store, "team-a", "reader").await;
+        let (status, pending) = get_as(&server, &team_a, &format!("/networks/{network}/clusteroperations")).await;
+        assert_eq!((status, uuids(&pending)), (200, vec![second.to_string()]));
+        assert_eq!(pending[0]["state"], "queued");
+        let (_, all) = get_as(&server, &team_a, &format!("/networks/{network}/clusteroperations?all=true")).await;
+        assert_eq!(uuids(&all), [second.to_string(), first.to_string()]);
+
+        let team_b = token_for(&server, &store, "team-b", "reader").await;
+        let hidden = json!({"error": "network not found", "status": 404});
+        assert_eq!(get_as(&server, &team_b, &format!("/networks/{network}/clusteroperations")).await, (404, hidden));
+        let system = token_for(&server, &store, "system", "admin").await;
+        assert_eq!(get_as(&server, &system, &format!("/networks/{network}/clusteroperations")).await.0, 200);
+        let not_an_instance = json!({"error": "instance not found", "status": 404});
+        assert_eq!(get_as(&server, &system, &format!("/instances/{network}/clusteroperations")).await, (404, not_an_instance));
+        assert_eq!(get_as(&server, &system, "/artifacts/not-a-uuid/clusteroperations").await.0, 404);
     }
 }
