@@ -20,8 +20,11 @@ pub(crate) const CAPABILITIES: &[(&str, &[&str])] = &[
             "artifact-clusteroperations",
             "instance-clusteroperations",
             "network-clusteroperations",
+            "object-pending-operations",
+            "network-delete-async",
         ],
     ),
+    ("schemas", &["operation-schemas"]),
 ];
 
 /// The page: one `<li>group: cap, cap</li>` line per group.

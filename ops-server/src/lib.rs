@@ -3,7 +3,7 @@
 //!
 //! So far: the [`Server`] with its health endpoints, Shaken Fist's error shape ([`ApiError`]), `POST
 //! /auth` and bearer [`tokens`] for the namespaces' [`keys`], the capabilities page, and
-//! `GET /clusteroperations/<type>/<uuid>`.
+//! the cluster-operation reads, object views and the asynchronous network delete, and the op schemas.
 
 mod auth;
 mod capabilities;
@@ -11,7 +11,9 @@ mod clusterops;
 mod error;
 mod health;
 pub mod keys;
+mod objects;
 mod ratelimit;
+mod schemas;
 mod server;
 pub mod tokens;
 

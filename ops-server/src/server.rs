@@ -9,7 +9,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use ops_core::{ObjectType, Store};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
@@ -17,7 +17,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::ratelimit::{AuthLimiter, AuthRate};
 use crate::tokens::TokenIssuer;
-use crate::{auth, capabilities, clusterops, error, health};
+use crate::{auth, capabilities, clusterops, error, health, objects, schemas};
 
 /// How the server treats requests.
 #[derive(Clone, Debug)]
@@ -133,6 +133,17 @@ fn object_ops(object_type: ObjectType) -> axum::routing::MethodRouter<AppState> 
     )
 }
 
+/// The route of one object type's `/<type>s/<uuid>` view.
+fn object_view(object_type: ObjectType) -> axum::routing::MethodRouter<AppState> {
+    get(
+        move |State(state): State<AppState>,
+              caller: auth::Caller,
+              Path(reference): Path<String>| {
+            objects::view(object_type, state, caller, reference)
+        },
+    )
+}
+
 /// Every route, and the layers every request passes: an `X-Request-ID` (the caller's, or a new uuid)
 /// on the request, its trace and its answer; the body limit; the timeout.
 fn routes(state: AppState, options: &ServerOptions) -> Router {
@@ -148,6 +159,15 @@ fn routes(state: AppState, options: &ServerOptions) -> Router {
             "/clusteroperations/{operation_uuid}/chain",
             get(clusterops::get_chain),
         )
+        .route("/instances/{reference}", object_view(ObjectType::Instance))
+        .route(
+            "/networks/{reference}",
+            object_view(ObjectType::Network).delete(objects::delete_network),
+        )
+        .route("/networks", delete(objects::delete_networks))
+        .route("/artifacts/{reference}", object_view(ObjectType::Artifact))
+        .route("/schemas", get(schemas::index))
+        .route("/schemas/{operation_type}", get(schemas::one))
         .route(
             "/instances/{reference}/clusteroperations",
             object_ops(ObjectType::Instance),
