@@ -1,0 +1,226 @@
+//! The real `shakenfist-client` 0.8.3 from PyPI, unmodified, against `opsctl serve`, while `opsctl worker`
+//! runs the ops: authentication, one op, a chain, ops by target, a network's ops, a network view, an
+//! asynchronous network delete waited for, and `ClusterOperationFailed` for an op the worker fails. The
+//! client's steps are in `shakenfist_client/drive.py`.
+//!
+//! It needs `python3 -m venv` and PyPI (or a pip mirror); `.ci/run` has both. Elsewhere, without them, it
+//! says so and passes only when `CI` is unset.
+
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+use support::{ScratchDir, opsctl_in, spawn_opsctl, stdout};
+
+/// The client's version: the one DOMAIN.md §10 describes.
+const CLIENT: &str = "shakenfist-client==0.8.3";
+
+/// Kills a background process when the test ends, however it ends.
+struct Background(Child);
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A virtualenv with the client in `dir`; `None` (with the reason) when this machine cannot make one.
+fn virtualenv(dir: &Path) -> Result<std::path::PathBuf, String> {
+    let venv = dir.join("venv");
+    let made = Command::new("python3")
+        .args(["-m", "venv"])
+        .arg(&venv)
+        .output();
+    match made {
+        Ok(output) if output.status.success() => {}
+        Ok(output) => {
+            return Err(format!(
+                "python3 -m venv failed: {}",
+                String::from_utf8_lossy(&output.stderr)
+            ));
+        }
+        Err(error) => return Err(format!("no python3: {error}")),
+    }
+    let installed = Command::new(venv.join("bin/pip"))
+        .args(["install", "--quiet", "--disable-pip-version-check", CLIENT])
+        .output()
+        .map_err(|error| format!("cannot run pip: {error}"))?;
+    if !installed.status.success() {
+        return Err(format!(
+            "pip install {CLIENT} failed: {}",
+            String::from_utf8_lossy(&installed.stderr)
+        ));
+    }
+    Ok(venv.join("bin/python"))
+}
+
+/// Enqueues a `net_op` on `network` with `task` through opsctl; its id.
+fn enqueue(dir: &Path, network: &str, task: &str, depends_on: &[String]) -> String {
+    let body = dir.join("op.json");
+    std::fs::write(&body, format!(r#"{{"network_uuid": "{network}"}}"#)).expect("write the body");
+    let mut command = opsctl_in(dir);
+    command.args([
+        "--json",
+        "enqueue",
+        "net_op",
+        body.to_str().expect("a path"),
+        "--priority",
+        "user_waiting",
+        "--task",
+        task,
+    ]);
+    for dependency in depends_on {
+        command.args(["--depends-on", dependency]);
+    }
+    let out: serde_json::Value = serde_json::from_str(&stdout(command.assert())).expect("JSON");
+    out["op_uuid"].as_str().expect("an op id").to_owned()
+}
+
+/// A network of `namespace`, registered through opsctl; its id.
+fn network(dir: &Path, namespace: &str, vxid: u32) -> String {
+    let created = stdout(
+        opsctl_in(dir)
+            .args([
+                "--json",
+                "object",
+                "create",
+                "network",
+                "--name",
+                "web",
+                "--namespace",
+                namespace,
+                "--vxid",
+                &vxid.to_string(),
+            ])
+            .assert(),
+    );
+    let created: serde_json::Value = serde_json::from_str(&created).expect("JSON");
+    created["uuid"].as_str().expect("a uuid").to_owned()
+}
+
+#[test]
+fn the_real_shakenfist_client_works_against_opsctl_serve() {
+    let dir = ScratchDir::new("opsctl-shakenfist-client");
+    let python = match virtualenv(dir.path()) {
+        Ok(python) => python,
+        Err(reason) if std::env::var_os("CI").is_none() => {
+            eprintln!("skipped: {reason}");
+            return;
+        }
+        Err(reason) => panic!("{reason}"),
+    };
+    let path = dir.path();
+    opsctl_in(path).arg("migrate").assert().success();
+    opsctl_in(path)
+        .args(["namespace", "create", "team-a"])
+        .assert()
+        .success();
+    let key = stdout(
+        opsctl_in(path)
+            .args(["key", "create", "team-a", "client"])
+            .assert(),
+    )
+    .trim_end()
+    .to_owned();
+
+    let ours = network(path, "team-a", 0x10);
+    let first = enqueue(path, &ours, "network_deploy", &[]);
+    let second = enqueue(
+        path,
+        &ours,
+        "network_update_dnsmasq",
+        &[format!("net_op:{first}")],
+    );
+    let failing = enqueue(
+        path,
+        &ours,
+        "network_ensure_mesh",
+        &["net_op:00000000-0000-4000-8000-000000000000".to_owned()],
+    );
+    let theirs = network(path, "team-b", 0x11);
+    let foreign = enqueue(path, &theirs, "network_deploy", &[]);
+
+    let url = format!("sqlite://{}", path.join("ops.db").display());
+    let secret = path.join("secret");
+    let mut server = Background(spawn_opsctl(
+        &[
+            "--database-url",
+            &url,
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--secret-file",
+            secret.to_str().expect("a path"),
+        ],
+        path,
+    ));
+    let mut line = String::new();
+    BufReader::new(server.0.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("the address");
+    let base = line
+        .trim_end()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("{line:?}"))
+        .to_owned();
+    let _worker = Background(spawn_opsctl(
+        &[
+            "--database-url",
+            &url,
+            "worker",
+            "--queues",
+            "networknode",
+            "--poll-interval",
+            "100ms",
+        ],
+        path,
+    ));
+
+    let seed = serde_json::json!({
+        "network": ours, "first_op": first, "second_op": second, "failing_op": failing, "foreign_op": foreign,
+    });
+    let driver = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/shakenfist_client/drive.py");
+    let output = Command::new(python)
+        .arg(driver)
+        .current_dir(path)
+        .env("HOME", path)
+        .env("SHAKENFIST_API_URL", &base)
+        .env("SHAKENFIST_NAMESPACE", "team-a")
+        .env("SHAKENFIST_KEY", &key)
+        .env("OPS_SEED", seed.to_string())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .output()
+        .expect("run the driver");
+    let printed = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        output.status.success(),
+        "the client's steps failed:\n{printed}"
+    );
+    let steps: Vec<&str> = printed
+        .lines()
+        .filter(|line| line.starts_with("ok "))
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            "ok capabilities",
+            "ok get_cluster_operation",
+            "ok get_cluster_operation_chain",
+            "ok list_cluster_operations_for_target",
+            "ok network clusteroperations",
+            "ok get_network",
+            "ok delete_network",
+            "ok ClusterOperationFailed",
+            "ok foreign op forbidden",
+        ],
+        "{printed}"
+    );
+}
