@@ -49,7 +49,7 @@ pub(crate) async fn get_op(
         .filter(|record| record.op_type == op_type)
         .ok_or_else(not_found)?;
     check_visible(&state, &caller, &record.targets).await?;
-    Ok(Json(op_view(&record)))
+    Ok(Json(view_of(&state, &record).await?))
 }
 
 /// The most ops a chain answers; a longer one is refused (400), as Shaken Fist refuses it.
@@ -94,7 +94,11 @@ pub(crate) async fn get_chain(
         check_visible(&state, &caller, &record.targets).await?;
     }
     chain.sort_by(|a, b| b.created_at.total_cmp(&a.created_at));
-    Ok(Json(chain.iter().map(op_view).collect()))
+    let mut views = Vec::with_capacity(chain.len());
+    for record in &chain {
+        views.push(view_of(&state, record).await?);
+    }
+    Ok(Json(views))
 }
 
 /// An op's `depends_on`, from its wire form; 400 when it is not a list of `{op_type, op_uuid}`.
@@ -229,7 +233,7 @@ async fn views(state: &AppState, ops: &[TargetingOp]) -> Result<Vec<Value>, ApiE
             .await
             .map_err(|e| internal(&e))?
         {
-            views.push(op_view(&record));
+            views.push(view_of(state, &record).await?);
         }
     }
     Ok(views)
@@ -270,6 +274,36 @@ async fn check_visible(
         }
     }
     Ok(())
+}
+
+/// [`op_view`], with the `error_report` of an op in `error`: `{"code", "message", "details"}` as Shaken
+/// Fist documents it, from the report the worker wrote (its `kind`, its `message`, the rest as details), or
+/// from the state's message when there is none (an op failed for a missing dependency).
+async fn view_of(state: &AppState, record: &OpRecord) -> Result<Value, ApiError> {
+    let mut view = op_view(record);
+    if record.state == Some(ops_core::OpState::Error) {
+        let stored = state
+            .store
+            .error_report(record.op_uuid)
+            .await
+            .map_err(|e| internal(&e))?;
+        let report = match stored {
+            Some(Value::Object(mut report)) => {
+                let code = report.remove("kind").unwrap_or(Value::from("error"));
+                let message = report.remove("message").unwrap_or(Value::from(""));
+                serde_json::json!({"code": code, "message": message, "details": report})
+            }
+            other => serde_json::json!({
+                "code": "error",
+                "message": record.state_message.clone().unwrap_or_default(),
+                "details": other.unwrap_or(Value::Object(Map::new())),
+            }),
+        };
+        if let Some(view) = view.as_object_mut() {
+            view.insert("error_report".to_owned(), report);
+        }
+    }
+    Ok(view)
 }
 
 /// An op's external view, as Shaken Fist's `external_view()`: `operation_type`, `uuid`, `state` and the

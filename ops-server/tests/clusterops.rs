@@ -6,22 +6,19 @@ mod support;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use ops_core::{Dependency, NetworkId, NewObject, OpId, Priority, Store};
+use ops_core::{Dependency, NetworkId, OpId, Priority, Store};
 use ops_schemas::ops::{NetOp, NetTask};
 use ops_server::tokens::Claims;
 use ops_testkit::backend_tests;
 use serde_json::json;
-use support::{get_as, issuer, key_for, serve, token_for};
+use support::{get_as, issuer, key_for, network_of, serve, token_for};
 
 /// A network of `namespace` (registered when given) and a queued `net_op` on it.
 async fn op_on_network(store: &Store, namespace: Option<&str>) -> (NetworkId, OpId) {
-    let network = NetworkId::new_v4();
-    if let Some(namespace) = namespace {
-        store
-            .create_object(&NewObject::network(network, "web", namespace, 7))
-            .await
-            .expect("register the network");
-    }
+    let network = match namespace {
+        Some(namespace) => network_of(store, namespace).await,
+        None => NetworkId::new_v4(),
+    };
     (
         network,
         net_op(store, network, NetTask::NetworkDeploy, &[]).await,
@@ -253,5 +250,28 @@ backend_tests! {
         let not_an_instance = json!({"error": "instance not found", "status": 404});
         assert_eq!(get_as(&server, &system, &format!("/instances/{network}/clusteroperations")).await, (404, not_an_instance));
         assert_eq!(get_as(&server, &system, "/artifacts/not-a-uuid/clusteroperations").await.0, 404);
+    }
+
+    async fn an_op_in_error_carries_its_error_report(db: &TestDb) {
+        let store = db.migrated_store().await;
+        let server = serve(store.clone()).await;
+        let (_, reported) = op_on_network(&store, Some("team-a")).await;
+        let (_, unreported) = op_on_network(&store, Some("team-a")).await;
+        db.execute(&format!(
+            "INSERT INTO cluster_operation_errors (op_uuid, error_report, created_at) VALUES ('{reported}', \
+             '{{\"kind\": \"handler_failed\", \"message\": \"dnsmasq would not start\", \"attempt\": 3}}', 1700000000); \
+             UPDATE object_states SET state_value = 'error', message = 'handler failed' WHERE object_uuid = '{reported}'; \
+             UPDATE object_states SET state_value = 'error', message = 'depends on a missing op' WHERE object_uuid = '{unreported}'"
+        ))
+        .await;
+        let token = token_for(&server, &store, "team-a", "reader").await;
+        let (status, view) = get_as(&server, &token, &format!("/clusteroperations/net_op/{reported}")).await;
+        assert_eq!((status, view["state"].as_str()), (200, Some("error")));
+        assert_eq!(view["error_report"], json!({"code": "handler_failed", "message": "dnsmasq would not start", "details": {"attempt": 3}}));
+        let (_, view) = get_as(&server, &token, &format!("/clusteroperations/net_op/{unreported}")).await;
+        assert_eq!(view["error_report"], json!({"code": "error", "message": "depends on a missing op", "details": {}}));
+        let (_, queued) = op_on_network(&store, Some("team-a")).await;
+        let (_, view) = get_as(&server, &token, &format!("/clusteroperations/net_op/{queued}")).await;
+        assert!(view.get("error_report").is_none(), "{view}");
     }
 }

@@ -4,23 +4,11 @@
 
 mod support;
 
-use ops_core::{ArtifactId, NetworkId, NewObject, OpId, Priority, Store};
+use ops_core::{ArtifactId, NewObject, OpId, Priority};
 use ops_schemas::ops::{NetOp, NetTask};
 use ops_testkit::backend_tests;
 use serde_json::json;
-use support::{get_as, serve, token_for};
-
-/// A network of `namespace`, each with a VXLAN id of its own from 7 up.
-async fn network_of(store: &Store, namespace: &str) -> NetworkId {
-    static VXID: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(7);
-    let network = NetworkId::new_v4();
-    let vxid = VXID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    store
-        .create_object(&NewObject::network(network, "web", namespace, vxid))
-        .await
-        .expect("register the network");
-    network
-}
+use support::{get_as, network_of, serve, token_for};
 
 /// `DELETE path` with `token` and `body`: the status and the JSON answer.
 async fn delete_as(

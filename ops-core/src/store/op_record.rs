@@ -131,13 +131,6 @@ impl Store {
         let Some((raw, targets, events)) = raw else {
             return Ok(None);
         };
-        let json = |table: &'static str, column: &'static str, text: &str| {
-            serde_json::from_str(text).map_err(|_| StoreError::CorruptRow {
-                table,
-                column,
-                value: text.to_owned(),
-            })
-        };
         let events = events
             .into_iter()
             .map(|event| {
@@ -169,4 +162,35 @@ impl Store {
             events,
         }))
     }
+
+    /// The error report of an op that failed (`cluster_operation_errors`), as the worker wrote it; `None`
+    /// when it has none.
+    pub async fn error_report(&self, op: OpId) -> Result<Option<Value>, StoreError> {
+        let id = op.to_string();
+        let text: Option<String> = with_backend!(match self {
+            (pool, dialect) => {
+                sqlx::query_scalar(sql!(
+                    dialect,
+                    "SELECT error_report FROM cluster_operation_errors WHERE op_uuid = ?"
+                ))
+                .bind(id.as_str())
+                .fetch_optional(pool)
+                .await
+            }
+        })
+        .map_err(StoreError::query(|| {
+            format!("reading the error report of cluster operation {op}")
+        }))?;
+        text.map(|text| json("cluster_operation_errors", "error_report", &text))
+            .transpose()
+    }
+}
+
+/// `text` as JSON; a corrupt row names its table and column.
+fn json(table: &'static str, column: &'static str, text: &str) -> Result<Value, StoreError> {
+    serde_json::from_str(text).map_err(|_| StoreError::CorruptRow {
+        table,
+        column,
+        value: text.to_owned(),
+    })
 }

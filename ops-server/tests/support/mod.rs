@@ -142,3 +142,17 @@ pub(crate) async fn get_as(server: &Running, token: &str, path: &str) -> (u16, s
     let status = response.status().as_u16();
     (status, response.json().await.expect("a JSON body"))
 }
+
+/// A network of `namespace`, registered, each with a VXLAN id of its own.
+pub(crate) async fn network_of(store: &Store, namespace: &str) -> ops_core::NetworkId {
+    static VXID: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(7);
+    let network = ops_core::NetworkId::new_v4();
+    let vxid = VXID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    store
+        .create_object(&ops_core::NewObject::network(
+            network, "web", namespace, vxid,
+        ))
+        .await
+        .expect("register the network");
+    network
+}
