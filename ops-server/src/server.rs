@@ -145,7 +145,8 @@ fn object_view(object_type: ObjectType) -> axum::routing::MethodRouter<AppState>
 }
 
 /// Every route, and the layers every request passes: an `X-Request-ID` (the caller's, or a new uuid)
-/// on the request, its trace and its answer; the body limit; the timeout.
+/// on the request, its trace and its answer; every error answer in Shaken Fist's shape; the timeout;
+/// the body limit.
 fn routes(state: AppState, options: &ServerOptions) -> Router {
     Router::new()
         .route("/", get(capabilities::page))
@@ -191,6 +192,7 @@ fn routes(state: AppState, options: &ServerOptions) -> Router {
             StatusCode::SERVICE_UNAVAILABLE,
             options.request_timeout,
         ))
+        .layer(axum::middleware::map_response(error::in_shaken_fists_shape))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
