@@ -57,11 +57,18 @@ fn virtualenv(dir: &Path) -> Result<std::path::PathBuf, String> {
     Ok(venv.join("bin/python"))
 }
 
+/// opsctl in `dir` on the database at `url`.
+fn opsctl_at(dir: &Path, url: &str) -> assert_cmd::Command {
+    let mut command = opsctl_in(dir);
+    command.args(["--database-url", url]);
+    command
+}
+
 /// Enqueues a `net_op` on `network` with `task` through opsctl; its id.
-fn enqueue(dir: &Path, network: &str, task: &str, depends_on: &[String]) -> String {
+fn enqueue(dir: &Path, url: &str, network: &str, task: &str, depends_on: &[String]) -> String {
     let body = dir.join("op.json");
     std::fs::write(&body, format!(r#"{{"network_uuid": "{network}"}}"#)).expect("write the body");
-    let mut command = opsctl_in(dir);
+    let mut command = opsctl_at(dir, url);
     command.args([
         "--json",
         "enqueue",
@@ -80,9 +87,9 @@ fn enqueue(dir: &Path, network: &str, task: &str, depends_on: &[String]) -> Stri
 }
 
 /// A network of `namespace`, registered through opsctl; its id.
-fn network(dir: &Path, namespace: &str, vxid: u32) -> String {
+fn network(dir: &Path, url: &str, namespace: &str, vxid: u32) -> String {
     let created = stdout(
-        opsctl_in(dir)
+        opsctl_at(dir, url)
             .args([
                 "--json",
                 "object",
@@ -102,8 +109,32 @@ fn network(dir: &Path, namespace: &str, vxid: u32) -> String {
 }
 
 #[test]
-fn the_real_shakenfist_client_works_against_opsctl_serve() {
+fn the_real_shakenfist_client_works_against_opsctl_serve_on_sqlite() {
     let dir = ScratchDir::new("opsctl-shakenfist-client");
+    let url = format!("sqlite://{}", dir.path().join("ops.db").display());
+    drive_the_client(&dir, &url);
+}
+
+#[test]
+fn the_real_shakenfist_client_works_against_opsctl_serve_on_postgres() {
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+    runtime.block_on(ops_testkit::run_on(
+        ops_testkit::Backend::Postgres,
+        |db| async move {
+            let url = db.url().to_owned();
+            tokio::task::spawn_blocking(move || {
+                let dir = ScratchDir::new("opsctl-shakenfist-client-pg");
+                drive_the_client(&dir, &url);
+            })
+            .await
+            .expect("the client's run");
+            db
+        },
+    ));
+}
+
+/// Seeds the database at `url` through opsctl, serves it, runs a worker, and drives the client.
+fn drive_the_client(dir: &ScratchDir, url: &str) {
     let python = match virtualenv(dir.path()) {
         Ok(python) => python,
         Err(reason) if std::env::var_os("CI").is_none() => {
@@ -113,42 +144,43 @@ fn the_real_shakenfist_client_works_against_opsctl_serve() {
         Err(reason) => panic!("{reason}"),
     };
     let path = dir.path();
-    opsctl_in(path).arg("migrate").assert().success();
-    opsctl_in(path)
+    opsctl_at(path, url).arg("migrate").assert().success();
+    opsctl_at(path, url)
         .args(["namespace", "create", "team-a"])
         .assert()
         .success();
     let key = stdout(
-        opsctl_in(path)
+        opsctl_at(path, url)
             .args(["key", "create", "team-a", "client"])
             .assert(),
     )
     .trim_end()
     .to_owned();
 
-    let ours = network(path, "team-a", 0x10);
-    let first = enqueue(path, &ours, "network_deploy", &[]);
+    let ours = network(path, url, "team-a", 0x10);
+    let first = enqueue(path, url, &ours, "network_deploy", &[]);
     let second = enqueue(
         path,
+        url,
         &ours,
         "network_update_dnsmasq",
         &[format!("net_op:{first}")],
     );
     let failing = enqueue(
         path,
+        url,
         &ours,
         "network_ensure_mesh",
         &["net_op:00000000-0000-4000-8000-000000000000".to_owned()],
     );
-    let theirs = network(path, "team-b", 0x11);
-    let foreign = enqueue(path, &theirs, "network_deploy", &[]);
+    let theirs = network(path, url, "team-b", 0x11);
+    let foreign = enqueue(path, url, &theirs, "network_deploy", &[]);
 
-    let url = format!("sqlite://{}", path.join("ops.db").display());
     let secret = path.join("secret");
     let mut server = Background(spawn_opsctl(
         &[
             "--database-url",
-            &url,
+            url,
             "serve",
             "--listen",
             "127.0.0.1:0",
@@ -169,7 +201,7 @@ fn the_real_shakenfist_client_works_against_opsctl_serve() {
     let _worker = Background(spawn_opsctl(
         &[
             "--database-url",
-            &url,
+            url,
             "worker",
             "--queues",
             "networknode",
