@@ -32,6 +32,13 @@ fn unauthorized(message: impl Into<String>) -> ApiError {
 /// `POST /auth` with `{"namespace", "key"}`: a token for the namespace's key that matches, as Shaken Fist
 /// answers it. 400 for a missing or malformed field, 404 for a namespace that does not exist, 401 for a
 /// key that is none of its keys, 429 when the caller's address has tried too often.
+#[utoipa::path(post, path = "/auth", tag = "auth", request_body = crate::openapi::AuthRequest, responses(
+    (status = 200, description = "A token", body = crate::openapi::TokenBody),
+    (status = 400, description = "A missing or malformed field", body = crate::openapi::ErrorBody),
+    (status = 401, description = "The key is none of the namespace's", body = crate::openapi::ErrorBody),
+    (status = 404, description = "No such namespace", body = crate::openapi::ErrorBody),
+    (status = 429, description = "Too many attempts from this address; see Retry-After", body = crate::openapi::ErrorBody),
+))]
 pub(crate) async fn authenticate(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,

@@ -28,6 +28,9 @@ pub(crate) const CAPABILITIES: &[(&str, &[&str])] = &[
 ];
 
 /// The page: one `<li>group: cap, cap</li>` line per group.
+#[utoipa::path(get, path = "/", tag = "meta", responses(
+    (status = 200, description = "The capabilities page: one `<li>group: capability, ...</li>` line per group", content_type = "text/html", body = String)
+))]
 pub(crate) async fn page() -> Html<String> {
     let mut html = String::from(
         "<!DOCTYPE html>\n<html><head><title>ops-server</title></head><body>\n\

@@ -30,6 +30,14 @@ const HIDDEN_HEADER_KEYS: [&str; 7] = [
 /// `GET /clusteroperations/<operation_type>/<operation_uuid>`: the op's external view. 404 for a type
 /// outside the 14 or an op that does not exist (or is of another type); 403 when the caller may not see
 /// it.
+#[utoipa::path(get, path = "/clusteroperations/{operation_type}/{operation_uuid}", tag = "cluster operations",
+    params(("operation_type" = String, Path, description = "One of the 14 types, e.g. `net_op`"), ("operation_uuid" = String, Path, description = "The op's uuid")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The op's external view", body = crate::openapi::OpView),
+    (status = 403, description = "The caller may not see it, or lacks the scope", body = crate::openapi::ErrorBody),
+        (status = 404, description = "`operation type not found` or `operation not found`", body = crate::openapi::ErrorBody),
+    ))]
 pub(crate) async fn get_op(
     State(state): State<AppState>,
     caller: Caller,
@@ -59,6 +67,15 @@ const MAX_CHAIN: usize = 256;
 /// (breadth first over `depends_on`), as external views, newest first. 404 for an unknown op; 400 for a
 /// chain longer than 256 or a malformed `depends_on`; 403 when the caller may not see one of them. A
 /// dependency no longer stored (hard-deleted) is left out.
+#[utoipa::path(get, path = "/clusteroperations/{operation_uuid}/chain", tag = "cluster operations",
+    params(("operation_uuid" = String, Path, description = "The op's uuid")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The op and what it depends on, newest first", body = Vec<crate::openapi::OpView>),
+        (status = 400, description = "More than 256 ops, or a malformed `depends_on`", body = crate::openapi::ErrorBody),
+    (status = 403, description = "The caller may not see it, or lacks the scope", body = crate::openapi::ErrorBody),
+        (status = 404, description = "`operation not found`", body = crate::openapi::ErrorBody),
+    ))]
 pub(crate) async fn get_chain(
     State(state): State<AppState>,
     caller: Caller,
@@ -118,6 +135,19 @@ fn depends_on(record: &OpRecord) -> Result<Vec<Dependency>, ApiError> {
 /// `shakenfist-client` sends, on a GET) or in the query string: every op that ever targeted the object,
 /// terminal ones included, newest first. 400 for a missing or invalid field; 404 `target object not
 /// found`; 403 for another namespace's object.
+#[utoipa::path(get, path = "/clusteroperations", tag = "cluster operations",
+    params(
+        ("target_object_type" = Option<String>, Query, description = "The object's type, when not in the body"),
+        ("target_uuid" = Option<String>, Query, description = "The object's uuid, when not in the body"),
+    ),
+    request_body(content = Option<crate::openapi::TargetQuery>, description = "The fields as a JSON body on this GET, as `shakenfist-client` sends them"),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Every op that targeted the object, newest first", body = Vec<crate::openapi::OpView>),
+        (status = 400, description = "A missing or invalid field", body = crate::openapi::ErrorBody),
+    (status = 403, description = "The caller may not see it, or lacks the scope", body = crate::openapi::ErrorBody),
+        (status = 404, description = "`target object not found`", body = crate::openapi::ErrorBody),
+    ))]
 pub(crate) async fn by_target(
     State(state): State<AppState>,
     caller: Caller,
@@ -163,10 +193,51 @@ pub(crate) async fn by_target(
     Ok(Json(views(&state, &ops).await?))
 }
 
+macro_rules! object_ops_handler {
+    ($name:ident, $path:literal, $object_type:expr) => {
+        /// The ops of one object type's objects: see [`of_object`].
+        #[utoipa::path(get, path = $path, tag = "objects",
+            params(
+                ("reference" = String, Path, description = "The object's uuid"),
+                ("all" = Option<bool>, Query, description = "Every op that ever targeted it, not only those in flight"),
+            ),
+            security(("bearer" = [])),
+            responses(
+                (status = 200, description = "Its ops, newest first", body = Vec<crate::openapi::OpView>),
+                (status = 403, description = "The token lacks the scope", body = crate::openapi::ErrorBody),
+                (status = 404, description = "No such object, or another namespace's", body = crate::openapi::ErrorBody),
+            ))]
+        pub(crate) async fn $name(
+            State(state): State<AppState>,
+            caller: Caller,
+            Path(reference): Path<String>,
+            Query(query): Query<HashMap<String, String>>,
+        ) -> Result<Json<Vec<Value>>, ApiError> {
+            of_object($object_type, state, caller, reference, query).await
+        }
+    };
+}
+
+object_ops_handler!(
+    instance_ops,
+    "/instances/{reference}/clusteroperations",
+    ObjectType::Instance
+);
+object_ops_handler!(
+    network_ops,
+    "/networks/{reference}/clusteroperations",
+    ObjectType::Network
+);
+object_ops_handler!(
+    artifact_ops,
+    "/artifacts/{reference}/clusteroperations",
+    ObjectType::Artifact
+);
+
 /// `GET /{instances,networks,artifacts}/<uuid>/clusteroperations[?all=true]`: the ops in flight on the
 /// object (queued, preflight or executing), or with `all=true` every op that ever targeted it, newest
 /// first. 404 `<type> not found` for an object that does not exist or is another namespace's.
-pub(crate) async fn of_object(
+async fn of_object(
     object_type: ObjectType,
     state: AppState,
     caller: Caller,

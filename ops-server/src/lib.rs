@@ -12,11 +12,13 @@ mod error;
 mod health;
 pub mod keys;
 mod objects;
+mod openapi;
 mod ratelimit;
 mod schemas;
 mod server;
 pub mod tokens;
 
 pub use error::ApiError;
+pub use openapi::document_json as openapi_document;
 pub use ratelimit::AuthRate;
 pub use server::{Server, ServerError, ServerOptions};

@@ -16,10 +16,43 @@ use crate::ApiError;
 use crate::auth::{Caller, internal};
 use crate::server::AppState;
 
+macro_rules! view_handler {
+    ($name:ident, $path:literal, $object_type:expr) => {
+        /// One object type's views: see [`view`].
+        #[utoipa::path(get, path = $path, tag = "objects",
+            params(("reference" = String, Path, description = "The object's uuid")),
+            security(("bearer" = [])),
+            responses(
+                (status = 200, description = "Its external view", body = crate::openapi::ObjectView),
+                (status = 403, description = "The token lacks the scope", body = crate::openapi::ErrorBody),
+                (status = 404, description = "No such object, another namespace's, or deleted", body = crate::openapi::ErrorBody),
+            ))]
+        pub(crate) async fn $name(
+            State(state): State<AppState>,
+            caller: Caller,
+            Path(reference): Path<String>,
+        ) -> Result<Json<Value>, ApiError> {
+            view($object_type, state, caller, reference).await
+        }
+    };
+}
+
+view_handler!(
+    instance_view,
+    "/instances/{reference}",
+    ObjectType::Instance
+);
+view_handler!(network_view, "/networks/{reference}", ObjectType::Network);
+view_handler!(
+    artifact_view,
+    "/artifacts/{reference}",
+    ObjectType::Artifact
+);
+
 /// `GET /{instances,networks,artifacts}/<uuid>`: the object's external view, with
 /// `has_pending_operations` — whether an op is in flight on it, the gate's own answer. 404 `<type> not
 /// found` for an object that does not exist or is another namespace's.
-pub(crate) async fn view(
+async fn view(
     object_type: ObjectType,
     state: AppState,
     caller: Caller,
@@ -50,6 +83,14 @@ pub(crate) async fn view(
 
 /// `DELETE /networks/<uuid>`: enqueues the network's destruction and answers 202 `{"op_type": "net_op",
 /// "op_uuid"}`. 404 for a network that does not exist, is another namespace's or is deleted already.
+#[utoipa::path(delete, path = "/networks/{reference}", tag = "objects",
+    params(("reference" = String, Path, description = "The network's uuid")),
+    security(("bearer" = [])),
+    responses(
+        (status = 202, description = "The op enqueued, to poll", body = crate::openapi::OpHandle),
+        (status = 403, description = "The token lacks the scope", body = crate::openapi::ErrorBody),
+        (status = 404, description = "No such network, another namespace's, or deleted", body = crate::openapi::ErrorBody),
+    ))]
 pub(crate) async fn delete_network(
     State(state): State<AppState>,
     caller: Caller,
@@ -70,6 +111,14 @@ pub(crate) async fn delete_network(
 /// `DELETE /networks` with `{"confirm": true, "namespace"}`: enqueues the destruction of every live
 /// network of the namespace (the caller's own when not named; only `system` may name another) and
 /// answers 202 with `[{"network_uuid", "op_type", "op_uuid"}]`.
+#[utoipa::path(delete, path = "/networks", tag = "objects",
+    request_body = crate::openapi::DeleteAll,
+    security(("bearer" = [])),
+    responses(
+        (status = 202, description = "One op per live network of the namespace", body = Vec<crate::openapi::NetworkHandle>),
+        (status = 400, description = "Not confirmed, or a malformed body", body = crate::openapi::ErrorBody),
+        (status = 403, description = "Another namespace, or the token lacks the scope", body = crate::openapi::ErrorBody),
+    ))]
 pub(crate) async fn delete_networks(
     State(state): State<AppState>,
     caller: Caller,

@@ -1,23 +1,22 @@
 //! [`Server`]: the routes, the layers around them, and serving them until told to stop.
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::routing::{delete, get, post};
-use ops_core::{ObjectType, Store};
+use ops_core::Store;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::ratelimit::{AuthLimiter, AuthRate};
 use crate::tokens::TokenIssuer;
-use crate::{auth, capabilities, clusterops, error, health, objects, schemas};
+use crate::{auth, capabilities, clusterops, error, health, objects, openapi, schemas};
 
 /// How the server treats requests.
 #[derive(Clone, Debug)]
@@ -121,29 +120,6 @@ impl Server {
     }
 }
 
-/// The route of one object type's `/<type>s/<uuid>/clusteroperations`.
-fn object_ops(object_type: ObjectType) -> axum::routing::MethodRouter<AppState> {
-    get(
-        move |State(state): State<AppState>,
-              caller: auth::Caller,
-              Path(reference): Path<String>,
-              Query(query): Query<HashMap<String, String>>| {
-            clusterops::of_object(object_type, state, caller, reference, query)
-        },
-    )
-}
-
-/// The route of one object type's `/<type>s/<uuid>` view.
-fn object_view(object_type: ObjectType) -> axum::routing::MethodRouter<AppState> {
-    get(
-        move |State(state): State<AppState>,
-              caller: auth::Caller,
-              Path(reference): Path<String>| {
-            objects::view(object_type, state, caller, reference)
-        },
-    )
-}
-
 /// Every route, and the layers every request passes: an `X-Request-ID` (the caller's, or a new uuid)
 /// on the request, its trace and its answer; every error answer in Shaken Fist's shape; the timeout;
 /// the body limit.
@@ -160,30 +136,31 @@ fn routes(state: AppState, options: &ServerOptions) -> Router {
             "/clusteroperations/{operation_uuid}/chain",
             get(clusterops::get_chain),
         )
-        .route("/instances/{reference}", object_view(ObjectType::Instance))
+        .route("/instances/{reference}", get(objects::instance_view))
         .route(
             "/networks/{reference}",
-            object_view(ObjectType::Network).delete(objects::delete_network),
+            get(objects::network_view).delete(objects::delete_network),
         )
         .route("/networks", delete(objects::delete_networks))
-        .route("/artifacts/{reference}", object_view(ObjectType::Artifact))
+        .route("/artifacts/{reference}", get(objects::artifact_view))
         .route("/schemas", get(schemas::index))
         .route("/schemas/{operation_type}", get(schemas::one))
         .route(
             "/instances/{reference}/clusteroperations",
-            object_ops(ObjectType::Instance),
+            get(clusterops::instance_ops),
         )
         .route(
             "/networks/{reference}/clusteroperations",
-            object_ops(ObjectType::Network),
+            get(clusterops::network_ops),
         )
         .route(
             "/artifacts/{reference}/clusteroperations",
-            object_ops(ObjectType::Artifact),
+            get(clusterops::artifact_ops),
         )
         .route("/livez", get(health::live))
         .route("/readyz", get(health::ready))
-        .route("/healthz", get(health::ready))
+        .route("/healthz", get(health::healthz))
+        .route("/openapi.json", get(openapi::document))
         .fallback(error::no_such_path)
         .method_not_allowed_fallback(error::no_such_method)
         .with_state(state)
