@@ -27,6 +27,8 @@ pub struct Profile {
     pub worker_ops: usize,
     /// The rows behind `read_latency`'s object (100,000).
     pub read_rows: usize,
+    /// The requests `api_load` sends, across its clients.
+    pub api_requests: usize,
     /// Whether the sizes are those of the bars, so that a miss is a miss.
     pub at_bar_size: bool,
 }
@@ -45,6 +47,7 @@ impl Profile {
             prune_idle_enqueues: 50_000,
             worker_ops: 20_000,
             read_rows: 100_000,
+            api_requests: 20_000,
             at_bar_size: true,
         }
     }
@@ -59,6 +62,7 @@ impl Profile {
             prune_rows: 100_000,
             prune_idle_enqueues: 1_800,
             worker_ops: 2_000,
+            api_requests: 4_000,
             ..Profile::full()
         }
     }
@@ -76,6 +80,7 @@ impl Profile {
             prune_idle_enqueues: 30,
             worker_ops: 20,
             read_rows: 200,
+            api_requests: 32,
             at_bar_size: false,
         }
     }

@@ -101,6 +101,6 @@ fn benches_are_found_by_name() {
     assert_eq!(
         error.to_string(),
         "unknown bench `enqueue`; the benches: enqueue_vs_raw, has_pending_history_growth, \
-         has_pending_backlog_growth, filter_pending_vs_loop, prune_under_load, worker_throughput, read_latency"
+         has_pending_backlog_growth, filter_pending_vs_loop, prune_under_load, worker_throughput, read_latency, api_load"
     );
 }

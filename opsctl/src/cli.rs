@@ -199,8 +199,8 @@ pub(crate) enum Command {
     /// on scratch databases made and dropped for each bench; exit 1 when a full run misses a bar.
     ///
     /// Benches: enqueue_vs_raw (<= 1.15), has_pending_history_growth (<= 1.5), has_pending_backlog_growth
-    /// (<= 1.5), filter_pending_vs_loop (>= 20), prune_under_load (<= 2), worker_throughput and
-    /// read_latency (reported). Build with --release for figures that mean something.
+    /// (<= 1.5), filter_pending_vs_loop (>= 20), prune_under_load (<= 2), worker_throughput,
+    /// read_latency and api_load (reported). Build with --release for figures that mean something.
     Bench(BenchArgs),
     /// Serve Shaken Fist's REST API for cluster operations over the database, until SIGINT or SIGTERM
     /// (requests under way are answered first). Prints the address it listens on once it does.

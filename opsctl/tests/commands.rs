@@ -699,7 +699,8 @@ fn bench_smoke_reports_every_bench_and_leaves_nothing() {
             "filter_pending_vs_loop",
             "prune_under_load",
             "worker_throughput",
-            "read_latency"
+            "read_latency",
+            "api_load"
         ]
     );
     assert!(tmp.files().is_empty(), "left behind: {:?}", tmp.files());

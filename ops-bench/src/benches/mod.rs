@@ -1,5 +1,6 @@
 //! The benches, each a function from a fresh store (or two) and a profile to an [`Outcome`].
 
+mod api;
 mod enqueue;
 pub(crate) mod gate;
 mod prune;
@@ -28,11 +29,14 @@ pub enum Bench {
     WorkerThroughput,
     /// `latest`, a `history` page and an `external_view` of an object with 100,000 ops: reported, no bar.
     ReadLatency,
+    /// The API server read by 16 concurrent clients on loopback: p50 and p99 latency, requests per
+    /// second and errors; reported, no bar.
+    ApiLoad,
 }
 
 impl Bench {
     /// Every bench, in the order `opsctl bench` runs them.
-    pub const ALL: [Bench; 7] = [
+    pub const ALL: [Bench; 8] = [
         Bench::EnqueueVsRaw,
         Bench::HasPendingHistoryGrowth,
         Bench::HasPendingBacklogGrowth,
@@ -40,6 +44,7 @@ impl Bench {
         Bench::PruneUnderLoad,
         Bench::WorkerThroughput,
         Bench::ReadLatency,
+        Bench::ApiLoad,
     ];
 
     /// Its name, as `--only` takes it and its JSON reports it.
@@ -52,6 +57,7 @@ impl Bench {
             Bench::PruneUnderLoad => "prune_under_load",
             Bench::WorkerThroughput => "worker_throughput",
             Bench::ReadLatency => "read_latency",
+            Bench::ApiLoad => "api_load",
         }
     }
 
@@ -126,6 +132,7 @@ impl Bench {
             (Bench::PruneUnderLoad, _) => prune::under_load(store, profile).await,
             (Bench::WorkerThroughput, _) => worker::throughput(store, profile).await,
             (Bench::ReadLatency, _) => reads::latency(store, profile).await,
+            (Bench::ApiLoad, _) => api::load(store, profile).await,
         }
     }
 }
