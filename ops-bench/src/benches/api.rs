@@ -6,8 +6,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ops_core::{NetworkId, NewObject, Priority, Store};
-use ops_schemas::ops::{NetOp, NetTask};
+use ops_core::{NetworkId, NewObject, Store};
 use ops_server::tokens::{TokenIssuer, TokenSecret};
 use ops_server::{Server, ServerOptions};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
@@ -101,16 +100,7 @@ pub(super) async fn load(store: &Store, profile: &Profile) -> Result<Outcome, Be
     store
         .create_object(&NewObject::network(network, "bench", "bench", 0x4242))
         .await?;
-    let op = NetOp {
-        network_uuid: network,
-        node_uuid: None,
-        floating_address: None,
-        inner_address: None,
-    }
-    .enqueue(store)
-    .priority(Priority::UserWaiting)
-    .task(NetTask::NetworkDeploy)
-    .await?;
+    let op = crate::sample_ops::net_op(store, network).await?;
 
     let secret = TokenSecret::new(b"api_load bench's own signing secret".to_vec())
         .map_err(|e| failed("the secret", e))?;
