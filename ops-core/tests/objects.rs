@@ -29,6 +29,26 @@ async fn created(store: &Store, object: impl Into<ObjectRef>) {
 }
 
 backend_tests! {
+    async fn objects_are_found_by_name_in_a_namespace_or_in_all(db: &TestDb) {
+        let store = db.migrated_store().await;
+        let mut ours = Vec::new();
+        for (vxid, namespace) in [(1, "team-a"), (2, "team-a"), (3, "team-b")] {
+            let id = NetworkId::new_v4();
+            store.create_object(&NewObject::network(id, "web", namespace, vxid)).await.unwrap();
+            ours.push((id, namespace));
+        }
+        store.create_object(&NewObject::network(NetworkId::new_v4(), "db", "team-a", 4)).await.unwrap();
+        let uuids = |records: Vec<ops_core::ObjectRecord>| records.into_iter().map(|r| r.object.uuid).collect::<Vec<_>>();
+        let mut team_a: Vec<_> = ours.iter().filter(|(_, ns)| *ns == "team-a").map(|(id, _)| uuid::Uuid::from(*id)).collect();
+        team_a.sort();
+        assert_eq!(uuids(store.objects_named(ObjectType::Network, "web", Some("team-a")).await.unwrap()), team_a);
+        assert_eq!(store.objects_named(ObjectType::Network, "web", None).await.unwrap().len(), 3);
+        assert!(store.objects_named(ObjectType::Network, "web", Some("team-c")).await.unwrap().is_empty());
+        assert!(store.objects_named(ObjectType::Instance, "web", None).await.unwrap().is_empty());
+        let found = store.objects_named(ObjectType::Network, "db", None).await.unwrap();
+        assert_eq!((found.len(), found[0].namespace.as_str(), found[0].name.as_str()), (1, "team-a", "db"));
+    }
+
     /// The JSON of each type's view, pinned: instances, networks and artifacts carry
     /// `last_cluster_operation` (the newest op in any state, or null); blobs, interfaces and nodes do not.
     async fn external_views_keep_shaken_fists_shape_for_all_six_types(db: &TestDb) {

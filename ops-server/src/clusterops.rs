@@ -198,13 +198,14 @@ macro_rules! object_ops_handler {
         /// The ops of one object type's objects: see [`of_object`].
         #[utoipa::path(get, path = $path, tag = "objects",
             params(
-                ("reference" = String, Path, description = "The object's uuid"),
+                ("reference" = String, Path, description = "The object's uuid, or its name"),
                 ("all" = Option<bool>, Query, description = "Every op that ever targeted it, not only those in flight"),
             ),
             security(("bearer" = [])),
             responses(
                 (status = 200, description = "Its ops, newest first", body = Vec<crate::openapi::OpView>),
                 (status = 403, description = "The token lacks the scope", body = crate::openapi::ErrorBody),
+                (status = 400, description = "More than one object has that name", body = crate::openapi::ErrorBody),
                 (status = 404, description = "No such object, or another namespace's", body = crate::openapi::ErrorBody),
             ))]
         pub(crate) async fn $name(
@@ -234,7 +235,7 @@ object_ops_handler!(
     ObjectType::Artifact
 );
 
-/// `GET /{instances,networks,artifacts}/<uuid>/clusteroperations[?all=true]`: the ops in flight on the
+/// `GET /{instances,networks,artifacts}/<ref>/clusteroperations[?all=true]` (a uuid or a name): the ops in flight on the
 /// object (queued, preflight or executing), or with `all=true` every op that ever targeted it, newest
 /// first. 404 `<type> not found` for an object that does not exist or is another namespace's.
 async fn of_object(
@@ -245,13 +246,14 @@ async fn of_object(
     query: HashMap<String, String>,
 ) -> Result<Json<Vec<Value>>, ApiError> {
     caller.require_scope(CLUSTER_OPERATION_READ)?;
-    let not_found = || ApiError::not_found(format!("{object_type} not found"));
-    let uuid = reference.parse().map_err(|_| not_found())?;
-    let target = ObjectRef { object_type, uuid };
-    let record = registered(&state, target)
-        .await?
-        .filter(|record| caller.is_system() || record.namespace == caller.namespace)
-        .ok_or_else(not_found)?;
+    let record = crate::objects::visible_object(
+        &state,
+        &caller,
+        object_type,
+        &reference,
+        crate::objects::Deleted::Found,
+    )
+    .await?;
     let all = query
         .get("all")
         .is_some_and(|all| matches!(all.to_ascii_lowercase().as_str(), "true" | "1" | "yes"));

@@ -20,11 +20,12 @@ macro_rules! view_handler {
     ($name:ident, $path:literal, $object_type:expr) => {
         /// One object type's views: see [`view`].
         #[utoipa::path(get, path = $path, tag = "objects",
-            params(("reference" = String, Path, description = "The object's uuid")),
+            params(("reference" = String, Path, description = "The object's uuid, or its name")),
             security(("bearer" = [])),
             responses(
                 (status = 200, description = "Its external view", body = crate::openapi::ObjectView),
                 (status = 403, description = "The token lacks the scope", body = crate::openapi::ErrorBody),
+                (status = 400, description = "More than one object has that name", body = crate::openapi::ErrorBody),
                 (status = 404, description = "No such object, another namespace's, or deleted", body = crate::openapi::ErrorBody),
             ))]
         pub(crate) async fn $name(
@@ -49,7 +50,7 @@ view_handler!(
     ObjectType::Artifact
 );
 
-/// `GET /{instances,networks,artifacts}/<uuid>`: the object's external view, with
+/// `GET /{instances,networks,artifacts}/<ref>` (a uuid or a name): the object's external view, with
 /// `has_pending_operations` — whether an op is in flight on it, the gate's own answer. 404 `<type> not
 /// found` for an object that does not exist or is another namespace's.
 async fn view(
@@ -81,14 +82,15 @@ async fn view(
     Ok(Json(view))
 }
 
-/// `DELETE /networks/<uuid>`: enqueues the network's destruction and answers 202 `{"op_type": "net_op",
+/// `DELETE /networks/<ref>` (a uuid or a name): enqueues the network's destruction and answers 202 `{"op_type": "net_op",
 /// "op_uuid"}`. 404 for a network that does not exist, is another namespace's or is deleted already.
 #[utoipa::path(delete, path = "/networks/{reference}", tag = "objects",
-    params(("reference" = String, Path, description = "The network's uuid")),
+    params(("reference" = String, Path, description = "The network's uuid, or its name")),
     security(("bearer" = [])),
     responses(
         (status = 202, description = "The op enqueued, to poll", body = crate::openapi::OpHandle),
         (status = 403, description = "The token lacks the scope", body = crate::openapi::ErrorBody),
+        (status = 400, description = "More than one network has that name", body = crate::openapi::ErrorBody),
         (status = 404, description = "No such network, another namespace's, or deleted", body = crate::openapi::ErrorBody),
     ))]
 pub(crate) async fn delete_network(
@@ -196,24 +198,67 @@ fn request_id(headers: &HeaderMap) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// The object `reference` names, when it exists, is not deleted, and the caller may see it; 404 otherwise.
+/// Whether a deleted object is found.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Deleted {
+    /// As any other.
+    Found,
+    /// As not found.
+    Hidden,
+}
+
+/// The object `reference` names — its uuid, or its name as Shaken Fist takes it (in the caller's
+/// namespace; `system` looks in every one) — when it exists and the caller may see it; 404 `<type> not
+/// found` otherwise, 400 for a name that more than one object has.
+pub(crate) async fn visible_object(
+    state: &AppState,
+    caller: &Caller,
+    object_type: ObjectType,
+    reference: &str,
+    deleted: Deleted,
+) -> Result<ops_core::ObjectRecord, ApiError> {
+    let found = match reference.parse() {
+        Ok(uuid) => state
+            .store
+            .object(ObjectRef { object_type, uuid })
+            .await
+            .map_err(|e| internal(&e))?
+            .into_iter()
+            .collect(),
+        Err(_) => {
+            let namespace = (!caller.is_system()).then_some(caller.namespace.as_str());
+            state
+                .store
+                .objects_named(object_type, reference, namespace)
+                .await
+                .map_err(|e| internal(&e))?
+        }
+    };
+    let mut found: Vec<_> = found
+        .into_iter()
+        .filter(|record| caller.is_system() || record.namespace == caller.namespace)
+        .filter(|record| deleted == Deleted::Found || record.state != Some(ObjectState::Deleted))
+        .collect();
+    match found.len() {
+        0 => Err(not_found(object_type)),
+        1 => Ok(found.remove(0)),
+        _ => Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("more than one {object_type} is named {reference}; use its uuid"),
+        )),
+    }
+}
+
+/// The object `reference` names, when it exists, is not deleted, and the caller may see it.
 async fn visible(
     state: &AppState,
     caller: &Caller,
     object_type: ObjectType,
     reference: &str,
 ) -> Result<ObjectRef, ApiError> {
-    let uuid = reference.parse().map_err(|_| not_found(object_type))?;
-    let object = ObjectRef { object_type, uuid };
-    state
-        .store
-        .object(object)
+    visible_object(state, caller, object_type, reference, Deleted::Hidden)
         .await
-        .map_err(|e| internal(&e))?
-        .filter(|record| caller.is_system() || record.namespace == caller.namespace)
-        .filter(|record| record.state != Some(ObjectState::Deleted))
         .map(|record| record.object)
-        .ok_or_else(|| not_found(object_type))
 }
 
 fn not_found(object_type: ObjectType) -> ApiError {

@@ -118,6 +118,33 @@ backend_tests! {
         assert_eq!((status, handles[0]["network_uuid"].as_str()), (202, Some(theirs.as_str())));
         assert_eq!(db.count("cluster_operations").await, 3);
     }
+
+    async fn an_object_is_named_by_its_uuid_or_its_name(db: &TestDb) {
+        let store = db.migrated_store().await;
+        let server = serve(store.clone()).await;
+        let network = network_of(&store, "team-a").await;
+        let team_a = token_for(&server, &store, "team-a", "reader").await;
+        let (status, view) = get_as(&server, &team_a, "/networks/web").await;
+        assert_eq!((status, view["uuid"].as_str()), (200, Some(network.to_string().as_str())), "{view}");
+        let (status, ops) = get_as(&server, &team_a, "/networks/web/clusteroperations?all=true").await;
+        assert_eq!((status, ops), (200, json!([])));
+        let team_b = token_for(&server, &store, "team-b", "reader").await;
+        assert_eq!(get_as(&server, &team_b, "/networks/web").await, (404, json!({"error": "network not found", "status": 404})));
+
+        // Names are not unique: one more `web` in team-a makes the name ambiguous there.
+        network_of(&store, "team-a").await;
+        let ambiguous = json!({"error": "more than one network is named web; use its uuid", "status": 400});
+        assert_eq!(get_as(&server, &team_a, "/networks/web").await, (400, ambiguous));
+        assert_eq!(delete_as(&server, &team_a, "/networks/web", None).await.0, 400);
+        assert_eq!(db.count("cluster_operations").await, 0);
+        // team-b's own `web` is found by team-b alone.
+        let theirs = network_of(&store, "team-b").await;
+        let (status, handle) = delete_as(&server, &team_b, "/networks/web", None).await;
+        assert_eq!(status, 202, "{handle}");
+        let op: OpId = handle["op_uuid"].as_str().unwrap().parse().unwrap();
+        let targets = store.op_record(op).await.unwrap().unwrap().targets;
+        assert_eq!(targets[0].uuid, theirs.to_string());
+    }
 }
 
 #[tokio::test]

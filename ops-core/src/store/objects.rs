@@ -13,6 +13,18 @@ use crate::{
     ObjectState, ObjectType, StoreError,
 };
 
+/// How [`Store::select_objects`] finds objects.
+#[derive(Clone, Copy)]
+enum Lookup<'a> {
+    /// By id.
+    Uuid(Uuid),
+    /// By name, in one namespace or in all.
+    Name {
+        name: &'a str,
+        namespace: Option<&'a str>,
+    },
+}
+
 /// The registry table of an object type; `None` for types the store keeps no registry of.
 fn registry_table(object_type: ObjectType) -> Option<&'static str> {
     Some(match object_type {
@@ -382,16 +394,51 @@ impl Store {
 
     /// An object's registry row and state; `None` when it is not registered.
     pub async fn object(&self, object: ObjectRef) -> Result<Option<ObjectRecord>, StoreError> {
-        let Some(table) = registry_table(object.object_type) else {
-            return Ok(None);
+        let found = self
+            .select_objects(object.object_type, Lookup::Uuid(object.uuid))
+            .await
+            .map_err(StoreError::query(|| format!("reading {object}")))?;
+        found
+            .into_iter()
+            .next()
+            .map(|row| row.into_record(object.object_type))
+            .transpose()
+    }
+
+    /// The objects of `object_type` named `name`, in `namespace` when given (in every one otherwise), by
+    /// uuid: Shaken Fist's API takes a name where it takes a uuid, and names are not unique.
+    pub async fn objects_named(
+        &self,
+        object_type: ObjectType,
+        name: &str,
+        namespace: Option<&str>,
+    ) -> Result<Vec<ObjectRecord>, StoreError> {
+        self.select_objects(object_type, Lookup::Name { name, namespace })
+            .await
+            .map_err(StoreError::query(|| {
+                format!("looking for a {object_type} named {name}")
+            }))?
+            .into_iter()
+            .map(|row| row.into_record(object_type))
+            .collect()
+    }
+
+    /// The registry rows and states of `object_type`'s objects that `lookup` finds, by uuid.
+    async fn select_objects(
+        &self,
+        object_type: ObjectType,
+        lookup: Lookup<'_>,
+    ) -> Result<Vec<RawObject>, sqlx::Error> {
+        let Some(table) = registry_table(object_type) else {
+            return Ok(Vec::new());
         };
-        let extra = match object.object_type {
+        let extra = match object_type {
             ObjectType::Network => ", r.vxid, r.provide_dhcp, r.provide_dns",
             ObjectType::Instance => ", r.node_uuid",
             ObjectType::Interface => ", r.instance_uuid, r.network_uuid",
             _ => "",
         };
-        let row: Option<RawObject> = with_backend!(match self {
+        with_backend!(match self {
             (pool, _dialect) => {
                 let mut select = sqlx::QueryBuilder::new(format!(
                     concat!(
@@ -402,15 +449,27 @@ impl Store {
                     extra, table
                 ));
                 select
-                    .push_bind(object.object_type.as_str())
-                    .push(" AND s.object_uuid = r.uuid WHERE r.uuid = ")
-                    .push_bind(object.uuid.hyphenated().to_string());
-                select.build_query_as().fetch_optional(pool).await
+                    .push_bind(object_type.as_str())
+                    .push(" AND s.object_uuid = r.uuid WHERE ");
+                match lookup {
+                    Lookup::Uuid(uuid) => {
+                        select
+                            .push("r.uuid = ")
+                            .push_bind(uuid.hyphenated().to_string());
+                    }
+                    Lookup::Name { name, namespace } => {
+                        select.push("r.name = ").push_bind(name.to_owned());
+                        if let Some(namespace) = namespace {
+                            select
+                                .push(" AND r.namespace = ")
+                                .push_bind(namespace.to_owned());
+                        }
+                        select.push(" ORDER BY r.uuid");
+                    }
+                }
+                select.build_query_as().fetch_all(pool).await
             }
         })
-        .map_err(StoreError::query(|| format!("reading {object}")))?;
-        row.map(|row| row.into_record(object.object_type))
-            .transpose()
     }
 
     /// A network with its state; `None` when it is not registered.
