@@ -1,7 +1,7 @@
-//! The real `shakenfist-client` 0.8.3 from PyPI, unmodified, against `opsctl serve`, while `opsctl worker`
-//! runs the ops: authentication, one op, a chain, ops by target, a network's ops, a network view, an
-//! asynchronous network delete waited for, and `ClusterOperationFailed` for an op the worker fails. The
-//! client's steps are in `shakenfist_client/drive.py`.
+//! The real `shakenfist-client` 0.8.3 from PyPI, unmodified, against `opsctl serve` on each backend, while
+//! `opsctl worker` runs the ops: authentication, one op, a chain, ops by target, a network's ops, a network
+//! view, an asynchronous network delete waited for, and `ClusterOperationFailed` for an op the worker
+//! fails. The client's steps are in `shakenfist_client/drive.py`.
 //!
 //! It needs `python3 -m venv` and PyPI (or a pip mirror); `.ci/run` has both. Elsewhere, without them, it
 //! says so and passes only when `CI` is unset.
@@ -117,20 +117,27 @@ fn the_real_shakenfist_client_works_against_opsctl_serve_on_sqlite() {
 
 #[test]
 fn the_real_shakenfist_client_works_against_opsctl_serve_on_postgres() {
+    on_a_server(ops_testkit::Backend::Postgres);
+}
+
+#[test]
+fn the_real_shakenfist_client_works_against_opsctl_serve_on_mariadb() {
+    on_a_server(ops_testkit::Backend::MariaDb);
+}
+
+/// [`drive_the_client`] on a fresh test database of `backend`.
+fn on_a_server(backend: ops_testkit::Backend) {
     let runtime = tokio::runtime::Runtime::new().expect("a runtime");
-    runtime.block_on(ops_testkit::run_on(
-        ops_testkit::Backend::Postgres,
-        |db| async move {
-            let url = db.url().to_owned();
-            tokio::task::spawn_blocking(move || {
-                let dir = ScratchDir::new("opsctl-shakenfist-client-pg");
-                drive_the_client(&dir, &url);
-            })
-            .await
-            .expect("the client's run");
-            db
-        },
-    ));
+    runtime.block_on(ops_testkit::run_on(backend, |db| async move {
+        let url = db.url().to_owned();
+        tokio::task::spawn_blocking(move || {
+            let dir = ScratchDir::new("opsctl-shakenfist-client-server");
+            drive_the_client(&dir, &url);
+        })
+        .await
+        .expect("the client's run");
+        db
+    }));
 }
 
 /// Seeds the database at `url` through opsctl, serves it, runs a worker, and drives the client.
