@@ -42,8 +42,7 @@ enum CliError {
     Failed(String),
 }
 
-#[tokio::main(flavor = "current_thread")]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
     let cli = match cli::parse() {
         Ok(cli) => cli,
         Err(code) => return code,
@@ -53,7 +52,22 @@ async fn main() -> ExitCode {
         cli.quiet,
         matches!(cli.command, Command::Bench(_)),
     );
-    match run(cli).await {
+    // The API server answers clients side by side on every core; every other command does one thing at a
+    // time on one thread.
+    let runtime = match cli.command {
+        Command::Serve { .. } => tokio::runtime::Builder::new_multi_thread(),
+        _ => tokio::runtime::Builder::new_current_thread(),
+    }
+    .enable_all()
+    .build();
+    let runtime = match runtime {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {}", ops_core::ErrorChain(&error));
