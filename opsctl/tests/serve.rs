@@ -114,3 +114,87 @@ fn serve_refuses_a_short_secret() {
     );
     assert_eq!(dir.files(), ["ops.db"], "no secret file made");
 }
+
+/// The answer to `request` (a whole HTTP/1.1 request) sent to `addr`.
+fn exchange(addr: &str, request: &str) -> String {
+    let mut stream = std::net::TcpStream::connect(addr).expect("connect");
+    stream.write_all(request.as_bytes()).expect("send");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).expect("read");
+    answer
+}
+
+#[test]
+fn keys_and_tokens_are_never_logged_even_at_trace_level() {
+    let dir = ScratchDir::new("opsctl-serve-logs");
+    opsctl_in(dir.path()).arg("migrate").assert().success();
+    let key = String::from_utf8(
+        opsctl_in(dir.path())
+            .args(["key", "create", "system", "admin"])
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone(),
+    )
+    .unwrap();
+    let key = key.trim_end();
+    let url = format!("sqlite://{}", dir.path().join("ops.db").display());
+    let secret = dir.path().join("secret");
+    let args = [
+        "-vvv",
+        "--database-url",
+        &url,
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--secret-file",
+        secret.to_str().unwrap(),
+    ];
+    let mut child = spawn_opsctl(&args, dir.path());
+    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut line = String::new();
+    stdout.read_line(&mut line).expect("the first line");
+    let addr = line
+        .trim_end()
+        .strip_prefix("listening on http://")
+        .unwrap_or_else(|| panic!("{line:?}"))
+        .to_owned();
+    let body = format!(r#"{{"namespace": "system", "key": "{key}"}}"#);
+    let answer = exchange(
+        &addr,
+        &format!(
+            "POST /auth HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    );
+    let token = answer
+        .split("\"access_token\":\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_else(|| panic!("no token in {answer}"))
+        .to_owned();
+    let answer = exchange(
+        &addr,
+        &format!(
+            "GET /clusteroperations/net_op/00000000-0000-4000-8000-000000000000 HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
+        ),
+    );
+    assert!(answer.starts_with("HTTP/1.1 404"), "{answer}");
+    std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    let output = child.wait_with_output().expect("wait");
+    let logged = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        logged.contains("token issued"),
+        "trace logging is on: {logged}"
+    );
+    assert!(!logged.contains(key), "the key was logged");
+    assert!(!logged.contains(&token), "the token was logged");
+    assert!(
+        !logged.contains(token.split('.').nth(2).unwrap()),
+        "the token's signature was logged"
+    );
+}
