@@ -1,9 +1,11 @@
 //! Shaken Fist's REST API for cluster operations, served from the ops store, so that API consumers (the
-//! `shakenfist-client` among them) work unchanged. Built in phases: docs/plans/PLAN-ops-server.md.
+//! `shakenfist-client` among them) work unchanged: `opsctl serve` runs it; docs/operator_guide/api.md
+//! lists what it serves, and docs/plans/PLAN-ops-server.md how it was built.
 //!
-//! So far: the [`Server`] with its health endpoints, Shaken Fist's error shape ([`ApiError`]), `POST
-//! /auth` and bearer [`tokens`] for the namespaces' [`keys`], the capabilities page, and
-//! the cluster-operation reads, object views and the asynchronous network delete, and the op schemas.
+//! The [`Server`] serves the health endpoints, `POST /auth` and bearer [`tokens`] for the namespaces'
+//! [`keys`], the capabilities page, the cluster-operation reads, the object views and the asynchronous
+//! network delete, the op schemas and its own OpenAPI document ([`openapi_document`]); every error in
+//! Shaken Fist's shape ([`ApiError`]).
 
 mod auth;
 mod capabilities;

@@ -206,8 +206,7 @@ pub(crate) enum Command {
     /// (requests under way are answered first). Prints the address it listens on once it does.
     ///
     /// The token signing secret is OPS_SERVER_SECRET when set (32 bytes or more), else --secret-file's.
-    /// Being built (docs/plans/PLAN-ops-server.md): so far /, /auth, /livez, /readyz, /healthz and
-    /// GET /clusteroperations/TYPE/UUID.
+    /// What it serves, with examples: docs/operator_guide/api.md (and GET /openapi.json).
     Serve {
         /// The address to listen on; port 0 picks a free one.
         #[arg(long, default_value = "127.0.0.1:13000")]
