@@ -15,18 +15,6 @@ use crate::ApiError;
 use crate::auth::{CLUSTER_OPERATION_READ, Caller, internal};
 use crate::server::AppState;
 
-/// The header keys of an op's wire form that its external view leaves out, as Shaken Fist's does
-/// (`tasks` and `uuid` are written back in their view form).
-const HIDDEN_HEADER_KEYS: [&str; 7] = [
-    "uuid",
-    "priority",
-    "request_id",
-    "tasks",
-    "depends_on",
-    "runs_after",
-    "version",
-];
-
 /// `GET /clusteroperations/<operation_type>/<operation_uuid>`: the op's external view. 404 for a type
 /// outside the 14 or an op that does not exist (or is of another type); 403 when the caller may not see
 /// it.
@@ -380,8 +368,8 @@ async fn view_of(state: &AppState, record: &OpRecord) -> Result<Value, ApiError>
 }
 
 /// An op's external view, as Shaken Fist's `external_view()`: `operation_type`, `uuid`, `state` and the
-/// names of its `tasks`, then its own fields (a `net_op`'s `network_uuid`, `node_uuid`, ...). Priority,
-/// version, creation time and dependencies are not shown.
+/// names of its `tasks`, then its own fields (a `net_op`'s `network_uuid`, `node_uuid`, ...). The rest of
+/// its header ([`ops_core::HEADER_KEYS`]: priority, version, request id, dependencies) is not shown.
 pub(crate) fn op_view(record: &OpRecord) -> Value {
     let mut view = Map::new();
     view.insert(
@@ -405,7 +393,7 @@ pub(crate) fn op_view(record: &OpRecord) -> Value {
     );
     if let Some(body) = record.wire.as_object() {
         for (key, value) in body {
-            if !HIDDEN_HEADER_KEYS.contains(&key.as_str()) && !view.contains_key(key) {
+            if !ops_core::HEADER_KEYS.contains(&key.as_str()) && !view.contains_key(key) {
                 view.insert(key.clone(), value.clone());
             }
         }

@@ -3,9 +3,9 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 
-use support::{ScratchDir, opsctl_in, spawn_opsctl};
+use support::{ScratchDir, opsctl_in, spawn_serve};
 
 /// The status line of `GET path` on `addr`, over plain HTTP/1.1.
 fn status_of(addr: &str, path: &str) -> String {
@@ -27,24 +27,7 @@ fn serve_says_where_it_listens_answers_and_stops_on_a_signal() {
         opsctl_in(dir.path()).arg("migrate").assert().success();
         let url = format!("sqlite://{}", dir.path().join("ops.db").display());
         let secret = dir.path().join("secret");
-        let args = [
-            "--database-url",
-            &url,
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--secret-file",
-            secret.to_str().unwrap(),
-        ];
-        let mut child = spawn_opsctl(&args, dir.path());
-        let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
-        let mut line = String::new();
-        stdout.read_line(&mut line).expect("the first line");
-        let addr = line
-            .trim_end()
-            .strip_prefix("listening on http://")
-            .unwrap_or_else(|| panic!("{line:?}"))
-            .to_owned();
+        let (mut child, addr) = spawn_serve(dir.path(), &[], &url, &secret);
         assert_eq!(status_of(&addr, "/readyz"), "HTTP/1.1 200 OK");
         assert_eq!(status_of(&addr, "/nothing"), "HTTP/1.1 404 Not Found");
         assert_eq!(
@@ -141,25 +124,7 @@ fn keys_and_tokens_are_never_logged_even_at_trace_level() {
     let key = key.trim_end();
     let url = format!("sqlite://{}", dir.path().join("ops.db").display());
     let secret = dir.path().join("secret");
-    let args = [
-        "-vvv",
-        "--database-url",
-        &url,
-        "serve",
-        "--listen",
-        "127.0.0.1:0",
-        "--secret-file",
-        secret.to_str().unwrap(),
-    ];
-    let mut child = spawn_opsctl(&args, dir.path());
-    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
-    let mut line = String::new();
-    stdout.read_line(&mut line).expect("the first line");
-    let addr = line
-        .trim_end()
-        .strip_prefix("listening on http://")
-        .unwrap_or_else(|| panic!("{line:?}"))
-        .to_owned();
+    let (child, addr) = spawn_serve(dir.path(), &["-vvv"], &url, &secret);
     let body = format!(r#"{{"namespace": "system", "key": "{key}"}}"#);
     let answer = exchange(
         &addr,

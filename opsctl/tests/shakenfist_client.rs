@@ -8,11 +8,10 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
-use support::{ScratchDir, opsctl_in, spawn_opsctl, stdout};
+use support::{ScratchDir, opsctl_in, spawn_opsctl, spawn_serve, stdout};
 
 /// The client's version: the one DOMAIN.md §10 describes.
 const CLIENT: &str = "shakenfist-client==0.8.3";
@@ -184,27 +183,9 @@ fn drive_the_client(dir: &ScratchDir, url: &str) {
     let foreign = enqueue(path, url, &theirs, "network_deploy", &[]);
 
     let secret = path.join("secret");
-    let mut server = Background(spawn_opsctl(
-        &[
-            "--database-url",
-            url,
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--secret-file",
-            secret.to_str().expect("a path"),
-        ],
-        path,
-    ));
-    let mut line = String::new();
-    BufReader::new(server.0.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("the address");
-    let base = line
-        .trim_end()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("{line:?}"))
-        .to_owned();
+    let (server, addr) = spawn_serve(path, &[], url, &secret);
+    let _server = Background(server);
+    let base = format!("http://{addr}");
     let _worker = Background(spawn_opsctl(
         &[
             "--database-url",

@@ -307,3 +307,37 @@ impl RandomMoments {
         self.seed
     }
 }
+
+/// `opsctl [global...] --database-url URL serve --listen 127.0.0.1:0 --secret-file SECRET`, started in `dir`
+/// as [`spawn_opsctl`] starts it, and the `host:port` it printed that it listens on.
+pub(crate) fn spawn_serve(
+    dir: &Path,
+    global: &[&str],
+    url: &str,
+    secret: &Path,
+) -> (std::process::Child, String) {
+    let secret = secret.to_str().expect("a path");
+    let mut args = global.to_vec();
+    args.extend([
+        "--database-url",
+        url,
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--secret-file",
+        secret,
+    ]);
+    let mut child = spawn_opsctl(&args, dir);
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().expect("stdout")),
+        &mut line,
+    )
+    .expect("the first line");
+    let addr = line
+        .trim_end()
+        .strip_prefix("listening on http://")
+        .unwrap_or_else(|| panic!("{line:?}"))
+        .to_owned();
+    (child, addr)
+}
