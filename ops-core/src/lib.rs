@@ -85,8 +85,8 @@ pub use priority::{Priority, UnknownPriority};
 pub use state::{IllegalTransition, OpState, UnknownState};
 pub use store::{
     BackfillReport, Dialect, EventRecord, HistoryPage, MigrationReport, MigrationStep,
-    NamespaceKey, OpRecord, OpRef, PrunePolicy, PruneReport, SchemaVersion, SqlxPool, Store,
-    StoreOptions, TargetRow, TargetingOp, TerminalOp,
+    NamespaceKey, OpRecord, OpRef, OpTimeline, PrunePolicy, PruneReport, QueueDepth, QueueOverview,
+    RecordedPass, SchemaVersion, SqlxPool, Store, StoreOptions, TargetRow, TargetingOp, TerminalOp,
 };
 pub use worker::{OpContext, OpError, Worker};
 

@@ -94,6 +94,14 @@ async fn enqueue(store: &Store, network: NetworkId) -> ops_core::OpId {
     .expect("enqueue")
 }
 
+/// Now, in unix seconds.
+fn ops_core_now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after 1970")
+        .as_secs_f64()
+}
+
 fn maintainer(
     store: &Store,
     host: Arc<SimulatedHost>,
@@ -246,6 +254,18 @@ backend_tests! {
         assert_eq!(repair_queues(db, busy).await.len(), 1, "the busy network got no repair");
         assert_eq!(store.op_state(busy_op).await.unwrap(), Some(OpState::Queued));
         assert!(statuses(db, healthy).await.is_empty());
+
+        // The pass leaves its record on the node, for operators.
+        let passes = store.maintainer_passes(0.0, 10).await.unwrap();
+        let [pass] = passes.as_slice() else { panic!("{passes:?}") };
+        assert_eq!((pass.node, pass.record.maintainer), (node, Role::NetworkNode(node)));
+        let record = &pass.record;
+        assert_eq!((record.networks, record.okay, record.repaired.count), (5, 1, 2));
+        assert_eq!((record.busy.first.as_slice(), record.settling.first.as_slice()), (&[busy][..], &[fresh][..]));
+        let mut recorded: Vec<_> = record.repaired.first.iter().map(|r| r.network).collect();
+        recorded.sort();
+        assert_eq!(recorded, expected.iter().map(|(network, _, _)| *network).collect::<Vec<_>>());
+        assert!(store.maintainer_passes(ops_core_now() + 1.0, 10).await.unwrap().is_empty(), "none after now");
     }
 
     /// On a hypervisor: the networks of its running instances, repaired with the status event the plan
@@ -380,9 +400,12 @@ backend_tests! {
         assert_eq!((report.queue_depth, report.networks), (3, 0));
         assert!(repair_queues(db, broken).await.is_empty());
         let audit = db.strings(&format!(
-            "SELECT e.message FROM events e JOIN event_objects o ON o.event_uuid = e.event_uuid WHERE o.object_uuid = '{node}'"
+            "SELECT e.message FROM events e JOIN event_objects o ON o.event_uuid = e.event_uuid WHERE o.object_uuid = '{node}' \
+             ORDER BY e.event_uuid"
         )).await;
-        assert_eq!(audit, [Some("network queue depth 3 exceeds 2; skipping maintenance".to_owned())]);
+        assert_eq!(audit, [Some("network queue depth 3 exceeds 2; skipping maintenance".to_owned()), Some("network maintenance pass".to_owned())]);
+        let passes = store.maintainer_passes(0.0, 10).await.unwrap();
+        assert!(passes[0].record.skipped_for_queue_depth && passes[0].record.queue_depth == 3, "{passes:?}");
         // Under the threshold it repairs.
         let report = maintainer(&store, host, Role::NetworkNode(node)).pass().await.unwrap();
         assert_eq!(report.repaired.len(), 1, "{report:?}");
@@ -397,7 +420,7 @@ backend_tests! {
         let error = maintainer(&store, host, Role::NetworkNode(NodeId::new_v4())).pass().await.unwrap_err();
         assert!(matches!(error, MaintainError::Store(_)), "{error}");
         assert_eq!(db.count("cluster_operations").await, 0);
-        assert_eq!(db.count("events WHERE event_type = 'status'").await, 0);
+        assert_eq!(db.count("events WHERE event_type = 'status' AND message <> 'network maintenance pass'").await, 0);
     }
 
     /// The gate's table unreadable mid-pass (after the pass asked which networks are busy, before the
@@ -418,7 +441,7 @@ backend_tests! {
         assert!(report.repaired.is_empty(), "{report:?}");
         assert_eq!(report.busy, [broken]);
         assert_eq!(db.count("cluster_operations").await, 0);
-        assert_eq!(db.count("events WHERE event_type = 'status'").await, 0);
+        assert_eq!(db.count("events WHERE event_type = 'status' AND message <> 'network maintenance pass'").await, 0);
     }
 
     /// A `delete-wait` network with no interface left is deleted by the network node; a dry run decides the
@@ -436,6 +459,7 @@ backend_tests! {
         assert_eq!((dry.deleted.len(), dry.repaired.len()), (1, 1), "{dry:?}");
         assert!(dry.repaired[0].ops.is_empty());
         assert_eq!((db.count("cluster_operations").await, db.count("events").await), (0, events));
+        assert!(store.maintainer_passes(0.0, 10).await.unwrap().is_empty(), "a dry run records no pass");
 
         let report = maintainer(&store, host, role).pass().await.unwrap();
         assert_eq!(report.deleted.iter().map(|d| d.network).collect::<Vec<_>>(), [going]);

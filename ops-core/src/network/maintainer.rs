@@ -10,9 +10,10 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use super::pass_record::{MAINTENANCE_PASS, PassRecord};
 use super::{Health, Host};
 use crate::{
     EnqueueError, Family, Network, NetworkId, NodeId, ObjectRef, ObjectState, ObjectType, OpId,
@@ -69,7 +70,7 @@ pub trait Repairs: Send + Sync {
 }
 
 /// Which node a maintainer runs on, and so which networks it looks after.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "role", content = "node", rename_all = "snake_case")]
 pub enum Role {
     /// The network node: every active network, with its dnsmasq.
@@ -145,7 +146,7 @@ impl MaintainerOptions {
 }
 
 /// One network a pass repaired (or, in a dry run, would have).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Repaired {
     /// The network.
     pub network: NetworkId,
@@ -156,7 +157,7 @@ pub struct Repaired {
 }
 
 /// A repair the store refused.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Refused {
     /// The network.
     pub network: NetworkId,
@@ -249,13 +250,25 @@ impl<R: Repairs> Maintainer<R> {
         self
     }
 
-    /// One pass over this node's networks.
+    /// One pass over this node's networks. Its outcome is recorded as a status event on the node
+    /// ([`PassRecord`]), except in a dry run; a pass stopped by a store error records nothing.
     pub async fn pass(&self) -> Result<PassReport, MaintainError> {
-        let store = &self.store;
         let node = ObjectRef {
             object_type: ObjectType::Node,
             uuid: self.role.node().into(),
         };
+        let report = self.pass_over(node).await?;
+        if !self.options.dry_run {
+            let extra = json!(PassRecord::new(self.role, &report));
+            self.store
+                .record_object_event(node, "status", MAINTENANCE_PASS, extra)
+                .await?;
+        }
+        Ok(report)
+    }
+
+    async fn pass_over(&self, node: ObjectRef) -> Result<PassReport, MaintainError> {
+        let store = &self.store;
         let mut report = PassReport {
             dry_run: self.options.dry_run,
             ..PassReport::default()

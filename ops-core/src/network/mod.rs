@@ -12,6 +12,7 @@
 mod gate;
 mod host;
 mod maintainer;
+mod pass_record;
 
 pub use gate::Health;
 pub use host::{Host, LinuxHost, SimulatedHost};
@@ -19,3 +20,4 @@ pub use maintainer::{
     MaintainError, Maintainer, MaintainerOptions, PassReport, RECREATE_ON_HYPERVISOR,
     RECREATE_ON_NETWORK_NODE, RECREATE_REQUEST_ID, Repaired, Repairs, Role,
 };
+pub use pass_record::{Listed, MAINTENANCE_PASS, MAX_LISTED, PassRecord};

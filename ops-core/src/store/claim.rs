@@ -26,6 +26,21 @@ use crate::{OpId, OpState, StoreError};
 /// The cap on one claim's batch, as Shaken Fist's dequeue caps it.
 pub(super) const MAX_CLAIM_BATCH: usize = 256;
 
+/// How a claim's state message names its worker; [`claiming_worker`] reads it back for timelines.
+const CLAIMED_BY: &str = "claimed by worker ";
+
+/// The state message of a claim by `worker`.
+fn claim_message(worker: &str) -> String {
+    format!("{CLAIMED_BY}{worker}")
+}
+
+/// The worker a claim's state message names; `None` for any other message.
+pub(super) fn claiming_worker(message: &str) -> Option<&str> {
+    message
+        .strip_prefix(CLAIMED_BY)
+        .filter(|worker| !worker.is_empty())
+}
+
 /// A ready work-queue row, as the claim selects it.
 #[derive(sqlx::FromRow)]
 struct ReadyRow {
@@ -348,7 +363,7 @@ impl Claimer {
         let limit = request.limit.min(MAX_CLAIM_BATCH);
         let claimed_at = now();
         let token = Uuid::new_v4().hyphenated().to_string();
-        let claimed_by = format!("claimed by worker {}", request.worker);
+        let claimed_by = claim_message(request.worker);
         // Time-ordered (v7), as every event id: events of one instant list in the order recorded.
         let event_ids: Vec<String> = (0..limit)
             .map(|_| Uuid::now_v7().hyphenated().to_string())
@@ -505,7 +520,7 @@ impl Store {
     ) -> Result<Result<ClaimBatch, StoreError>, RetryFailure> {
         let limit = request.limit.min(MAX_CLAIM_BATCH) as i64;
         let lease_secs = request.lease.as_secs_f64();
-        let claimed_by = format!("claimed by worker {}", request.worker);
+        let claimed_by = claim_message(request.worker);
         let claimed_by = claimed_by.as_str();
         with_backend!(match self {
             (pool, dialect) => {

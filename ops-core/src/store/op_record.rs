@@ -61,6 +61,58 @@ pub struct EventRecord {
     pub extra: Value,
 }
 
+/// When an op ran and who ran it, read from its state events: what a timeline of an object's ops shows.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct OpTimeline {
+    /// When its last run started (its last move to `executing`); `None` when it never started.
+    pub started_at: Option<f64>,
+    /// When it reached its terminal state; `None` while it is in flight (or when no event says).
+    pub finished_at: Option<f64>,
+    /// The worker that claimed its last run, as that claim's event names it.
+    pub worker: Option<String>,
+    /// How many times it was started: one per claim, so a rescued or retried op counts each run.
+    pub attempts: u32,
+}
+
+impl OpTimeline {
+    /// How long its last run took, from start to terminal state; `None` until it finished.
+    pub fn duration(&self) -> Option<f64> {
+        Some(self.finished_at? - self.started_at?).filter(|seconds| *seconds >= 0.0)
+    }
+}
+
+impl OpRecord {
+    /// When the op ran and who ran it, from its `mutate` state events (oldest first, as stored).
+    pub fn timeline(&self) -> OpTimeline {
+        let mut timeline = OpTimeline::default();
+        for event in &self.events {
+            let extra = &event.extra;
+            if event.event_type != "mutate" || extra.get("attribute") != Some(&Value::from("state"))
+            {
+                continue;
+            }
+            let Some(to) = extra.get("value").and_then(Value::as_str) else {
+                continue;
+            };
+            match parse_state(to) {
+                Ok(OpState::Executing) => {
+                    timeline.started_at = Some(event.timestamp);
+                    timeline.finished_at = None;
+                    timeline.attempts += 1;
+                    timeline.worker = extra
+                        .get("message")
+                        .and_then(Value::as_str)
+                        .and_then(super::claim::claiming_worker)
+                        .map(str::to_owned);
+                }
+                Ok(state) if state.is_terminal() => timeline.finished_at = Some(event.timestamp),
+                _ => {}
+            }
+        }
+        timeline
+    }
+}
+
 /// An op's header and state columns as the driver decodes them, by name, before the JSON and state strings
 /// are checked.
 #[derive(sqlx::FromRow)]

@@ -21,6 +21,9 @@ use super::steps::{LockedOp, OpEvent, OpKey, RowLock, Steps, WORK_CHANNEL};
 use super::{Dialect, Store, now, with_backend};
 use crate::{OpId, OpState, StoreError};
 
+/// How the status event of a rescue begins: what the dashboard counts as rescues.
+pub(super) const RESCUED: &str = "rescued: ";
+
 /// What a worker asks for when it claims.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct ClaimRequest<'a> {
@@ -549,7 +552,7 @@ impl Store {
                         let requeued = attempts < max_attempts || state == Some(OpState::Queued);
                         if requeued {
                             sqlx::query(sql!(dialect, FREE_ROW)).bind(at).bind(row.id).execute(&mut *tx).await?;
-                            let message = format!("rescued: the lease of worker {worker} expired");
+                            let message = format!("{RESCUED}the lease of worker {worker} expired");
                             let extra = json!({"worker": worker, "attempts": attempts});
                             let event = OpEvent { event_type: "status", message: &message, extra, timestamp: at };
                             tx.record_event(dialect, self.host_name(), key, event).await?;
