@@ -8,7 +8,7 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, FromRequestParts, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use ops_core::{NamespaceKey, SYSTEM_NAMESPACE, StoreError};
 use serde_json::{Value, json};
@@ -42,23 +42,17 @@ fn unauthorized(message: impl Into<String>) -> ApiError {
 pub(crate) async fn authenticate(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    if let Err(wait) = state.auth_limiter.attempt(peer.ip(), Instant::now()) {
-        // Whole seconds, rounded up: retrying after them always finds an attempt.
-        let retry_after = (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1);
-        let mut response = ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too many authentication attempts; retry later",
-        )
-        .into_response();
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
-        return Ok(response);
+    if crate::dashboard::is_form(&headers) {
+        return Ok(crate::dashboard::log_in(&state, peer, &headers, &body).await);
     }
-    let request: Value = serde_json::from_slice(&body)
-        .map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "the request body is not JSON"))?;
+    let request: Value = match rate_limited(&state, peer) {
+        Some(refusal) => return Ok(refusal.into_response()),
+        None => serde_json::from_slice(&body)
+            .map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "the request body is not JSON"))?,
+    };
     let field = |name: &str| match request.get(name) {
         Some(Value::String(value)) if !value.is_empty() => Ok(value.clone()),
         Some(_) => Err(ApiError::new(
@@ -71,6 +65,55 @@ pub(crate) async fn authenticate(
         )),
     };
     let (namespace, key) = (field("namespace")?, field("key")?);
+    let token = issue_token(&state, peer, namespace, key).await?;
+    Ok(Json(json!({
+        "access_token": token,
+        "token_type": "Bearer",
+        "expires_in": state.tokens.lifetime().as_secs(),
+    }))
+    .into_response())
+}
+
+/// 429, with the seconds to wait in `Retry-After`, when `peer` has tried to authenticate too often.
+pub(crate) struct RateLimited {
+    /// Whole seconds, rounded up: retrying after them always finds an attempt.
+    pub(crate) retry_after: u64,
+}
+
+impl RateLimited {
+    pub(crate) const MESSAGE: &str = "too many authentication attempts; retry later";
+}
+
+impl IntoResponse for RateLimited {
+    fn into_response(self) -> Response {
+        let mut response =
+            ApiError::new(StatusCode::TOO_MANY_REQUESTS, Self::MESSAGE).into_response();
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(self.retry_after));
+        response
+    }
+}
+
+/// Takes one of `peer`'s authentication attempts; `Some` when it has none left.
+pub(crate) fn rate_limited(state: &AppState, peer: SocketAddr) -> Option<RateLimited> {
+    let wait = state
+        .auth_limiter
+        .attempt(peer.ip(), Instant::now())
+        .err()?;
+    Some(RateLimited {
+        retry_after: (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1),
+    })
+}
+
+/// A token for `key`, when it is one of `namespace`'s keys: 404 for a namespace that does not exist, 401
+/// for a key that is none of its keys.
+pub(crate) async fn issue_token(
+    state: &AppState,
+    peer: SocketAddr,
+    namespace: String,
+    key: String,
+) -> Result<String, ApiError> {
     let exists = state
         .store
         .namespace_exists(&namespace)
@@ -107,12 +150,7 @@ pub(crate) async fn authenticate(
         SystemTime::now(),
     );
     tracing::info!(%namespace, key_name = %matched.key_name, "token issued");
-    Ok(Json(json!({
-        "access_token": token,
-        "token_type": "Bearer",
-        "expires_in": state.tokens.lifetime().as_secs(),
-    }))
-    .into_response())
+    Ok(token)
 }
 
 /// Who a request comes from: its bearer token, valid, and issued for a key that still exists with the
@@ -156,9 +194,17 @@ impl FromRequestParts<AppState> for Caller {
             .ok()
             .and_then(|value| value.strip_prefix("Bearer "))
             .ok_or_else(|| unauthorized("the authorization header is not `Bearer <token>`"))?;
+        Caller::from_token(state, token.trim()).await
+    }
+}
+
+impl Caller {
+    /// The caller `token` names: valid, and issued for a key that still exists with the same nonce; 401
+    /// otherwise.
+    pub(crate) async fn from_token(state: &AppState, token: &str) -> Result<Caller, ApiError> {
         let claims = state
             .tokens
-            .verify(token.trim(), SystemTime::now())
+            .verify(token, SystemTime::now())
             .map_err(|error| unauthorized(error.to_string()))?;
         let Some((namespace, key_name)) = claims.subject() else {
             return Err(unauthorized("malformed token"));

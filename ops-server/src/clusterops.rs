@@ -301,7 +301,7 @@ async fn views(state: &AppState, ops: &[TargetingOp]) -> Result<Vec<Value>, ApiE
 }
 
 /// `Ok` when `caller` may see an op with these targets.
-async fn check_visible(
+pub(crate) async fn check_visible(
     state: &AppState,
     caller: &Caller,
     targets: &[TargetRow],

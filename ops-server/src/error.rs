@@ -54,11 +54,15 @@ const MAX_FOREIGN_MESSAGE: usize = 200;
 /// status and headers. Its text, lower-cased, is the message; the status's reason when it has none.
 pub(crate) async fn in_shaken_fists_shape(response: Response) -> Response {
     let status = response.status();
-    let is_json = response
+    // Shaken Fist's JSON already, or a dashboard page (which shows its own error).
+    let answered = response
         .headers()
         .get(header::CONTENT_TYPE)
-        .is_some_and(|kind| kind.as_bytes().starts_with(b"application/json"));
-    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        .is_some_and(|kind| {
+            kind.as_bytes().starts_with(b"application/json")
+                || kind.as_bytes().starts_with(b"text/html")
+        });
+    if !(status.is_client_error() || status.is_server_error()) || answered {
         return response;
     }
     let (mut parts, body) = response.into_parts();

@@ -5,11 +5,13 @@
 //! The [`Server`] serves the health endpoints, `POST /auth` and bearer [`tokens`] for the namespaces'
 //! [`keys`], the capabilities page, the cluster-operation reads, the object views and the asynchronous
 //! network delete, the op schemas and its own OpenAPI document ([`openapi_document`]); every error in
-//! Shaken Fist's shape ([`ApiError`]).
+//! Shaken Fist's shape ([`ApiError`]); and the operators' dashboard under `/dashboard`
+//! (docs/operator_guide/dashboard.md), behind the same keys.
 
 mod auth;
 mod capabilities;
 mod clusterops;
+mod dashboard;
 mod error;
 mod health;
 pub mod keys;

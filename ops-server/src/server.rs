@@ -16,7 +16,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::ratelimit::{AuthLimiter, AuthRate};
 use crate::tokens::TokenIssuer;
-use crate::{auth, capabilities, clusterops, error, health, objects, openapi, schemas};
+use crate::{auth, capabilities, clusterops, dashboard, error, health, objects, openapi, schemas};
 
 /// How the server treats requests.
 #[derive(Clone, Debug)]
@@ -161,6 +161,7 @@ fn routes(state: AppState, options: &ServerOptions) -> Router {
         .route("/readyz", get(health::ready))
         .route("/healthz", get(health::healthz))
         .route("/openapi.json", get(openapi::document))
+        .merge(dashboard::routes())
         .fallback(error::no_such_path)
         .method_not_allowed_fallback(error::no_such_method)
         .with_state(state)

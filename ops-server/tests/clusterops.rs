@@ -6,12 +6,12 @@ mod support;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use ops_core::{Dependency, NetworkId, OpId, Priority, Store};
-use ops_schemas::ops::{NetOp, NetTask};
+use ops_core::{NetworkId, OpId, Store};
+use ops_schemas::ops::NetTask;
 use ops_server::tokens::Claims;
 use ops_testkit::backend_tests;
 use serde_json::json;
-use support::{get_as, issuer, key_for, network_of, serve, token_for};
+use support::{get_as, issuer, key_for, net_op, network_of, serve, token_for};
 
 /// A network of `namespace` (registered when given) and a queued `net_op` on it.
 async fn op_on_network(store: &Store, namespace: Option<&str>) -> (NetworkId, OpId) {
@@ -28,23 +28,6 @@ async fn op_on_network(store: &Store, namespace: Option<&str>) -> (NetworkId, Op
 /// A queued `net_op` on `network` that depends on `depends_on`.
 async fn op_after(store: &Store, network: NetworkId, depends_on: &[OpId]) -> OpId {
     net_op(store, network, NetTask::NetworkUpdateDnsmasq, depends_on).await
-}
-
-/// A queued `net_op` on `network` with `task`, depending on `depends_on`.
-async fn net_op(store: &Store, network: NetworkId, task: NetTask, depends_on: &[OpId]) -> OpId {
-    let mut enqueue = NetOp {
-        network_uuid: network,
-        node_uuid: None,
-        floating_address: None,
-        inner_address: None,
-    }
-    .enqueue(store)
-    .priority(Priority::UserWaiting)
-    .task(task);
-    for op in depends_on {
-        enqueue = enqueue.depends_on(Dependency::on::<NetOp>(*op));
-    }
-    enqueue.await.expect("enqueue")
 }
 
 /// The `uuid`s of a JSON list of op views, in order.

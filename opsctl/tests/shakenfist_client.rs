@@ -9,22 +9,15 @@
 mod support;
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 
-use support::{ScratchDir, opsctl_in, spawn_opsctl, spawn_serve, stdout};
+use support::{
+    Background, ScratchDir, enqueue_net_op_through, network_through, opsctl_at, spawn_opsctl,
+    spawn_serve, stdout,
+};
 
 /// The client's version: the one DOMAIN.md §10 describes.
 const CLIENT: &str = "shakenfist-client==0.8.3";
-
-/// Kills a background process when the test ends, however it ends.
-struct Background(Child);
-
-impl Drop for Background {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// A virtualenv with the client in `dir`; `None` (with the reason) when this machine cannot make one.
 fn virtualenv(dir: &Path) -> Result<std::path::PathBuf, String> {
@@ -54,57 +47,6 @@ fn virtualenv(dir: &Path) -> Result<std::path::PathBuf, String> {
         ));
     }
     Ok(venv.join("bin/python"))
-}
-
-/// opsctl in `dir` on the database at `url`.
-fn opsctl_at(dir: &Path, url: &str) -> assert_cmd::Command {
-    let mut command = opsctl_in(dir);
-    command.args(["--database-url", url]);
-    command
-}
-
-/// Enqueues a `net_op` on `network` with `task` through opsctl; its id.
-fn enqueue(dir: &Path, url: &str, network: &str, task: &str, depends_on: &[String]) -> String {
-    let body = dir.join("op.json");
-    std::fs::write(&body, format!(r#"{{"network_uuid": "{network}"}}"#)).expect("write the body");
-    let mut command = opsctl_at(dir, url);
-    command.args([
-        "--json",
-        "enqueue",
-        "net_op",
-        body.to_str().expect("a path"),
-        "--priority",
-        "user_waiting",
-        "--task",
-        task,
-    ]);
-    for dependency in depends_on {
-        command.args(["--depends-on", dependency]);
-    }
-    let out: serde_json::Value = serde_json::from_str(&stdout(command.assert())).expect("JSON");
-    out["op_uuid"].as_str().expect("an op id").to_owned()
-}
-
-/// A network of `namespace`, registered through opsctl; its id.
-fn network(dir: &Path, url: &str, namespace: &str, vxid: u32) -> String {
-    let created = stdout(
-        opsctl_at(dir, url)
-            .args([
-                "--json",
-                "object",
-                "create",
-                "network",
-                "--name",
-                "web",
-                "--namespace",
-                namespace,
-                "--vxid",
-                &vxid.to_string(),
-            ])
-            .assert(),
-    );
-    let created: serde_json::Value = serde_json::from_str(&created).expect("JSON");
-    created["uuid"].as_str().expect("a uuid").to_owned()
 }
 
 #[test]
@@ -163,24 +105,24 @@ fn drive_the_client(dir: &ScratchDir, url: &str) {
     .trim_end()
     .to_owned();
 
-    let ours = network(path, url, "team-a", 0x10);
-    let first = enqueue(path, url, &ours, "network_deploy", &[]);
-    let second = enqueue(
+    let ours = network_through(path, url, "web", "team-a", 0x10);
+    let first = enqueue_net_op_through(path, url, &ours, "network_deploy", &[]);
+    let second = enqueue_net_op_through(
         path,
         url,
         &ours,
         "network_update_dnsmasq",
         &[format!("net_op:{first}")],
     );
-    let failing = enqueue(
+    let failing = enqueue_net_op_through(
         path,
         url,
         &ours,
         "network_ensure_mesh",
         &["net_op:00000000-0000-4000-8000-000000000000".to_owned()],
     );
-    let theirs = network(path, url, "team-b", 0x11);
-    let foreign = enqueue(path, url, &theirs, "network_deploy", &[]);
+    let theirs = network_through(path, url, "web", "team-b", 0x11);
+    let foreign = enqueue_net_op_through(path, url, &theirs, "network_deploy", &[]);
 
     let secret = path.join("secret");
     let (server, addr) = spawn_serve(path, &[], url, &secret);

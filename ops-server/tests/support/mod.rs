@@ -156,3 +156,25 @@ pub(crate) async fn network_of(store: &Store, namespace: &str) -> ops_core::Netw
         .expect("register the network");
     network
 }
+
+/// A queued `net_op` on `network` with `task`, depending on `depends_on`.
+pub(crate) async fn net_op(
+    store: &Store,
+    network: ops_core::NetworkId,
+    task: ops_schemas::ops::NetTask,
+    depends_on: &[ops_core::OpId],
+) -> ops_core::OpId {
+    let mut enqueue = ops_schemas::ops::NetOp {
+        network_uuid: network,
+        node_uuid: None,
+        floating_address: None,
+        inner_address: None,
+    }
+    .enqueue(store)
+    .priority(ops_core::Priority::UserWaiting)
+    .task(task);
+    for op in depends_on {
+        enqueue = enqueue.depends_on(ops_core::Dependency::on::<ops_schemas::ops::NetOp>(*op));
+    }
+    enqueue.await.expect("enqueue")
+}

@@ -341,3 +341,78 @@ pub(crate) fn spawn_serve(
         .to_owned();
     (child, addr)
 }
+
+/// Kills a background process when the test ends, however it ends.
+pub(crate) struct Background(pub(crate) std::process::Child);
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// opsctl in `dir` on the database at `url`.
+pub(crate) fn opsctl_at(dir: &Path, url: &str) -> Command {
+    let mut command = opsctl_in(dir);
+    command.args(["--database-url", url]);
+    command
+}
+
+/// Enqueues a `net_op` on `network` with `task`, after `depends_on` (`net_op:<uuid>` each), through
+/// opsctl; its id.
+pub(crate) fn enqueue_net_op_through(
+    dir: &Path,
+    url: &str,
+    network: &str,
+    task: &str,
+    depends_on: &[String],
+) -> String {
+    let body = dir.join("op.json");
+    std::fs::write(&body, format!(r#"{{"network_uuid": "{network}"}}"#)).expect("write the body");
+    let mut command = opsctl_at(dir, url);
+    command.args([
+        "--json",
+        "enqueue",
+        "net_op",
+        body.to_str().expect("a path"),
+        "--priority",
+        "user_waiting",
+        "--task",
+        task,
+    ]);
+    for dependency in depends_on {
+        command.args(["--depends-on", dependency]);
+    }
+    json(command.assert())["op_uuid"]
+        .as_str()
+        .expect("an op id")
+        .to_owned()
+}
+
+/// A network named `name` of `namespace`, registered through opsctl; its id.
+pub(crate) fn network_through(
+    dir: &Path,
+    url: &str,
+    name: &str,
+    namespace: &str,
+    vxid: u32,
+) -> String {
+    let created = json(
+        opsctl_at(dir, url)
+            .args([
+                "--json",
+                "object",
+                "create",
+                "network",
+                "--name",
+                name,
+                "--namespace",
+                namespace,
+                "--vxid",
+                &vxid.to_string(),
+            ])
+            .assert(),
+    );
+    created["uuid"].as_str().expect("a uuid").to_owned()
+}
