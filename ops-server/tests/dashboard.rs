@@ -171,6 +171,8 @@ backend_tests! {
         }
         let elsewhere = post_login(&server, "system", &key, "https://evil.example/").await;
         assert_eq!(elsewhere.location.as_deref(), Some("/dashboard"), "never sent off the dashboard");
+        let unsendable = post_login(&server, "system", &key, "/dashboard/\r\nset-cookie: x=1").await;
+        assert_eq!(unsendable.location.as_deref(), Some("/dashboard"), "no header can be injected");
         let cookie = set_cookie.split(';').next().unwrap().to_owned();
         let home = get(&server, &cookie, "/dashboard").await;
         assert_eq!(home.status, 200);

@@ -25,6 +25,10 @@ use support::{
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const CHROMIUM: &str = "/usr/bin/chromium";
 
+/// WebDriver's codes of the Tab and Enter keys.
+const TAB: &str = "\u{E004}";
+const ENTER: &str = "\u{E007}";
+
 /// The key of an element reference in WebDriver's answers.
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
@@ -218,45 +222,54 @@ impl Browser {
         serde_json::from_value(self.run(&script)).expect("a list")
     }
 
-    fn press_tab(&self) {
-        let tab = "\u{E004}";
+    fn press(&self, key: &str) {
         self.call(
             reqwest::Method::POST,
             "/actions",
             Some(
                 json!({"actions": [{"type": "key", "id": "keyboard", "actions": [
-                    {"type": "keyDown", "value": tab}, {"type": "keyUp", "value": tab}
+                    {"type": "keyDown", "value": key}, {"type": "keyUp", "value": key}
                 ]}]}),
             ),
         );
     }
 
-    /// The window's width; the height follows the page (twice: the page's height at the new width), so
-    /// that a screenshot shows all of it.
+    /// The window's width; its height fits the page (measured at that width in a short window, so
+    /// that the page's height is its content's), so that a screenshot shows all of it.
     fn screenshot(&self, name: &str, width: u32) {
-        for _ in 0..2 {
-            let height = self
-                .run("return document.documentElement.scrollHeight;")
-                .as_u64()
-                .unwrap_or(900)
-                .clamp(600, 4000);
-            self.call(
-                reqwest::Method::POST,
-                "/window/rect",
-                Some(json!({"width": width, "height": height})),
-            );
-        }
+        self.resize(width, 400);
+        let height = self
+            .run(
+                "return document.documentElement.scrollHeight + window.outerHeight - window.innerHeight;",
+            )
+            .as_u64()
+            .unwrap_or(900)
+            .min(6000);
+        self.resize(width, height);
         let png = self.call(reqwest::Method::GET, "/screenshot", None);
         let png = base64::engine::general_purpose::STANDARD
             .decode(png.as_str().expect("base64"))
             .expect("a PNG");
         std::fs::create_dir_all(screenshots()).expect("the screenshot folder");
         std::fs::write(screenshots().join(format!("{name}.png")), png).expect("the screenshot");
+        self.resize(1280, 900);
+    }
+
+    fn resize(&self, width: u32, height: u64) {
         self.call(
             reqwest::Method::POST,
             "/window/rect",
-            Some(json!({"width": 1280, "height": 900})),
+            Some(json!({"width": width, "height": height})),
         );
+    }
+
+    /// Whether the page, at `width`, needs no sideways scrolling (its tables scroll on their own).
+    fn fits(&self, width: u32) -> bool {
+        self.resize(width, 900);
+        let fits =
+            self.run("return document.documentElement.scrollWidth <= window.innerWidth;") == true;
+        self.resize(1280, 900);
+        fits
     }
 }
 
@@ -404,11 +417,13 @@ fn the_dashboard_in_headless_chromium() {
 
     // The keyboard reaches the skip link first, and the skip link the content.
     browser.go(&format!("{base}/dashboard"));
-    browser.press_tab();
+    browser.press(TAB);
     assert_eq!(
         browser.run("return document.activeElement.innerText;"),
         "Skip to the content"
     );
+    browser.press(ENTER);
+    assert_eq!(browser.run("return document.activeElement.id;"), "main");
 
     // Find the busy network by its name.
     browser.type_into("#ref", "web");
@@ -447,6 +462,10 @@ fn the_dashboard_in_headless_chromium() {
     );
     browser.screenshot("object", 1280);
     browser.screenshot("object-phone", 390);
+    assert!(
+        browser.fits(390),
+        "the object page scrolls sideways at phone width"
+    );
 
     // The idle network, repaired by the maintainer's pass: its repair is now in flight, so it is busy too;
     // its page tells the repair's op.

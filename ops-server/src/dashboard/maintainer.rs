@@ -71,7 +71,10 @@ pub(crate) async fn page(
             h2 { "Recent passes" }
             div.table-wrap {
                 table #pass-table {
-                    caption { "The last " (passes.len()) " passes of the last 24 hours, newest first" }
+                    caption {
+                        @if passes.len() == 1 { "The only pass of the last 24 hours" }
+                        @else { "The last " (passes.len()) " passes of the last 24 hours, newest first" }
+                    }
                     thead { tr {
                         th scope="col" { "Time" } th scope="col" { "Node" }
                         th.number scope="col" { "Networks" } th.number scope="col" { "Busy" }

@@ -80,7 +80,7 @@ fn encode(text: &str) -> String {
 }
 
 /// Where to go after logging in: a dashboard path, never another site (`//host`) or another part of
-/// this one.
+/// this one, and nothing a `Location` header cannot carry as it is (spaces, control characters).
 fn safe_next(next: Option<&str>) -> &str {
     match next {
         Some(next)
@@ -88,7 +88,8 @@ fn safe_next(next: Option<&str>) -> &str {
                 || next.starts_with("/dashboard/")
                 || next.starts_with("/dashboard?"))
                 && !next.contains("//")
-                && !next.contains('\\') =>
+                && !next.contains('\\')
+                && next.bytes().all(|byte| byte.is_ascii_graphic()) =>
         {
             next
         }
@@ -285,6 +286,8 @@ mod tests {
             "/auth",
             "/dashboard//x",
             "/dashboardx",
+            "/dashboard/\r\nSet-Cookie: x=1",
+            "/dashboard/é",
             "/dashboard/\\\\x",
         ] {
             assert_eq!(safe_next(Some(next)), HOME, "{next}");
