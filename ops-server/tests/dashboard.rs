@@ -135,6 +135,21 @@ backend_tests! {
         let anonymous = get(&server, "", "/dashboard/queues?refresh=10").await;
         assert_eq!(anonymous.status, 303);
         assert_eq!(anonymous.location.as_deref(), Some("/dashboard/login?next=/dashboard/queues%3Frefresh%3D10"));
+        let network = NetworkId::new_v4();
+        for page in [
+            "/dashboard".to_owned(),
+            "/dashboard/objects?type=network&ref=web".to_owned(),
+            format!("/dashboard/objects/network/{network}"),
+            format!("/dashboard/ops/{}", OpId::new_v4()),
+            "/dashboard/maintainer".to_owned(),
+        ] {
+            let answer = get(&server, "", &page).await;
+            assert_eq!(answer.status, 303, "{page}");
+            assert!(answer.location.unwrap().starts_with("/dashboard/login?next=/dashboard"), "{page}");
+        }
+        let stylesheet = get(&server, "", "/dashboard/style.css").await;
+        assert_eq!(stylesheet.headers.get("content-type").unwrap(), "text/css; charset=utf-8");
+        assert!(stylesheet.body.contains(":focus-visible"));
         let form = get(&server, "", "/dashboard/login?next=/dashboard/queues").await;
         assert_eq!(form.status, 200);
         assert!(form.body.contains(r#"<form class="login" method="post" action="/auth">"#), "{}", form.body);
