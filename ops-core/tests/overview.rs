@@ -89,14 +89,21 @@ backend_tests! {
         running.await.unwrap().unwrap();
     }
 
-    /// Ops that completed and failed since a time give the error rate; those before it do not count.
+    /// Ops that completed and failed since a time give the error rate; those before it do not count, nor
+    /// do objects' own moves to `error`.
     async fn the_error_rate_counts_what_finished_in_the_window(db: &TestDb) {
         let store = db.migrated_store().await;
         let before = enqueue(&store, Priority::UserWaiting).await;
         store.transition(before, OpState::Executing, None).await.unwrap();
         store.transition(before, OpState::Error, None).await.unwrap();
-        db.execute(&format!("UPDATE object_states SET update_time = update_time - 7200 WHERE object_uuid = '{before}'")).await;
+        db.execute(&format!(
+            "UPDATE events SET timestamp = timestamp - 7200 WHERE event_uuid IN \
+             (SELECT event_uuid FROM event_objects WHERE object_uuid = '{before}')"
+        )).await;
         let since = now() - 3600.0;
+        let network = NetworkId::new_v4();
+        store.create_object(&ops_core::NewObject::network(network, "broken", "ns", 7)).await.unwrap();
+        store.set_object_state(network.into(), ops_core::ObjectState::Error, Some("bridge lost")).await.unwrap();
         let fails = enqueue(&store, Priority::UserWaiting).await;
         for _ in 0..3 {
             enqueue(&store, Priority::UserWaiting).await;
@@ -157,5 +164,40 @@ backend_tests! {
         assert!(record.created_at < first_run.started_at.unwrap() && first_run.started_at.unwrap() < started);
         assert!(started <= finished);
         assert_eq!(timeline.duration(), Some(finished - started));
+    }
+
+    /// A claim that found its dependency unfinished is no attempt, nor is its start shown; the run that
+    /// follows once the dependency completes is the op's one attempt.
+    async fn a_deferral_is_no_attempt_in_the_timeline(db: &TestDb) {
+        let store = db.migrated_store().await;
+        let first = enqueue(&store, Priority::UserWaiting).await;
+        // The first op waits where no worker of this test takes it.
+        db.execute(&format!("DELETE FROM work_queue WHERE operation_uuid = '{first}'")).await;
+        let second = NetOp { network_uuid: NetworkId::new_v4(), node_uuid: None }
+            .enqueue(&store)
+            .priority(Priority::UserWaiting)
+            .task(NetTask::NetworkDeploy)
+            .depends_on(ops_core::Dependency::on::<NetOp>(first))
+            .await
+            .unwrap();
+        let worker = || {
+            worker(&store, "w")
+                .handle(|_op: NetOp, _ctx| std::future::ready(Ok::<(), OpError>(())))
+                .build()
+                .unwrap()
+        };
+        let summary = worker().run_once().await.unwrap();
+        assert_eq!(summary.deferred, 1, "{summary:?}");
+        let deferred = store.op_record(second).await.unwrap().unwrap().timeline();
+        assert_eq!((deferred.attempts, deferred.started_at, deferred.worker), (0, None, None));
+
+        store.transition(first, OpState::Executing, None).await.unwrap();
+        store.transition(first, OpState::Complete, None).await.unwrap();
+        db.execute("UPDATE work_queue SET scheduled_at = 0").await;
+        let summary = worker().drain().await.unwrap();
+        assert_eq!(summary.completed, 1, "{summary:?}");
+        let done = store.op_record(second).await.unwrap().unwrap().timeline();
+        assert_eq!((done.attempts, done.worker.as_deref()), (1, Some("w")));
+        assert!(done.started_at.is_some() && done.duration().is_some());
     }
 }

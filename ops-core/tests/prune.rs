@@ -302,4 +302,50 @@ backend_tests! {
         assert_eq!(report.target_rows, 1);
         assert_eq!(db.count("cluster_operation_targets WHERE created_at = 1").await, 1);
     }
+
+    /// Maintainer pass records older than the retention go with their links, in batches; newer ones, and
+    /// a node's other events, stay. A dry run counts the same and deletes nothing.
+    async fn old_maintainer_pass_records_are_pruned(db: &TestDb) {
+        let store = db.migrated_store().await;
+        let node = ops_core::NodeId::new_v4();
+        let object = ObjectRef::from(node);
+        let record = serde_json::json!({"maintainer": {"role": "network_node", "node": node}, "networks": 1});
+        // Two passes and an audit line written ten days ago (their ids made then, as the store makes
+        // them), and a pass of now.
+        let ten_days_ago = std::time::SystemTime::now() - Duration::from_secs(10 * 24 * 3600);
+        let since_epoch = ten_days_ago.duration_since(std::time::UNIX_EPOCH).unwrap();
+        let mut old = Vec::new();
+        for (event_type, message) in [
+            ("status", ops_core::network::MAINTENANCE_PASS),
+            ("audit", "network queue depth 60 exceeds 50; skipping maintenance"),
+            ("status", ops_core::network::MAINTENANCE_PASS),
+        ] {
+            let id = Uuid::new_v7(uuid::Timestamp::from_unix(uuid::NoContext, since_epoch.as_secs(), old.len() as u32 * 1_000_000)).to_string();
+            db.execute(&format!(
+                "INSERT INTO events (event_uuid, event_type, timestamp, fqdn, duration, message, extra, request_id) \
+                 VALUES ('{id}', '{event_type}', {}, 'host', NULL, '{message}', '{record}', NULL); \
+                 INSERT INTO event_objects (object_type, object_uuid, event_uuid) VALUES ('node', '{node}', '{id}')",
+                since_epoch.as_secs_f64()
+            )).await;
+            old.push(id);
+        }
+        let audit = old[1].clone();
+        store.record_object_event(object, "status", ops_core::network::MAINTENANCE_PASS, record.clone()).await.unwrap();
+        let kept = db.strings(&format!("SELECT MAX(event_uuid) FROM event_objects WHERE object_uuid = '{node}'")).await[0].clone().unwrap();
+
+        let policy = PrunePolicy::new(Duration::from_secs(7 * 24 * 3600)).batch_size(1);
+        let dry = store.prune(&policy.dry_run(true)).await.unwrap();
+        assert_eq!((dry.maintainer_passes, dry.to_examine), (2, 2), "{dry:?}");
+        assert_eq!(db.count(&format!("event_objects WHERE object_uuid = '{node}'")).await, 4);
+        let report = store.prune(&policy).await.unwrap();
+        assert_eq!((report.maintainer_passes, report.examined, report.batches), (2, 2, 2), "{report:?}");
+        let left = db.strings(&format!(
+            "SELECT event_uuid FROM event_objects WHERE object_uuid = '{node}' ORDER BY event_uuid"
+        )).await;
+        assert_eq!(left, [Some(audit.clone()), Some(kept.clone())]);
+        assert_eq!(db.count(&format!("events WHERE event_uuid IN ('{kept}', '{audit}')")).await, 2);
+        assert_eq!(db.count("events WHERE event_type = 'status'").await, 1);
+        let latest = store.latest_maintainer_passes(0.0).await.unwrap();
+        assert_eq!((latest.len(), latest[0].node), (1, node));
+    }
 }

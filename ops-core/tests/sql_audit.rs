@@ -30,7 +30,7 @@ const ASSERTED: [(&str, usize); 2] = [
 
 /// The names interpolated into a `QueryBuilder::new(format!(...))`, each reviewed: `(file, name)`. Every
 /// one is a table or column name from a constant list in the same function.
-const INTERPOLATED: [(&str, &str); 13] = [
+const INTERPOLATED: [(&str, &str); 14] = [
     // MariaDB's primary-key hint on the work queue (`by_id`), and the join keyword that keeps its order
     // (`STRAIGHT_JOIN` there): constants per dialect.
     ("ops-core/src/store/claim.rs", "hint"),
@@ -44,6 +44,8 @@ const INTERPOLATED: [(&str, &str); 13] = [
     ("ops-core/src/store/objects.rs", "table"),
     ("ops-core/src/store/prune.rs", "table"),
     ("ops-core/src/store/prune.rs", "uuid_column"),
+    ("ops-core/src/store/prune.rs", "table"),
+    // The third pass's two tables: the pass records' links, then the records.
     ("ops-core/src/store/prune.rs", "table"),
     // The same hint.
     ("ops-core/src/store/work.rs", "hint"),

@@ -300,6 +300,19 @@ async fn views(state: &AppState, ops: &[TargetingOp]) -> Result<Vec<Value>, ApiE
     Ok(views)
 }
 
+/// Whether `caller` may see an op with these targets: [`check_visible`] as a yes or no.
+pub(crate) async fn may_see(
+    state: &AppState,
+    caller: &Caller,
+    targets: &[TargetRow],
+) -> Result<bool, ApiError> {
+    match check_visible(state, caller, targets).await {
+        Ok(()) => Ok(true),
+        Err(error) if error.status == StatusCode::FORBIDDEN => Ok(false),
+        Err(error) => Err(error),
+    }
+}
+
 /// `Ok` when `caller` may see an op with these targets.
 pub(crate) async fn check_visible(
     state: &AppState,

@@ -4,14 +4,11 @@
 
 mod support;
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use ops_core::{NetworkId, OpId, Store};
 use ops_schemas::ops::NetTask;
-use ops_server::tokens::Claims;
 use ops_testkit::backend_tests;
 use serde_json::json;
-use support::{get_as, issuer, key_for, net_op, network_of, serve, token_for};
+use support::{get_as, net_op, network_of, scoped_token, serve, token_for};
 
 /// A network of `namespace` (registered when given) and a queued `net_op` on it.
 async fn op_on_network(store: &Store, namespace: Option<&str>) -> (NetworkId, OpId) {
@@ -38,30 +35,6 @@ fn uuids(views: &serde_json::Value) -> Vec<String> {
         .iter()
         .map(|view| view["uuid"].as_str().expect("a uuid").to_owned())
         .collect()
-}
-
-/// A token for a new key of `namespace` whose claims carry `scopes`.
-async fn scoped_token(store: &Store, namespace: &str, key_name: &str, scopes: &[&str]) -> String {
-    key_for(store, namespace, key_name).await;
-    let nonce = store
-        .namespace_key(namespace, key_name)
-        .await
-        .expect("read the key")
-        .expect("the key")
-        .nonce;
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("a clock after 1970")
-        .as_secs();
-    issuer().sign(&Claims {
-        sub: format!("{namespace}:{key_name}"),
-        iss: "ops-server".to_owned(),
-        nonce,
-        iat: now,
-        nbf: now,
-        exp: now + 60,
-        scopes: Some(scopes.iter().map(|s| (*s).to_owned()).collect()),
-    })
 }
 
 backend_tests! {

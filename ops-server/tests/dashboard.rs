@@ -10,9 +10,10 @@ use std::time::Duration;
 
 use ops_core::network::{Maintainer, Role, SimulatedHost};
 use ops_core::worker::{OpError, Worker};
+use ops_core::{InstanceId, InterfaceId};
 use ops_core::{NetworkId, NodeId, ObjectState, OpId, OpState, QueueTarget, Store};
 use ops_schemas::ShakenFistRepairs;
-use ops_schemas::ops::{NetOp, NetTask};
+use ops_schemas::ops::{NetOp, NetTask, NodeInstNetIfaceOp, NodeInstNetIfaceTask};
 use ops_testkit::backend_tests;
 use support::{Running, key_for, net_op, network_of, serve};
 
@@ -109,6 +110,18 @@ fn ops_in(html: &str, marker: &str) -> Vec<String> {
         .skip(1)
         .map(|part| part[..36].to_owned())
         .collect()
+}
+
+/// The `<ul id="{id}">` list in `html`.
+fn list(html: &str, id: &str) -> String {
+    let start = html
+        .find(&format!(r#"<ul id="{id}">"#))
+        .unwrap_or_else(|| panic!("no {id} in {html}"));
+    html[start..]
+        .split("</ul>")
+        .next()
+        .unwrap_or_default()
+        .to_owned()
 }
 
 async fn complete(store: &Store, op: OpId) {
@@ -344,6 +357,8 @@ backend_tests! {
         assert!(queues.body.contains("networknode-clusteroperation-user_waiting"), "{}", queues.body);
         assert!(queues.body.contains(r#"<span class="figure" id="waiting">2</span>"#), "{}", queues.body);
         assert!(queues.body.contains(r#"<meta http-equiv="refresh" content="2">"#), "clamped to 2 s");
+        assert!(queues.body.contains(r#"<a href="/dashboard/queues" aria-current="page">Queues</a>"#), "{}", queues.body);
+        assert!(queues.body.contains(r#"role="region" aria-label="Queues by priority" tabindex="0""#));
 
         let none = get(&server, &cookie, "/dashboard/maintainer").await;
         assert!(none.body.contains(r#"id="no-passes""#), "{}", none.body);
@@ -351,13 +366,24 @@ backend_tests! {
         Maintainer::new(store.clone(), host, Role::NetworkNode(node), ShakenFistRepairs).pass().await.unwrap();
         let page = get(&server, &cookie, "/dashboard/maintainer").await;
         assert_eq!(page.status, 200);
-        let section = |id: &str| {
-            let start = page.body.find(&format!(r#"<ul id="{id}">"#)).unwrap_or_else(|| panic!("no {id} in {}", page.body));
-            page.body[start..].split("</ul>").next().unwrap().to_owned()
-        };
-        assert!(section("busy").contains(&busy.to_string()));
-        assert!(section("repaired").contains(&broken.to_string()));
-        assert!(page.body.contains(&node.to_string()));
+        assert!(list(&page.body, &format!("busy-{node}")).contains(&busy.to_string()));
+        assert!(list(&page.body, &format!("repaired-{node}")).contains(&broken.to_string()));
+        assert!(!page.body.contains("stale-"), "a pass of moments ago is no cause for alarm");
+
+        // A second node's maintainer, whose last pass is ten minutes old: both nodes have their section,
+        // and the silent one a warning.
+        let quiet = NodeId::new_v4();
+        Maintainer::new(store.clone(), Arc::new(SimulatedHost::new(true)), Role::NetworkNode(quiet), ShakenFistRepairs)
+            .pass().await.unwrap();
+        db.execute(&format!(
+            "UPDATE events SET timestamp = timestamp - 600 WHERE event_uuid IN \
+             (SELECT event_uuid FROM event_objects WHERE object_uuid = '{quiet}')"
+        )).await;
+        let page = get(&server, &cookie, "/dashboard/maintainer").await;
+        assert!(list(&page.body, &format!("busy-{node}")).contains(&busy.to_string()));
+        assert!(list(&page.body, &format!("busy-{quiet}")).contains(&busy.to_string()));
+        assert!(page.body.contains(&format!(r#"id="stale-{quiet}""#)), "{}", page.body);
+        assert!(!page.body.contains(&format!(r#"id="stale-{node}""#)));
         server.stop().await.unwrap();
     }
 
@@ -392,6 +418,78 @@ backend_tests! {
             "/dashboard/maintainer".to_owned(),
         ] {
             assert_eq!(status(&system, path.clone()).await, 200, "{path}");
+        }
+        server.stop().await.unwrap();
+    }
+
+    /// Ops that also target another namespace's objects are not shown to a namespace (only counted, as
+    /// the gate counts them), nor are ops it waits for that are another namespace's; `system` sees them.
+    async fn another_namespaces_ops_stay_hidden(db: &TestDb) {
+        let store = db.migrated_store().await;
+        let server = serve(store.clone()).await;
+        let team_a = log_in(&server, &store, "team-a").await;
+        let system = log_in(&server, &store, "system").await;
+        let ours = network_of(&store, "team-a").await;
+        let theirs = network_of(&store, "team-b").await;
+        let their_op = net_op(&store, theirs, NetTask::NetworkDeploy, &[]).await;
+        let our_op = net_op(&store, ours, NetTask::NetworkUpdateDnsmasq, &[their_op]).await;
+        let mixed = NodeInstNetIfaceOp {
+            node_uuid: NodeId::new_v4(),
+            instance_uuid: InstanceId::new_v4(),
+            network_uuid: ours,
+            interface_uuid: InterfaceId::new_v4(),
+        }
+        .enqueue(&store)
+        .priority(ops_core::Priority::UserWaiting)
+        .task(NodeInstNetIfaceTask::HotPlugInstanceInterface)
+        .await
+        .unwrap();
+
+        let path = format!("/dashboard/objects/network/{ours}");
+        let page = get(&server, &team_a, &path).await;
+        assert_eq!(page.status, 200);
+        assert!(page.body.contains("Busy</strong> — 2 operations in flight"), "the gate counts both: {}", page.body);
+        assert_eq!(ops_in(&page.body, r#"id="pending-ops""#), [our_op.to_string()]);
+        assert_eq!(ops_in(&page.body, r#"id="history-ops""#), [our_op.to_string()]);
+        assert!(page.body.contains("1 more operation, which also target another namespace&#39;s objects, is not shown")
+            || page.body.contains("1 more operation, which also target another namespace's objects, is not shown"), "{}", page.body);
+        assert!(page.body.contains("An operation that also targets another namespace"));
+        assert!(!page.body.contains(&mixed.to_string()));
+        let seen_by_system = get(&server, &system, &path).await;
+        assert_eq!(ops_in(&seen_by_system.body, r#"id="history-ops""#), [mixed.to_string(), our_op.to_string()]);
+        assert!(!seen_by_system.body.contains("not shown"));
+
+        let op_page = get(&server, &team_a, &format!("/dashboard/ops/{our_op}")).await;
+        assert_eq!(op_page.status, 200);
+        assert!(op_page.body.contains("an operation of another namespace"), "{}", op_page.body);
+        // The op's own record names what it waits for (its events keep its wire form); the tree shows
+        // nothing of the other namespace's op: no link, no state.
+        assert!(!op_page.body.contains(&format!("/dashboard/ops/{their_op}")));
+        assert!(!op_page.body.contains(&format!(r#"data-op="{their_op}""#)));
+        let op_page = get(&server, &system, &format!("/dashboard/ops/{our_op}")).await;
+        assert!(op_page.body.contains(&format!(r#"<li data-op="{their_op}">"#)), "{}", op_page.body);
+        server.stop().await.unwrap();
+    }
+
+    /// A session's token keeps its scopes: the object page needs the object type's read scope and
+    /// `clusteroperation.read`, as the API's matching endpoints do.
+    async fn a_tokens_scopes_apply_to_the_pages(db: &TestDb) {
+        let store = db.migrated_store().await;
+        let server = serve(store.clone()).await;
+        let network = network_of(&store, "system").await;
+        let op = net_op(&store, network, NetTask::NetworkDeploy, &[]).await;
+        let object = format!("/dashboard/objects/network/{network}");
+        let op_page = format!("/dashboard/ops/{op}");
+        for (key_name, scopes, object_status, op_status, queues_status) in [
+            ("networks-only", &["network.read"][..], 403, 403, 403),
+            ("ops-only", &["clusteroperation.read"][..], 403, 200, 200),
+            ("both", &["network.read", "clusteroperation.read"][..], 200, 200, 200),
+        ] {
+            let token = support::scoped_token(&store, "system", key_name, scopes).await;
+            let cookie = format!("ops_session={token}");
+            assert_eq!(get(&server, &cookie, &object).await.status, object_status, "{key_name}");
+            assert_eq!(get(&server, &cookie, &op_page).await.status, op_status, "{key_name}");
+            assert_eq!(get(&server, &cookie, "/dashboard/queues").await.status, queues_status, "{key_name}");
         }
         server.stop().await.unwrap();
     }

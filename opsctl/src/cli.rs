@@ -177,8 +177,8 @@ pub(crate) enum Command {
         steps: usize,
     },
     /// Delete what the retention allows: target rows older than it whose operation is not in flight (each
-    /// object keeps its latest), then finished operations with no target row left. In short batches, so
-    /// enqueues never wait long behind it.
+    /// object keeps its latest), then finished operations with no target row left, then the network
+    /// maintainer's pass records. In short batches, so enqueues never wait long behind it.
     Prune {
         /// How old a row must be to go, e.g. 7d, 12h, 30m; 0 disables the prune.
         #[arg(long, default_value = "7d", value_parser = humantime::parse_duration)]

@@ -164,9 +164,19 @@ pub(crate) fn pruned(report: &ops_core::PruneReport) -> String {
         1 => "1 batch".to_owned(),
         n => format!("{n} batches"),
     };
+    let what = match report.maintainer_passes {
+        0 => format!(
+            "{} target rows and {} finished operations",
+            report.target_rows, report.ops
+        ),
+        passes => format!(
+            "{} target rows, {} finished operations and {passes} maintainer pass records",
+            report.target_rows, report.ops
+        ),
+    };
     format!(
-        "{verb} {} target rows and {} finished operations ({} rows examined in {batches})",
-        report.target_rows, report.ops, report.examined
+        "{verb} {what} ({} rows examined in {batches})",
+        report.examined
     )
 }
 

@@ -153,8 +153,8 @@ backend_tests! {
         assert_eq!(db.count("cluster_operation_targets").await, 3);
         assert_eq!(
             json(opsctl_on(db).args(["--json", "prune", "--retention", "7d", "--batch-size", "1"]).assert()),
-            serde_json::json!({"target_rows": 2, "ops": 0, "batches": 3, "dry_run": false, "disabled": false,
-                               "examined": 3, "to_examine": 3})
+            serde_json::json!({"target_rows": 2, "ops": 0, "maintainer_passes": 0, "batches": 3, "dry_run": false,
+                               "disabled": false, "examined": 3, "to_examine": 3})
         );
         // The newest row stays: it is the network's latest op.
         let latest = json(opsctl_on(db).args(["--json", "latest", "network", &network.to_string()]).assert());

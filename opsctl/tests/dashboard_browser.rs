@@ -506,8 +506,14 @@ fn the_dashboard_in_headless_chromium() {
 
     // The maintainer: the busy network left alone, the idle one repaired.
     browser.go(&format!("{base}/dashboard/maintainer"));
-    assert_eq!(browser.text("#busy").trim(), format!("network {web}"));
-    assert_eq!(browser.text("#repaired").trim(), format!("network {db}"));
+    assert_eq!(
+        browser.text("[id^='busy-']").trim(),
+        format!("network {web}")
+    );
+    assert_eq!(
+        browser.text("[id^='repaired-']").trim(),
+        format!("network {db}")
+    );
     browser.screenshot("maintainer", 1280);
 
     // Logging out ends the session.

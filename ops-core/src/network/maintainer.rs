@@ -251,7 +251,8 @@ impl<R: Repairs> Maintainer<R> {
     }
 
     /// One pass over this node's networks. Its outcome is recorded as a status event on the node
-    /// ([`PassRecord`]), except in a dry run; a pass stopped by a store error records nothing.
+    /// ([`PassRecord`]), except in a dry run (and logged when it cannot be); a pass stopped by a store
+    /// error records nothing.
     pub async fn pass(&self) -> Result<PassReport, MaintainError> {
         let node = ObjectRef {
             object_type: ObjectType::Node,
@@ -259,10 +260,16 @@ impl<R: Repairs> Maintainer<R> {
         };
         let report = self.pass_over(node).await?;
         if !self.options.dry_run {
+            // The pass is done (its repairs enqueued): a record that cannot be written is logged, and the
+            // report still returned.
             let extra = json!(PassRecord::new(self.role, &report));
-            self.store
+            if let Err(error) = self
+                .store
                 .record_object_event(node, "status", MAINTENANCE_PASS, extra)
-                .await?;
+                .await
+            {
+                tracing::warn!(error = %crate::ErrorChain(&error), "the maintainer pass was not recorded");
+            }
         }
         Ok(report)
     }

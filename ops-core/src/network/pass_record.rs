@@ -46,35 +46,48 @@ impl<T: Clone> Listed<T> {
 }
 
 /// A [`PassReport`] as its status event keeps it: who ran the pass, and each outcome's count and first
-/// networks.
+/// networks. A field missing from a record (written by an older build) reads as zero or empty, so that
+/// records of mixed versions read together.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct PassRecord {
     /// The maintainer's role and node.
     pub maintainer: Role,
     /// The depth of the node's network queues when the pass began.
+    #[serde(default)]
     pub queue_depth: u64,
     /// Whether the pass stopped there, the queues being too deep.
+    #[serde(default)]
     pub skipped_for_queue_depth: bool,
     /// How many networks the pass looked after.
+    #[serde(default)]
     pub networks: usize,
     /// How many were fine.
+    #[serde(default)]
     pub okay: usize,
     /// Left alone: an op is working on them.
+    #[serde(default)]
     pub busy: Listed<NetworkId>,
     /// Left alone: their state changed moments ago.
+    #[serde(default)]
     pub settling: Listed<NetworkId>,
     /// Left alone: their health could not be read.
+    #[serde(default)]
     pub unknown: Listed<NetworkId>,
     /// Left alone: their last repair failed moments ago.
+    #[serde(default)]
     pub cooling_down: Listed<NetworkId>,
     /// Left alone: their repairs keep failing, until an operator looks.
+    #[serde(default)]
     pub breaker_open: Listed<NetworkId>,
     /// Repaired: the ops enqueued for each.
+    #[serde(default)]
     pub repaired: Listed<Repaired>,
     /// Deleted, their last interface gone.
+    #[serde(default)]
     pub deleted: Listed<Repaired>,
     /// Their repair was refused by the enqueue.
+    #[serde(default)]
     pub refused: Listed<Refused>,
 }
 
@@ -121,5 +134,15 @@ mod tests {
         assert!(!record.repaired.is_truncated());
         let json = serde_json::to_value(&record).unwrap();
         assert_eq!(serde_json::from_value::<PassRecord>(json).unwrap(), record);
+        let older = serde_json::json!({"maintainer": {"role": "hypervisor", "node": NodeId::new_v4()}, "networks": 2});
+        let older: PassRecord = serde_json::from_value(older).unwrap();
+        assert_eq!(
+            (
+                older.networks,
+                older.busy.count,
+                older.skipped_for_queue_depth
+            ),
+            (2, 0, false)
+        );
     }
 }

@@ -39,7 +39,7 @@ pub use overview::{QueueDepth, QueueOverview, RecordedPass};
 pub use prune::{DEFAULT_RETENTION, HARD_DELETE_GRACE, PrunePolicy, PruneReport};
 pub use queries::{DEFAULT_HISTORY_LIMIT, HistoryPage, OpRef, TargetingOp, TerminalOp};
 pub use schema::{BackfillReport, MigrationReport, MigrationStep, SchemaVersion};
-pub(crate) use work::{Claim, ClaimRequest, Renewal, Requeue, Settled, Settlement};
+pub(crate) use work::{Claim, ClaimRequest, DEFERRED, Renewal, Requeue, Settled, Settlement};
 
 use crate::StoreError;
 

@@ -81,33 +81,69 @@ impl OpTimeline {
     }
 }
 
+/// One claim of an op, from its move to `executing` to the next state it moved to.
+struct Run {
+    started_at: f64,
+    worker: Option<String>,
+    /// It ended by a deferral: a dependency was not finished, so nothing ran.
+    deferred: bool,
+    /// Something was recorded about it before it ended (a retry's reason, a rescue).
+    noted: bool,
+}
+
 impl OpRecord {
-    /// When the op ran and who ran it, from its `mutate` state events (oldest first, as stored).
+    /// When the op ran and who ran it, from its events (oldest first, as stored).
+    ///
+    /// Each move to `executing` is a claim. A claim is an attempt unless it ended in a deferral (its
+    /// dependency was not finished; nothing ran) or was released unrun (it went back to `queued` with
+    /// nothing recorded: the worker was shutting down), as the work queue counts attempts. The start and
+    /// worker shown are those of the last attempt, or of the claim running now.
     pub fn timeline(&self) -> OpTimeline {
         let mut timeline = OpTimeline::default();
+        let mut run: Option<Run> = None;
         for event in &self.events {
             let extra = &event.extra;
-            if event.event_type != "mutate" || extra.get("attribute") != Some(&Value::from("state"))
-            {
-                continue;
-            }
-            let Some(to) = extra.get("value").and_then(Value::as_str) else {
+            let to = (event.event_type == "mutate"
+                && extra.get("attribute") == Some(&Value::from("state")))
+            .then(|| extra.get("value").and_then(Value::as_str))
+            .flatten()
+            .map(parse_state);
+            let Some(to) = to else {
+                if let Some(run) = &mut run {
+                    run.deferred |= event.event_type == "status"
+                        && event.message.starts_with(super::work::DEFERRED);
+                    run.noted = true;
+                }
                 continue;
             };
-            match parse_state(to) {
-                Ok(OpState::Executing) => {
-                    timeline.started_at = Some(event.timestamp);
-                    timeline.finished_at = None;
-                    timeline.attempts += 1;
-                    timeline.worker = extra
+            let Ok(to) = to else { continue };
+            if let Some(ended) = run.take()
+                && !ended.deferred
+                && (ended.noted || to != OpState::Queued)
+            {
+                timeline.attempts += 1;
+                timeline.started_at = Some(ended.started_at);
+                timeline.worker = ended.worker;
+            }
+            if to == OpState::Executing {
+                run = Some(Run {
+                    started_at: event.timestamp,
+                    worker: extra
                         .get("message")
                         .and_then(Value::as_str)
                         .and_then(super::claim::claiming_worker)
-                        .map(str::to_owned);
-                }
-                Ok(state) if state.is_terminal() => timeline.finished_at = Some(event.timestamp),
-                _ => {}
+                        .map(str::to_owned),
+                    deferred: false,
+                    noted: false,
+                });
+            } else if to.is_terminal() {
+                timeline.finished_at = Some(event.timestamp);
             }
+        }
+        if let Some(running) = run {
+            timeline.attempts += 1;
+            timeline.started_at = Some(running.started_at);
+            timeline.worker = running.worker;
         }
         timeline
     }

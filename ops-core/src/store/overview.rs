@@ -19,7 +19,12 @@ use crate::{NodeId, StoreError};
 
 /// How much earlier than a window's start the event-id range begins, for an event whose id was made a
 /// moment before (or after) the timestamp it records.
-const EVENT_ID_MARGIN: f64 = 300.0;
+pub(super) const EVENT_ID_MARGIN: f64 = 300.0;
+
+/// A state event's `extra` (compact JSON, as the store writes it) that records a move to `complete`, and
+/// to `error`.
+const TO_COMPLETE: &str = "%\"value\":\"complete\"%";
+const TO_ERROR: &str = "%\"value\":\"error\"%";
 
 /// One work queue at one priority, now.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -47,9 +52,9 @@ pub struct QueueOverview {
     pub since: f64,
     /// Ops taken back from a worker whose lease expired, in the window.
     pub rescued: u64,
-    /// Ops that reached `complete` in the window (and are in that state still).
+    /// Ops that reached `complete` in the window.
     pub completed: u64,
-    /// Ops that reached `error` in the window (and are in that state still).
+    /// Ops that reached `error` in the window.
     pub failed: u64,
 }
 
@@ -94,7 +99,7 @@ struct RawPass {
 
 /// The smallest version 7 uuid of the millisecond `at`, as stored text: every event id made at `at` or
 /// later sorts at or after it.
-fn first_event_id_at(at: f64) -> String {
+pub(super) fn first_event_id_at(at: f64) -> String {
     let millis = (at.max(0.0) * 1000.0) as u64 & 0xFFFF_FFFF_FFFF;
     let mut bytes = [0u8; 16];
     bytes[..6].copy_from_slice(&millis.to_be_bytes()[2..]);
@@ -136,15 +141,21 @@ impl Store {
                     .bind(rescued_like.as_str())
                     .fetch_one(pool)
                     .await?;
-                    let finished: Vec<(String, i64)> = sqlx::query_as(sql!(
+                    // An op's move to `complete` or `error` in the window: its state event, linked to the op
+                    // (an object's state events are linked to the object alone).
+                    let finished: (i64, i64) = sqlx::query_as(sql!(
                         dialect,
-                        "SELECT s.state_value, COUNT(*) FROM object_states s \
-                         JOIN cluster_operations o ON o.uuid = s.object_uuid AND o.operation_type = s.object_type \
-                         WHERE s.state_value IN ('complete', 'error') AND s.update_time >= ? \
-                         GROUP BY s.state_value"
+                        "SELECT COUNT(CASE WHEN e.extra LIKE ? THEN 1 END), COUNT(CASE WHEN e.extra LIKE ? THEN 1 END) \
+                         FROM events e WHERE e.event_uuid >= ? AND e.timestamp >= ? \
+                         AND e.event_type = 'mutate' AND e.message = 'set attribute' \
+                         AND EXISTS (SELECT 1 FROM event_objects l JOIN cluster_operations o \
+                         ON o.uuid = l.object_uuid AND o.operation_type = l.object_type WHERE l.event_uuid = e.event_uuid)"
                     ))
+                    .bind(TO_COMPLETE)
+                    .bind(TO_ERROR)
+                    .bind(first_id.as_str())
                     .bind(since)
-                    .fetch_all(pool)
+                    .fetch_one(pool)
                     .await?;
                     Ok::<_, sqlx::Error>((depths, rescued, finished))
                 }
@@ -152,12 +163,6 @@ impl Store {
             }
         })
         .map_err(StoreError::query(|| "reading the work queues' overview".to_owned()))?;
-        let finished_in = |state: &str| {
-            finished
-                .iter()
-                .find(|(value, _)| value == state)
-                .map_or(0, |(_, n)| count(*n))
-        };
         Ok(QueueOverview {
             queues: depths
                 .into_iter()
@@ -172,13 +177,14 @@ impl Store {
                 .collect(),
             since,
             rescued: count(rescued),
-            completed: finished_in("complete"),
-            failed: finished_in("error"),
+            completed: count(finished.0),
+            failed: count(finished.1),
         })
     }
 
     /// The network maintainers' passes since `since` (unix seconds), newest first, at most `limit`: their
-    /// status events ([`PassRecord`]), on the nodes they ran for.
+    /// status events ([`PassRecord`]), on the nodes they ran for. A record that cannot be read (corrupt,
+    /// or of a newer build's shape) is logged and left out.
     pub async fn maintainer_passes(
         &self,
         since: f64,
@@ -203,27 +209,60 @@ impl Store {
             }
         })
         .map_err(StoreError::query(|| "reading the maintainer's passes".to_owned()))?;
-        rows.into_iter()
-            .map(|raw| {
-                let corrupt = |column: &'static str, value: &str| StoreError::CorruptRow {
-                    table: "events",
-                    column,
-                    value: value.to_owned(),
-                };
-                let extra = raw.extra.unwrap_or_default();
-                let record = serde_json::from_str(&extra).map_err(|_| corrupt("extra", &extra))?;
-                let node = raw
-                    .node
-                    .parse()
-                    .map_err(|_| corrupt("object_uuid", &raw.node))?;
-                Ok(RecordedPass {
-                    at: raw.timestamp,
-                    host: raw.fqdn,
-                    node,
-                    record,
-                })
-            })
-            .collect()
+        Ok(rows.into_iter().filter_map(RawPass::read).collect())
+    }
+
+    /// Each node's latest maintainer pass since `since` (unix seconds), by node: however many nodes there
+    /// are, and however often their maintainers pass. Read from the nodes' event links (a node is no op's
+    /// target, so its links are its maintainer's events), in the window.
+    pub async fn latest_maintainer_passes(
+        &self,
+        since: f64,
+    ) -> Result<Vec<RecordedPass>, StoreError> {
+        let first_id = first_event_id_at(since - EVENT_ID_MARGIN);
+        let rows = with_backend!(match self {
+            (pool, dialect) => {
+                sqlx::query_as::<_, RawPass>(sql!(
+                    dialect,
+                    "SELECT e.timestamp, e.fqdn, x.node, e.extra FROM (\
+                     SELECT l.object_uuid AS node, MAX(l.event_uuid) AS last_event FROM event_objects l \
+                     JOIN events p ON p.event_uuid = l.event_uuid \
+                     WHERE l.object_type = 'node' AND l.event_uuid >= ? AND p.timestamp >= ? \
+                     AND p.event_type = 'status' AND p.message = ? GROUP BY l.object_uuid) x \
+                     JOIN events e ON e.event_uuid = x.last_event ORDER BY x.node"
+                ))
+                .bind(first_id.as_str())
+                .bind(since)
+                .bind(MAINTENANCE_PASS)
+                .fetch_all(pool)
+                .await
+            }
+        })
+        .map_err(StoreError::query(|| "reading each node's latest maintainer pass".to_owned()))?;
+        Ok(rows.into_iter().filter_map(RawPass::read).collect())
+    }
+}
+
+impl RawPass {
+    /// The pass, when its record and node read; logged and `None` otherwise.
+    fn read(self) -> Option<RecordedPass> {
+        let record = self
+            .extra
+            .as_deref()
+            .and_then(|extra| serde_json::from_str(extra).ok());
+        let node = self.node.parse().ok();
+        match (record, node) {
+            (Some(record), Some(node)) => Some(RecordedPass {
+                at: self.timestamp,
+                host: self.fqdn,
+                node,
+                record,
+            }),
+            _ => {
+                tracing::warn!(node = %self.node, at = self.timestamp, "an unreadable maintainer pass record left out");
+                None
+            }
+        }
     }
 }
 

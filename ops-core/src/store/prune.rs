@@ -14,14 +14,19 @@
 //!    latest keeps everything, so `opsctl show` of a latest op always works. The walk is oldest first
 //!    (uuid order on MariaDB, whose tables are stored in key order) and ends at the cutoff: ops newer
 //!    than the retention are never examined.
+//! 3. **Maintainer pass records** ([`crate::network::PassRecord`]) older than the retention: the status
+//!    events each maintainer pass leaves on its node, and their links, walked through the nodes' event
+//!    links in id order.
 
 use std::time::Duration;
 
 use serde::Serialize;
 
 use super::dialect::sql;
+use super::overview::{EVENT_ID_MARGIN, first_event_id_at};
 use super::retry::{retried, with_retry};
 use super::{Dialect, Store, now, with_backend};
+use crate::network::MAINTENANCE_PASS;
 use crate::{OpState, StoreError};
 
 /// What [`Store::prune`] removes.
@@ -79,15 +84,18 @@ pub struct PruneReport {
     pub target_rows: u64,
     /// Finished ops removed whole.
     pub ops: u64,
+    /// Maintainer pass records removed.
+    pub maintainer_passes: u64,
     /// Batches run, each its own transaction.
     pub batches: u64,
     /// Whether nothing was deleted.
     pub dry_run: bool,
     /// Whether the retention was zero, which disables the prune.
     pub disabled: bool,
-    /// Target rows and ops examined so far.
+    /// Target rows, ops and pass records examined so far.
     pub examined: u64,
-    /// Target rows and ops there were to examine when the prune started: with `examined`, how far it is.
+    /// Target rows, ops and pass records there were to examine when the prune started: with `examined`,
+    /// how far it is.
     pub to_examine: u64,
 }
 
@@ -176,6 +184,17 @@ macro_rules! op_window {
     };
 }
 
+/// The third pass's rows: maintainer pass records, through their nodes' links (a node is no op's target,
+/// so its links are its maintainer's events). Binds the cursor (an event id), the id bound of the cutoff,
+/// the cutoff, and the records' message. The id bound keeps the walk to old links; the timestamp decides.
+macro_rules! old_passes {
+    () => {
+        "FROM event_objects l JOIN events e ON e.event_uuid = l.event_uuid \
+         WHERE l.object_type = 'node' AND l.event_uuid > ? AND l.event_uuid < ? \
+         AND e.timestamp < ? AND e.event_type = 'status' AND e.message = ?"
+    };
+}
+
 /// Where the second pass is: the last op it examined (MariaDB's walk reads only the uuid).
 struct OpCursor {
     created_at: f64,
@@ -230,8 +249,9 @@ impl Store {
             return Ok(report);
         }
         let cutoff = now() - policy.retention.as_secs_f64();
-        report.to_examine =
-            self.count("cluster_operation_targets").await? + self.count_ops_before(cutoff).await?;
+        report.to_examine = self.count("cluster_operation_targets").await?
+            + self.count_ops_before(cutoff).await?
+            + self.count_passes_before(cutoff).await?;
         let batch = i64::try_from(policy.batch_size).unwrap_or(500);
         let mut after_sequence = 0_i64;
         loop {
@@ -262,6 +282,20 @@ impl Store {
             report.examined += examined;
             after = last;
             report.ops += removed;
+            report.batches += 1;
+            progress(&report);
+        }
+        let mut after = String::new();
+        loop {
+            let (removed, window) = self
+                .prune_pass_batch(cutoff, &after, batch, policy.dry_run)
+                .await?;
+            let Some((last, examined)) = window else {
+                break;
+            };
+            report.examined += examined;
+            after = last;
+            report.maintainer_passes += removed;
             report.batches += 1;
             progress(&report);
         }
@@ -525,5 +559,91 @@ impl Store {
             }
         });
         retried(outcome, || "pruning finished operations".to_owned())
+    }
+
+    /// How many maintainer pass records are older than `cutoff`: the third pass's share of
+    /// [`PruneReport::to_examine`].
+    async fn count_passes_before(&self, cutoff: f64) -> Result<u64, StoreError> {
+        let before = first_event_id_at(cutoff + EVENT_ID_MARGIN);
+        let count: i64 = with_backend!(match self {
+            (pool, dialect) => {
+                sqlx::query_scalar(sql!(dialect, concat!("SELECT COUNT(*) ", old_passes!())))
+                    .bind("")
+                    .bind(before.as_str())
+                    .bind(cutoff)
+                    .bind(MAINTENANCE_PASS)
+                    .fetch_one(pool)
+                    .await
+            }
+        })
+        .map_err(StoreError::query(|| {
+            "counting old maintainer pass records".to_owned()
+        }))?;
+        Ok(u64::try_from(count).unwrap_or(0))
+    }
+
+    /// The third pass: `batch` maintainer pass records older than `cutoff` after the cursor (an event id),
+    /// deleted with their links in short write transactions. The removed count, and the window's last id
+    /// and size; `None` when no record is left past the cursor.
+    async fn prune_pass_batch(
+        &self,
+        cutoff: f64,
+        after: &str,
+        batch: i64,
+        dry_run: bool,
+    ) -> Result<(u64, Option<(String, u64)>), StoreError> {
+        let before = first_event_id_at(cutoff + EVENT_ID_MARGIN);
+        let outcome = with_backend!(match self {
+            (pool, dialect) => {
+                with_retry(&self.retries, dialect, || async {
+                    let window: Vec<String> = sqlx::query_scalar(sql!(
+                        dialect,
+                        concat!(
+                            "SELECT l.event_uuid ",
+                            old_passes!(),
+                            " ORDER BY l.event_uuid LIMIT ?"
+                        )
+                    ))
+                    .bind(after)
+                    .bind(before.as_str())
+                    .bind(cutoff)
+                    .bind(MAINTENANCE_PASS)
+                    .bind(batch)
+                    .fetch_all(pool)
+                    .await?;
+                    let Some(last) = window.last().cloned() else {
+                        return Ok(Ok((0, None)));
+                    };
+                    let examined = window.len() as u64;
+                    if dry_run {
+                        return Ok(Ok((examined, Some((last, examined)))));
+                    }
+                    let mut removed = 0;
+                    for chunk in window.chunks(WRITE_CHUNK) {
+                        let _turn = self.write_turn().await;
+                        let mut tx = pool.begin_with(dialect.begin_write()).await?;
+                        // The links first, then the events: `removed` counts the events.
+                        for table in ["event_objects", "events"] {
+                            let mut delete = sqlx::QueryBuilder::new(format!(
+                                "DELETE FROM {table} WHERE event_uuid IN ("
+                            ));
+                            let mut list = delete.separated(", ");
+                            for event in chunk {
+                                list.push_bind(event.as_str());
+                            }
+                            delete.push(")");
+                            let deleted = delete.build().execute(&mut *tx).await?.rows_affected();
+                            if table == "events" {
+                                removed += deleted;
+                            }
+                        }
+                        tx.commit().await?;
+                    }
+                    Ok(Ok::<_, StoreError>((removed, Some((last, examined)))))
+                })
+                .await
+            }
+        });
+        retried(outcome, || "pruning old maintainer pass records".to_owned())
     }
 }

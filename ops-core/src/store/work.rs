@@ -24,6 +24,9 @@ use crate::{OpId, OpState, StoreError};
 /// How the status event of a rescue begins: what the dashboard counts as rescues.
 pub(super) const RESCUED: &str = "rescued: ";
 
+/// How the status event of a deferral begins: a claim that ended so was no attempt.
+pub(crate) const DEFERRED: &str = "Execution deferred for ";
+
 /// What a worker asks for when it claims.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct ClaimRequest<'a> {

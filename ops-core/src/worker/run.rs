@@ -12,7 +12,7 @@ use super::backoff::{defer_delay, retry_delay};
 use super::dependencies::{Dependencies, Verdict, decide};
 use super::handler::{ErasedHandler, FollowUps, Job};
 use super::{CancelToken, OpErrorKind, Options, Worker, WorkerError};
-use crate::store::{Claim, ClaimRequest, Claimer, Renewal, Requeue, Settled, Settlement};
+use crate::store::{Claim, ClaimRequest, Claimer, DEFERRED, Renewal, Requeue, Settled, Settlement};
 use crate::{OpError, Store, StoreError};
 
 /// What a run of a worker did, op by op.
@@ -689,7 +689,7 @@ async fn run_claim(
             Verdict::Run { warnings: found } => warnings = found,
             Verdict::Defer { waiting_on } => {
                 let delay = defer_delay(claim.defer_count);
-                let message = format!("Execution deferred for {} seconds", delay.as_secs_f64());
+                let message = format!("{DEFERRED}{} seconds", delay.as_secs_f64());
                 tracing::debug!(op = %claim.op, waiting_on = %waiting_on.op_uuid, "deferred");
                 let settlement = Settlement::Requeue {
                     delay,

@@ -8,18 +8,32 @@ use ops_core::{OpId, OpState};
 
 use super::session::Viewer;
 
-/// The page `title`, with `body` as its main content, for `viewer` (who is offered to log out).
-pub(crate) fn page(title: &str, viewer: Option<&Viewer>, body: Markup) -> Markup {
-    page_refreshing(title, viewer, None, body)
+/// The parts of the dashboard the navigation leads to.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Section {
+    Objects,
+    Queues,
+    Maintainer,
 }
 
-/// [`page`], reloading itself every `refresh` seconds when given.
-pub(crate) fn page_refreshing(
+/// The page `title`, with `body` as its main content, for `viewer` (who is offered to log out), in no
+/// section.
+pub(crate) fn page(title: &str, viewer: Option<&Viewer>, body: Markup) -> Markup {
+    document(title, None, viewer, None, body)
+}
+
+/// The page `title` in `section` (which the navigation marks as current), reloading itself every
+/// `refresh` seconds when given.
+pub(crate) fn document(
     title: &str,
+    section: Option<Section>,
     viewer: Option<&Viewer>,
     refresh: Option<u32>,
     body: Markup,
 ) -> Markup {
+    let link = |to: Section, href: &str, name: &str| {
+        html! { li { a href=(href) aria-current=[(section == Some(to)).then_some("page")] { (name) } } }
+    };
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -38,9 +52,9 @@ pub(crate) fn page_refreshing(
                     nav aria-label="Dashboard" {
                         a.brand href="/dashboard" { "Cluster operations" }
                         ul {
-                            li { a href="/dashboard" { "Objects" } }
-                            li { a href="/dashboard/queues" { "Queues" } }
-                            li { a href="/dashboard/maintainer" { "Maintainer" } }
+                            (link(Section::Objects, "/dashboard", "Objects"))
+                            (link(Section::Queues, "/dashboard/queues", "Queues"))
+                            (link(Section::Maintainer, "/dashboard/maintainer", "Maintainer"))
                         }
                         @if let Some(Viewer(caller)) = viewer {
                             form.logout method="post" action="/dashboard/logout" {

@@ -1,17 +1,16 @@
 //! The maintainer page: what the network maintainers did lately, from the status event each pass leaves
-//! on its node: for each node, its latest pass's networks left alone (busy, settling, unknown, cooling
-//! down, breaker open), repaired, deleted and refused; then the recent passes, newest first. For the
-//! `system` namespace only: the passes name every namespace's networks.
-
-use std::collections::HashSet;
+//! on its node: for each node that passed in the last day, its latest pass's networks left alone (busy,
+//! settling, unknown, cooling down, breaker open), repaired, deleted and refused, and a warning when that
+//! pass is minutes old; then the recent passes, newest first. For the `system` namespace only: the
+//! passes name every namespace's networks.
 
 use axum::extract::State;
 use maud::{Markup, html};
 use ops_core::network::Listed;
-use ops_core::{NetworkId, ObjectRef, RecordedPass};
+use ops_core::{NetworkId, NodeId, ObjectRef, RecordedPass};
 
 use super::PageError;
-use super::layout;
+use super::layout::{self, Section};
 use super::object::object_path;
 use super::queues::system_only;
 use super::session::Viewer;
@@ -23,30 +22,37 @@ const WINDOW: f64 = 24.0 * 3600.0;
 /// How many recent passes it lists.
 const RECENT: u32 = 50;
 
+/// How long after a node's latest pass the page asks whether its maintainer still runs, in seconds: ten
+/// of `opsctl maintain`'s default intervals.
+const STALE: f64 = 300.0;
+
 /// `GET /dashboard/maintainer`.
 pub(crate) async fn page(
     State(state): State<AppState>,
     viewer: Viewer,
 ) -> Result<Markup, PageError> {
     system_only(&viewer, "the maintainer's passes")?;
+    let internal = |error| PageError::from(crate::auth::internal(&error));
+    let now = layout::now();
+    let latest = state
+        .store
+        .latest_maintainer_passes(now - WINDOW)
+        .await
+        .map_err(internal)?;
     let passes = state
         .store
-        .maintainer_passes(layout::now() - WINDOW, RECENT)
+        .maintainer_passes(now - WINDOW, RECENT)
         .await
-        .map_err(|error| PageError::from(crate::auth::internal(&error)))?;
-    let mut nodes = HashSet::new();
-    let latest: Vec<&RecordedPass> = passes
-        .iter()
-        .filter(|pass| nodes.insert(pass.node))
-        .collect();
+        .map_err(internal)?;
     let body = html! {
         h1 { "Network maintainer" }
         @if passes.is_empty() {
             p #no-passes { "No maintainer pass in the last 24 hours. Is " code { "opsctl maintain" } " running?" }
         }
         @for pass in &latest {
-            section.pass aria-labelledby={ "node-" (pass.node) } {
-                h2 id={ "node-" (pass.node) } { "Node " code { (pass.node) } }
+            @let node = pass.node;
+            section.pass aria-labelledby={ "node-" (node) } {
+                h2 id={ "node-" (node) } { "Node " code { (node) } }
                 p {
                     "Latest pass " (layout::time(pass.at)) " on " code { (pass.host) } ", as "
                     (role_name(pass)) ": " (pass.record.networks) " networks, " (pass.record.okay) " fine."
@@ -54,14 +60,19 @@ pub(crate) async fn page(
                         " " strong { "Skipped" } ": the network queues held " (pass.record.queue_depth) " ops."
                     }
                 }
-                (outcome("busy", "Left alone: an operation is working on them", &pass.record.busy))
-                (outcome("repaired", "Repaired", &repaired(&pass.record.repaired)))
-                (outcome("cooling-down", "Cooling down after a failed repair", &pass.record.cooling_down))
-                (outcome("breaker-open", "Breaker open: repairs keep failing; an operator should look", &pass.record.breaker_open))
-                (outcome("unknown", "Health unknown", &pass.record.unknown))
-                (outcome("settling", "Settling: their state just changed", &pass.record.settling))
-                (outcome("deleted", "Deleted, their last interface gone", &repaired(&pass.record.deleted)))
-                (outcome("refused", "Repair refused", &Listed {
+                @if now - pass.at > STALE {
+                    p.notice role="alert" id={ "stale-" (node) } {
+                        "No pass for " (layout::duration(now - pass.at)) ": is this node's maintainer running?"
+                    }
+                }
+                (outcome(node, "busy", "Left alone: an operation is working on them", &pass.record.busy))
+                (outcome(node, "repaired", "Repaired", &repaired(&pass.record.repaired)))
+                (outcome(node, "cooling-down", "Cooling down after a failed repair", &pass.record.cooling_down))
+                (outcome(node, "breaker-open", "Breaker open: repairs keep failing; an operator should look", &pass.record.breaker_open))
+                (outcome(node, "unknown", "Health unknown", &pass.record.unknown))
+                (outcome(node, "settling", "Settling: their state just changed", &pass.record.settling))
+                (outcome(node, "deleted", "Deleted, their last interface gone", &repaired(&pass.record.deleted)))
+                (outcome(node, "refused", "Repair refused", &Listed {
                     count: pass.record.refused.count,
                     first: pass.record.refused.first.iter().map(|r| r.network).collect(),
                 }))
@@ -69,7 +80,7 @@ pub(crate) async fn page(
         }
         @if !passes.is_empty() {
             h2 { "Recent passes" }
-            div.table-wrap {
+            div.table-wrap role="region" aria-label="Recent passes" tabindex="0" {
                 table #pass-table {
                     caption {
                         @if passes.len() == 1 { "The only pass of the last 24 hours" }
@@ -99,7 +110,13 @@ pub(crate) async fn page(
             }
         }
     };
-    Ok(layout::page("Network maintainer", Some(&viewer), body))
+    Ok(layout::document(
+        "Network maintainer",
+        Some(Section::Maintainer),
+        Some(&viewer),
+        None,
+        body,
+    ))
 }
 
 fn role_name(pass: &RecordedPass) -> &'static str {
@@ -116,12 +133,13 @@ fn repaired(listed: &Listed<ops_core::network::Repaired>) -> Listed<NetworkId> {
     }
 }
 
-/// One outcome's networks, linked to their pages; nothing when there are none.
-fn outcome(id: &str, heading: &str, networks: &Listed<NetworkId>) -> Markup {
+/// One outcome's networks in `node`'s latest pass, linked to their pages; nothing when there are none.
+/// Its list's id is the outcome's and the node's: `busy-<node>`.
+fn outcome(node: NodeId, outcome: &str, heading: &str, networks: &Listed<NetworkId>) -> Markup {
     html! {
         @if networks.count > 0 {
             h3 { (heading) " (" (networks.count) ")" }
-            ul id=(id) {
+            ul id={ (outcome) "-" (node) } {
                 @for network in &networks.first {
                     li { a href=(object_path(ObjectRef::from(*network))) { "network " code { (network) } } }
                 }

@@ -6,12 +6,14 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
-use ops_core::{ObjectRecord, ObjectRef, ObjectType, OpRecord, TargetingOp};
+use ops_core::{ObjectRecord, ObjectRef, ObjectType, OpId, OpRecord, OpRef, TargetingOp};
 use serde::Deserialize;
 
 use super::PageError;
-use super::layout::{self, maybe_time, none, op_link, state_badge};
+use super::layout::{self, Section, maybe_time, none, op_link, state_badge};
 use super::session::Viewer;
+use crate::auth::CLUSTER_OPERATION_READ;
+use crate::clusterops::may_see;
 use crate::objects::{Deleted, visible_object};
 use crate::server::AppState;
 
@@ -31,7 +33,13 @@ pub(crate) const HISTORY_PAGE: u32 = 50;
 
 /// `GET /dashboard`: find an object by type and uuid (or name).
 pub(crate) async fn lookup_page(viewer: Viewer) -> Markup {
-    layout::page("Find an object", Some(&viewer), lookup_form(None, ""))
+    layout::document(
+        "Find an object",
+        Some(Section::Objects),
+        Some(&viewer),
+        None,
+        lookup_form(None, ""),
+    )
 }
 
 fn lookup_form(chosen: Option<ObjectType>, reference: &str) -> Markup {
@@ -74,6 +82,7 @@ pub(crate) async fn find(
     Query(query): Query<FindQuery>,
 ) -> Result<Response, PageError> {
     let object_type = lookup_type(query.object_type.as_deref().unwrap_or("network"))?;
+    viewer.0.require_scope(&format!("{object_type}.read"))?;
     let reference = query.reference.unwrap_or_default();
     let reference = reference.trim();
     if reference.is_empty() {
@@ -113,7 +122,8 @@ pub(crate) struct HistoryQuery {
 enum Gate {
     Busy,
     Idle,
-    Unknown(String),
+    /// The store could not answer: treated as busy.
+    Unknown,
 }
 
 /// `GET /dashboard/objects/<type>/<uuid>[?before=N]`: the object's page.
@@ -127,6 +137,8 @@ pub(crate) async fn page(
     if uuid.parse::<uuid::Uuid>().is_err() {
         return Err(PageError::not_found(format!("{object_type} not found")));
     }
+    viewer.0.require_scope(&format!("{object_type}.read"))?;
+    viewer.0.require_scope(CLUSTER_OPERATION_READ)?;
     let record = visible_object(&state, &viewer.0, object_type, &uuid, Deleted::Found).await?;
     let object = record.object;
     let store = &state.store;
@@ -134,37 +146,55 @@ pub(crate) async fn page(
     let gate = match store.has_pending(object).await {
         Ok(true) => Gate::Busy,
         Ok(false) => Gate::Idle,
-        Err(error) => Gate::Unknown(ops_core::ErrorChain(&error).to_string()),
+        Err(error) => {
+            tracing::error!(error = %ops_core::ErrorChain(&error), %object, "the gate could not answer");
+            Gate::Unknown
+        }
     };
     let pending = match store.pending(object).await {
-        Ok(pending) => Ok(records(&state, &pending).await?),
-        Err(error) => Err(ops_core::ErrorChain(&error).to_string()),
+        Ok(pending) => Some(Shown::of(&state, &viewer, &pending).await?),
+        Err(error) => {
+            tracing::error!(error = %ops_core::ErrorChain(&error), %object, "pending ops unreadable");
+            None
+        }
     };
-    let latest = store.latest(object).await.map_err(internal)?;
+    let latest = match store.latest(object).await.map_err(internal)? {
+        Some(latest) => match read(&state, latest.op_uuid).await? {
+            Some(record) if !may_see(&state, &viewer.0, &record.targets).await? => Latest::Hidden,
+            _ => Latest::Op(latest),
+        },
+        None => Latest::None,
+    };
     let history = store
         .history(object, query.before, HISTORY_PAGE)
         .await
         .map_err(internal)?;
-    let history_records = records(&state, &history.ops).await?;
+    let history_shown = Shown::of(&state, &viewer, &history.ops).await?;
     let title = format!("{} {}", object_type, record.name);
     let body = html! {
         h1 { (object_type) " " (record.name) }
         (facts(&record))
-        (banner(&gate, pending.as_ref().map_or(0, Vec::len)))
+        (banner(&gate, pending.as_ref().map(|shown| shown.records.len() + shown.hidden)))
         section aria-labelledby="pending" {
             h2 #pending { "In flight" }
             @match &pending {
-                Ok(pending) if pending.is_empty() => p { "No operation is in flight on this " (object_type) "." },
-                Ok(pending) => (timeline_table("pending-ops", "Operations in flight, oldest first", pending)),
-                Err(error) => p.notice role="alert" { "The operations in flight could not be read (" (error) ")." },
+                Some(pending) if pending.records.is_empty() && pending.hidden == 0 => p { "No operation is in flight on this " (object_type) "." },
+                Some(pending) => {
+                    @if !pending.records.is_empty() {
+                        (timeline_table("pending-ops", "Operations in flight, oldest first", &pending.records))
+                    }
+                    (hidden_note(pending.hidden))
+                },
+                None => p.notice role="alert" { "The operations in flight could not be read (the error is in the server's log)." },
             }
         }
         section aria-labelledby="latest" {
             h2 #latest { "Latest operation" }
             p {
                 @match &latest {
-                    Some(latest) => { span #latest-op data-op=(latest.op_uuid) { (op_link(&latest.op_type, latest.op_uuid)) } }
-                    None => { "None: no operation has targeted it." }
+                    Latest::Op(latest) => { span #latest-op data-op=(latest.op_uuid) { (op_link(&latest.op_type, latest.op_uuid)) } }
+                    Latest::Hidden => { "An operation that also targets another namespace's objects." }
+                    Latest::None => { "None: no operation has targeted it." }
                 }
                 " "
                 span.hint { "(Shaken Fist's " code { "last_cluster_operation" } ")" }
@@ -172,11 +202,12 @@ pub(crate) async fn page(
         }
         section aria-labelledby="history" {
             h2 #history { "History" }
-            @if history_records.is_empty() {
+            @if history_shown.records.is_empty() && history_shown.hidden == 0 {
                 p { "No operation has targeted it" @if query.before.is_some() { " before these" } "." }
-            } @else {
-                (timeline_table("history-ops", "Every operation that targeted it, newest first", &history_records))
+            } @else if !history_shown.records.is_empty() {
+                (timeline_table("history-ops", "Every operation that targeted it, newest first", &history_shown.records))
             }
+            (hidden_note(history_shown.hidden))
             nav.pager aria-label="History pages" {
                 @if query.before.is_some() {
                     a href=(object_path(object)) { "Newest" }
@@ -187,22 +218,73 @@ pub(crate) async fn page(
             }
         }
     };
-    Ok(layout::page(&title, Some(&viewer), body))
+    Ok(layout::document(
+        &title,
+        Some(Section::Objects),
+        Some(&viewer),
+        None,
+        body,
+    ))
 }
 
 fn internal(error: ops_core::StoreError) -> PageError {
     PageError::from(crate::auth::internal(&error))
 }
 
-/// The records of `ops`, in their order; an op whose header is gone (hard-deleted) is left out.
-async fn records(state: &AppState, ops: &[TargetingOp]) -> Result<Vec<OpRecord>, PageError> {
-    let mut records = Vec::with_capacity(ops.len());
-    for op in ops {
-        if let Some(record) = state.store.op_record(op.op_uuid).await.map_err(internal)? {
-            records.push(record);
+async fn read(state: &AppState, op: OpId) -> Result<Option<OpRecord>, PageError> {
+    state.store.op_record(op).await.map_err(internal)
+}
+
+/// The latest op, as the viewer may see it.
+enum Latest {
+    Op(OpRef),
+    /// It also targets objects of a namespace the viewer is not.
+    Hidden,
+    None,
+}
+
+/// Ops as a viewer may see them: the records of those it may, and how many it may not (they also target
+/// another namespace's objects: as in the API, only `system` sees them).
+struct Shown {
+    records: Vec<OpRecord>,
+    hidden: usize,
+}
+
+impl Shown {
+    /// `ops`' records, in their order, for `viewer`; an op whose header is gone (hard-deleted) is left out.
+    async fn of(
+        state: &AppState,
+        viewer: &Viewer,
+        ops: &[TargetingOp],
+    ) -> Result<Shown, PageError> {
+        let mut shown = Shown {
+            records: Vec::with_capacity(ops.len()),
+            hidden: 0,
+        };
+        for op in ops {
+            let Some(record) = read(state, op.op_uuid).await? else {
+                continue;
+            };
+            if may_see(state, &viewer.0, &record.targets).await? {
+                shown.records.push(record);
+            } else {
+                shown.hidden += 1;
+            }
+        }
+        Ok(shown)
+    }
+}
+
+fn hidden_note(hidden: usize) -> Markup {
+    html! {
+        @if hidden > 0 {
+            p.hint {
+                (hidden) " more operation" @if hidden != 1 { "s" }
+                ", which also target another namespace's objects, " @if hidden != 1 { "are" } @else { "is" }
+                " not shown."
+            }
         }
     }
-    Ok(records)
 }
 
 fn facts(record: &ObjectRecord) -> Markup {
@@ -223,19 +305,25 @@ fn facts(record: &ObjectRecord) -> Markup {
     }
 }
 
-fn banner(gate: &Gate, pending: usize) -> Markup {
+/// The gate's answer; `pending`: how many ops are in flight, when they could be read.
+fn banner(gate: &Gate, pending: Option<usize>) -> Markup {
     html! {
         @match gate {
             Gate::Busy => div #gate .banner.banner-busy role="status" data-gate="busy" {
-                strong { "Busy" } " — " (pending) " operation" @if pending != 1 { "s" } " in flight. "
-                "The network maintainer leaves it alone until they finish."
+                strong { "Busy" } " — "
+                @match pending {
+                    Some(pending) => { (pending) " operation" @if pending != 1 { "s" } " in flight. " },
+                    None => { "an operation is in flight. " },
+                }
+                "The network maintainer leaves it alone until "
+                @if pending == Some(1) { "it finishes." } @else { "they finish." }
             },
             Gate::Idle => div #gate .banner.banner-idle role="status" data-gate="idle" {
                 strong { "Idle" } " — no operation is in flight on it."
             },
-            Gate::Unknown(error) => div #gate .banner.banner-unknown role="status" data-gate="unknown" {
-                strong { "Unknown — treated as busy" } ". The store could not say whether an operation is in flight ("
-                (error) "), so the maintainer leaves it alone."
+            Gate::Unknown => div #gate .banner.banner-unknown role="status" data-gate="unknown" {
+                strong { "Unknown — treated as busy" } ". The store could not say whether an operation is in "
+                "flight (the error is in the server's log), so the maintainer leaves it alone."
             },
         }
     }
@@ -244,7 +332,7 @@ fn banner(gate: &Gate, pending: usize) -> Markup {
 /// A table of ops as a timeline: state, created, started, finished, duration, worker, attempts.
 pub(crate) fn timeline_table(id: &str, caption: &str, records: &[OpRecord]) -> Markup {
     html! {
-        div.table-wrap {
+        div.table-wrap role="region" aria-label=(caption) tabindex="0" {
             table #(id) {
                 caption { (caption) }
                 thead { tr {

@@ -12,7 +12,8 @@ use super::PageError;
 use super::layout::{self, json_block, maybe_time, none, op_link, state_badge};
 use super::object::object_path;
 use super::session::Viewer;
-use crate::clusterops::{check_visible, op_view};
+use crate::auth::CLUSTER_OPERATION_READ;
+use crate::clusterops::{check_visible, may_see, op_view};
 use crate::server::AppState;
 
 /// The most ops the dependency tree reads: a page, not a crawl of the whole store.
@@ -25,6 +26,7 @@ pub(crate) async fn page(
     viewer: Viewer,
     Path(uuid): Path<String>,
 ) -> Result<Markup, PageError> {
+    viewer.0.require_scope(CLUSTER_OPERATION_READ)?;
     let not_found = || PageError::not_found("operation not found");
     let op: OpId = uuid.parse().map_err(|_| not_found())?;
     let record = read(&state, op).await?.ok_or_else(not_found)?;
@@ -34,7 +36,7 @@ pub(crate) async fn page(
     } else {
         None
     };
-    let tree = dependency_tree(&state, &record).await?;
+    let tree = dependency_tree(&state, &viewer, &record).await?;
     let timeline = record.timeline();
     let view = op_view(&record);
     let fields: Vec<(&String, &Value)> = view
@@ -123,7 +125,7 @@ pub(crate) async fn page(
         }
         section aria-labelledby="events" {
             h2 #events { "Events" }
-            div.table-wrap {
+            div.table-wrap role="region" aria-label="Events" tabindex="0" {
                 table #event-list {
                     caption { "Its events, oldest first" }
                     thead { tr { th scope="col" { "Time" } th scope="col" { "Type" } th scope="col" { "Message" } th scope="col" { "Detail" } } }
@@ -185,16 +187,32 @@ fn waits(record: &OpRecord) -> Vec<(Wait, Dependency)> {
     depends.chain(after).collect()
 }
 
-/// One op of the tree: how its parent waits for it, and the op as stored (`None`: no longer stored).
+/// An op of the tree, as the viewer may see it.
+enum Seen {
+    /// As stored.
+    Op(Box<OpRecord>),
+    /// No longer stored.
+    Gone,
+    /// It targets objects of a namespace the viewer is not (or none): only `system` sees it, or what it
+    /// waits for.
+    Hidden,
+}
+
+/// One op of the tree: how its parent waits for it, and the op.
 struct Node {
     parent: OpId,
     wait: Wait,
     dependency: Dependency,
-    record: Option<OpRecord>,
+    seen: Seen,
 }
 
-/// The ops `root` waits for, directly or not, breadth first, at most [`MAX_TREE`], each once.
-async fn dependency_tree(state: &AppState, root: &OpRecord) -> Result<Vec<Node>, PageError> {
+/// The ops `root` waits for, directly or not, breadth first, at most [`MAX_TREE`], each once, as
+/// `viewer` may see them.
+async fn dependency_tree(
+    state: &AppState,
+    viewer: &Viewer,
+    root: &OpRecord,
+) -> Result<Vec<Node>, PageError> {
     let mut seen = HashSet::from([root.op_uuid]);
     let mut nodes: Vec<Node> = Vec::new();
     let mut frontier: Vec<(OpId, Vec<(Wait, Dependency)>)> = vec![(root.op_uuid, waits(root))];
@@ -203,15 +221,19 @@ async fn dependency_tree(state: &AppState, root: &OpRecord) -> Result<Vec<Node>,
             if nodes.len() >= MAX_TREE || !seen.insert(dependency.op_uuid) {
                 continue;
             }
-            let record = read(state, dependency.op_uuid).await?;
-            if let Some(record) = &record {
-                frontier.insert(0, (record.op_uuid, waits(record)));
-            }
+            let seen = match read(state, dependency.op_uuid).await? {
+                None => Seen::Gone,
+                Some(record) if !may_see(state, &viewer.0, &record.targets).await? => Seen::Hidden,
+                Some(record) => {
+                    frontier.insert(0, (record.op_uuid, waits(&record)));
+                    Seen::Op(Box::new(record))
+                }
+            };
             nodes.push(Node {
                 parent,
                 wait,
                 dependency,
-                record,
+                seen,
             });
         }
     }
@@ -229,22 +251,28 @@ fn tree_markup(root: &OpRecord, nodes: &[Node]) -> Markup {
     }
 }
 
+fn wait_name(wait: Wait) -> Markup {
+    html! { em { @match wait { Wait::DependsOn => "depends on", Wait::RunsAfter => "runs after" } } }
+}
+
 fn children(parent: OpId, nodes: &[Node]) -> Markup {
     let mine: Vec<&Node> = nodes.iter().filter(|node| node.parent == parent).collect();
     html! {
         @if !mine.is_empty() {
             ul {
                 @for node in mine {
-                    li data-op=(node.dependency.op_uuid) {
-                        em { @match node.wait { Wait::DependsOn => "depends on", Wait::RunsAfter => "runs after" } }
-                        " "
-                        (op_link(&node.dependency.op_type, node.dependency.op_uuid))
-                        " "
-                        @match &node.record {
-                            Some(record) => (state_badge(record.state)),
-                            None => span.none { "no longer stored" },
-                        }
-                        (children(node.dependency.op_uuid, nodes))
+                        @match &node.seen {
+                        Seen::Hidden => li { (wait_name(node.wait)) " " span.none { "an operation of another namespace" } },
+                        seen => li data-op=(node.dependency.op_uuid) {
+                            (wait_name(node.wait)) " "
+                            (op_link(&node.dependency.op_type, node.dependency.op_uuid))
+                            " "
+                            @match seen {
+                                Seen::Op(record) => (state_badge(record.state)),
+                                _ => span.none { "no longer stored" },
+                            }
+                            (children(node.dependency.op_uuid, nodes))
+                        },
                     }
                 }
             }

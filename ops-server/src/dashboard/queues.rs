@@ -9,7 +9,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::PageError;
-use super::layout::{self, none};
+use super::layout::{self, Section, none};
 use super::session::Viewer;
 use crate::server::AppState;
 
@@ -20,10 +20,12 @@ const WINDOW: f64 = 3600.0;
 const REFRESH: u32 = 10;
 const REFRESH_BOUNDS: (u32, u32) = (2, 600);
 
-/// Refused, for a viewer other than `system`.
+/// Refused, for a viewer other than `system`, or whose token lacks `clusteroperation.read`.
 pub(crate) fn system_only(viewer: &Viewer, what: &str) -> Result<(), PageError> {
     if viewer.0.is_system() {
-        Ok(())
+        Ok(viewer
+            .0
+            .require_scope(crate::auth::CLUSTER_OPERATION_READ)?)
     } else {
         Err(PageError::new(
             StatusCode::FORBIDDEN,
@@ -82,7 +84,7 @@ pub(crate) async fn page(
         @if overview.queues.is_empty() {
             p { "Every queue is empty." }
         } @else {
-            div.table-wrap {
+            div.table-wrap role="region" aria-label="Queues by priority" tabindex="0" {
                 table #queue-table {
                     caption { "Each queue by priority (10 is the most urgent)" }
                     thead { tr {
@@ -109,8 +111,9 @@ pub(crate) async fn page(
             }
         }
     };
-    Ok(layout::page_refreshing(
+    Ok(layout::document(
         "Queues",
+        Some(Section::Queues),
         Some(&viewer),
         refresh,
         body,

@@ -106,14 +106,19 @@ pub(crate) fn is_form(headers: &HeaderMap) -> bool {
 }
 
 /// Whether a form post comes from a page of this host: its `Origin` (or, without one, its `Referer`)
-/// names the host it was sent to. A post naming neither is not a browser's cross-site post.
+/// names the host it was sent to — the `Host` header, or behind a proxy that rewrites it, the
+/// `X-Forwarded-Host` the proxy sets (a cross-site form cannot set either). A post naming neither
+/// `Origin` nor `Referer` is not a browser's cross-site post.
 fn same_origin(headers: &HeaderMap) -> bool {
-    let Some(host) = headers
-        .get(header::HOST)
-        .and_then(|host| host.to_str().ok())
-    else {
-        return false;
+    let header = |name| {
+        headers
+            .get(name)
+            .and_then(|value: &HeaderValue| value.to_str().ok())
     };
+    let hosts = [
+        header(header::HOST.as_str()),
+        header("x-forwarded-host").map(|hosts| hosts.split(',').next().unwrap_or("").trim()),
+    ];
     let sender = headers
         .get(header::ORIGIN)
         .or_else(|| headers.get(header::REFERER))
@@ -125,7 +130,7 @@ fn same_origin(headers: &HeaderMap) -> bool {
         .strip_prefix("http://")
         .or_else(|| sender.strip_prefix("https://"))
         .map(|rest| rest.split('/').next().unwrap_or(""));
-    authority == Some(host)
+    authority.is_some_and(|authority| hosts.contains(&Some(authority)))
 }
 
 fn cross_site() -> Response {
@@ -244,7 +249,8 @@ fn login_form(notice: Option<&str>, namespace: &str, next: Option<&str>) -> Mark
             }
             p {
                 label for="key" { "Key" }
-                input #key name="key" type="password" required autocomplete="current-password";
+                input #key name="key" type="password" required autocomplete="current-password"
+                    aria-describedby=[notice.map(|_| "login-error")];
             }
             p { button type="submit" { "Log in" } }
         }
@@ -323,9 +329,22 @@ mod tests {
             (header::ORIGIN, "null")
         ])));
         assert!(!same_origin(&headers(&[
-            host,
+            host.clone(),
             (header::REFERER, "http://127.0.0.1:8080.evil.example/")
         ])));
+        // Behind a proxy that sends its own Host, the public one comes in X-Forwarded-Host.
+        let proxied = |origin: &str| {
+            headers(&[
+                host.clone(),
+                (
+                    header::HeaderName::from_static("x-forwarded-host"),
+                    "ops.example.com",
+                ),
+                (header::ORIGIN, origin),
+            ])
+        };
+        assert!(same_origin(&proxied("https://ops.example.com")));
+        assert!(!same_origin(&proxied("https://evil.example")));
     }
 
     #[test]

@@ -178,3 +178,32 @@ pub(crate) async fn net_op(
     }
     enqueue.await.expect("enqueue")
 }
+
+/// A token for a new key of `namespace` whose claims carry `scopes`.
+pub(crate) async fn scoped_token(
+    store: &Store,
+    namespace: &str,
+    key_name: &str,
+    scopes: &[&str],
+) -> String {
+    key_for(store, namespace, key_name).await;
+    let nonce = store
+        .namespace_key(namespace, key_name)
+        .await
+        .expect("read the key")
+        .expect("the key")
+        .nonce;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("a clock after 1970")
+        .as_secs();
+    issuer().sign(&ops_server::tokens::Claims {
+        sub: format!("{namespace}:{key_name}"),
+        iss: "ops-server".to_owned(),
+        nonce,
+        iat: now,
+        nbf: now,
+        exp: now + 60,
+        scopes: Some(scopes.iter().map(|s| (*s).to_owned()).collect()),
+    })
+}
