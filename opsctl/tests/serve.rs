@@ -146,6 +146,29 @@ fn keys_and_tokens_are_never_logged_even_at_trace_level() {
         ),
     );
     assert!(answer.starts_with("HTTP/1.1 404"), "{answer}");
+    // The dashboard's form login, and a page with its cookie.
+    let form = format!("namespace=system&key={key}&next=%2Fdashboard%2Fqueues");
+    let login = exchange(
+        &addr,
+        &format!(
+            "POST /auth HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{form}",
+            form.len()
+        ),
+    );
+    let cookie = login
+        .split("set-cookie: ")
+        .nth(1)
+        .and_then(|rest| rest.split(';').next())
+        .unwrap_or_else(|| panic!("no cookie in {login}"))
+        .to_owned();
+    let page = exchange(
+        &addr,
+        &format!(
+            "GET /dashboard/queues HTTP/1.1\r\nHost: {addr}\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n"
+        ),
+    );
+    assert!(page.starts_with("HTTP/1.1 200"), "{page}");
+    let session_token = cookie.trim_start_matches("ops_session=").to_owned();
     std::process::Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -159,7 +182,13 @@ fn keys_and_tokens_are_never_logged_even_at_trace_level() {
     assert!(!logged.contains(key), "the key was logged");
     assert!(!logged.contains(&token), "the token was logged");
     assert!(
-        !logged.contains(token.split('.').nth(2).unwrap()),
-        "the token's signature was logged"
+        !logged.contains(&session_token),
+        "the session's token was logged"
     );
+    for token in [&token, &session_token] {
+        assert!(
+            !logged.contains(token.split('.').nth(2).unwrap()),
+            "a token's signature was logged"
+        );
+    }
 }
