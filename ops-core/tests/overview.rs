@@ -90,7 +90,7 @@ backend_tests! {
     }
 
     /// Ops that completed and failed since a time give the error rate; those before it do not count, nor
-    /// do objects' own moves to `error`.
+    /// do objects' own moves to `error`; completed ops hard-deleted since still do.
     async fn the_error_rate_counts_what_finished_in_the_window(db: &TestDb) {
         let store = db.migrated_store().await;
         let before = enqueue(&store, Priority::UserWaiting).await;
@@ -122,6 +122,10 @@ backend_tests! {
         assert_eq!((ran.completed, ran.failed), (3, 1), "{ran:?}");
         let overview = store.queue_overview(since).await.unwrap();
         assert_eq!((overview.completed, overview.failed, overview.error_rate()), (3, 1, Some(0.25)));
+        // Shaken Fist's sweep hard-deletes completed ops (never failed ones): they still count.
+        assert_eq!(store.hard_delete_finished_ops(Duration::ZERO, 100).await.unwrap(), 3);
+        let overview = store.queue_overview(since).await.unwrap();
+        assert_eq!((overview.completed, overview.failed), (3, 1));
         assert_eq!(store.queue_overview(now() + 1.0).await.unwrap().error_rate(), None);
     }
 

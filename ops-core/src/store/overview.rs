@@ -141,15 +141,18 @@ impl Store {
                     .bind(rescued_like.as_str())
                     .fetch_one(pool)
                     .await?;
-                    // An op's move to `complete` or `error` in the window: its state event, linked to the op
-                    // (an object's state events are linked to the object alone).
+                    // An op's move to `complete` or `error` in the window: its state event. Only ops complete,
+                    // and the sweep that hard-deletes finished ops (with their own event links) takes
+                    // completed ones within seconds, so a move to `complete` counts as it is; a move to
+                    // `error` counts when the event is linked to an op (objects have an `error` state too).
                     let finished: (i64, i64) = sqlx::query_as(sql!(
                         dialect,
-                        "SELECT COUNT(CASE WHEN e.extra LIKE ? THEN 1 END), COUNT(CASE WHEN e.extra LIKE ? THEN 1 END) \
+                        "SELECT COUNT(CASE WHEN e.extra LIKE ? THEN 1 END), \
+                         COUNT(CASE WHEN e.extra LIKE ? AND EXISTS (SELECT 1 FROM event_objects l \
+                         JOIN cluster_operations o ON o.uuid = l.object_uuid AND o.operation_type = l.object_type \
+                         WHERE l.event_uuid = e.event_uuid) THEN 1 END) \
                          FROM events e WHERE e.event_uuid >= ? AND e.timestamp >= ? \
-                         AND e.event_type = 'mutate' AND e.message = 'set attribute' \
-                         AND EXISTS (SELECT 1 FROM event_objects l JOIN cluster_operations o \
-                         ON o.uuid = l.object_uuid AND o.operation_type = l.object_type WHERE l.event_uuid = e.event_uuid)"
+                         AND e.event_type = 'mutate' AND e.message = 'set attribute'"
                     ))
                     .bind(TO_COMPLETE)
                     .bind(TO_ERROR)
