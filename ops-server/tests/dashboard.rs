@@ -323,7 +323,7 @@ backend_tests! {
             &format!(r#"href="/dashboard/objects/network/{network}""#),
             &format!(r#"<li data-op="{first}"><em>depends on</em>"#),
             "<code>dashboard-worker</code>",
-            "set attribute",
+            "state executing: claimed by worker dashboard-worker",
         ] {
             assert!(page.body.contains(expected), "{expected} in {}", page.body);
         }

@@ -139,7 +139,7 @@ pub(crate) fn op_record(op: &OpRecord) -> String {
             "  {}  {:<6} {}",
             timestamp(event.timestamp),
             event.event_type,
-            event_text(event)
+            event.summary()
         );
     }
     let _ = writeln!(out, "wire form:");
@@ -178,23 +178,6 @@ pub(crate) fn pruned(report: &ops_core::PruneReport) -> String {
         "{verb} {what} ({} rows examined in {batches})",
         report.examined
     )
-}
-
-/// What an event says: a state change names the new state and its message, as Shaken Fist's
-/// "set attribute" events carry them in `extra`.
-fn event_text(event: &ops_core::EventRecord) -> String {
-    let extra = &event.extra;
-    match (
-        event.event_type.as_str(),
-        extra["attribute"].as_str(),
-        extra["value"].as_str(),
-    ) {
-        ("mutate", Some("state"), Some(state)) => match extra["message"].as_str() {
-            Some(message) => format!("state {state}: {message}"),
-            None => format!("state {state}"),
-        },
-        _ => event.message.clone(),
-    }
 }
 
 fn table(ops: &[TargetingOp]) -> String {
@@ -282,27 +265,6 @@ mod tests {
         assert_eq!(
             migrated(&resumed),
             "schema upgraded from version 1 to 4; finished migration 2, which an earlier run left half-applied"
-        );
-    }
-
-    #[test]
-    fn state_changes_name_the_state_and_its_message() {
-        let event = |event_type: &str, extra: serde_json::Value| ops_core::EventRecord {
-            event_type: event_type.to_owned(),
-            timestamp: 0.0,
-            message: "set attribute".to_owned(),
-            extra,
-        };
-        let claimed = serde_json::json!({"attribute": "state", "value": "executing", "message": "claimed by worker w1"});
-        assert_eq!(
-            event_text(&event("mutate", claimed)),
-            "state executing: claimed by worker w1"
-        );
-        let queued = serde_json::json!({"attribute": "state", "value": "queued", "message": null});
-        assert_eq!(event_text(&event("mutate", queued)), "state queued");
-        assert_eq!(
-            event_text(&event("audit", serde_json::json!({}))),
-            "set attribute"
         );
     }
 }

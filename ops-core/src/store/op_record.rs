@@ -61,6 +61,25 @@ pub struct EventRecord {
     pub extra: Value,
 }
 
+impl EventRecord {
+    /// What the event says, in a line: a state change (a `mutate` "set attribute" of `state`, as Shaken
+    /// Fist records it) names the new state and its message; any other event is its message.
+    pub fn summary(&self) -> String {
+        let extra = &self.extra;
+        match (
+            self.event_type.as_str(),
+            extra["attribute"].as_str(),
+            extra["value"].as_str(),
+        ) {
+            ("mutate", Some("state"), Some(state)) => match extra["message"].as_str() {
+                Some(message) => format!("state {state}: {message}"),
+                None => format!("state {state}"),
+            },
+            _ => self.message.clone(),
+        }
+    }
+}
+
 /// When an op ran and who ran it, read from its state events: what a timeline of an object's ops shows.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct OpTimeline {
@@ -281,4 +300,30 @@ fn json(table: &'static str, column: &'static str, text: &str) -> Result<Value, 
         column,
         value: text.to_owned(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn state_changes_name_the_state_and_its_message() {
+        let event = |event_type: &str, extra: serde_json::Value| EventRecord {
+            event_type: event_type.to_owned(),
+            timestamp: 0.0,
+            message: "set attribute".to_owned(),
+            extra,
+        };
+        let claimed = serde_json::json!({"attribute": "state", "value": "executing", "message": "claimed by worker w1"});
+        assert_eq!(
+            event("mutate", claimed).summary(),
+            "state executing: claimed by worker w1"
+        );
+        let queued = serde_json::json!({"attribute": "state", "value": "queued", "message": null});
+        assert_eq!(event("mutate", queued).summary(), "state queued");
+        assert_eq!(
+            event("audit", serde_json::json!({})).summary(),
+            "set attribute"
+        );
+    }
 }

@@ -134,7 +134,7 @@ pub(crate) async fn page(
                             tr {
                                 td { (layout::time(event.timestamp)) }
                                 td { (event.event_type) }
-                                td { (event.message) }
+                                td { (event.summary()) }
                                 td { @if event.extra.is_null() { (none()) } @else {
                                     details { summary { "Detail" } (json_block(&event.extra)) }
                                 } }
