@@ -9,6 +9,48 @@ use ops_testkit::backend_tests;
 use support::{NetTask, NetsOp, enqueue_net_op};
 
 backend_tests! {
+    /// Records read in a batch are the records read one by one: in the order asked (past one batch of
+    /// 500), ops of two types with several targets, states and events; an unknown id left out, a repeated
+    /// one given once.
+    async fn op_records_are_the_records_of_each_op_in_the_order_asked(db: &TestDb) {
+        let store = db.migrated_store().await;
+        let network = NetworkId::new_v4();
+        let mut ops = Vec::new();
+        for i in 0..520 {
+            let op = enqueue_net_op(&store, network).await;
+            if i % 3 == 0 {
+                store.transition(op, OpState::Executing, Some("claimed by worker w")).await.unwrap();
+                store.transition(op, OpState::Complete, None).await.unwrap();
+            }
+            ops.push(op);
+        }
+        let several = NetsOp { network_uuids: vec![network, NetworkId::new_v4(), NetworkId::new_v4()] }
+            .enqueue(&store)
+            .priority(Priority::Background)
+            .task(NetTask::NetworkDeploy)
+            .await
+            .unwrap();
+        ops.insert(7, several);
+        ops.reverse();
+        let mut asked = ops.clone();
+        asked.insert(3, ops_core::OpId::new_v4());
+        asked.push(ops[0]);
+        let batched = store.op_records(&asked).await.unwrap();
+        let mut one_by_one = Vec::new();
+        for op in &ops {
+            one_by_one.push(store.op_record(*op).await.unwrap().unwrap());
+        }
+        assert_eq!(batched.len(), ops.len());
+        assert_eq!(batched, one_by_one);
+        let several = batched.iter().find(|record| record.op_uuid == several).unwrap();
+        assert_eq!(several.targets.len(), 3);
+        assert!(several.targets.windows(2).all(|pair| pair[0].sequence_number < pair[1].sequence_number));
+        let done = batched.iter().find(|record| record.state == Some(OpState::Complete)).unwrap();
+        let states: Vec<_> = done.events.iter().filter_map(|event| event.extra["value"].as_str()).collect();
+        assert_eq!(states, ["executing", "complete"]);
+        assert!(store.op_records(&[]).await.unwrap().is_empty());
+    }
+
     async fn latest_is_the_newest_target_row_in_any_state(db: &TestDb) {
         let store = db.migrated_store().await;
         let network = NetworkId::new_v4();

@@ -284,18 +284,18 @@ async fn whole_history(state: &AppState, target: ObjectRef) -> Result<Vec<Target
     }
 }
 
-/// The external views of `ops`, in their order; an op whose header is gone is left out.
+/// The external views of `ops`, in their order; an op whose header is gone is left out. The records are
+/// read in batches (`Store::op_records`), not one by one.
 async fn views(state: &AppState, ops: &[TargetingOp]) -> Result<Vec<Value>, ApiError> {
-    let mut views = Vec::with_capacity(ops.len());
-    for op in ops {
-        if let Some(record) = state
-            .store
-            .op_record(op.op_uuid)
-            .await
-            .map_err(|e| internal(&e))?
-        {
-            views.push(view_of(state, &record).await?);
-        }
+    let ids: Vec<OpId> = ops.iter().map(|op| op.op_uuid).collect();
+    let records = state
+        .store
+        .op_records(&ids)
+        .await
+        .map_err(|e| internal(&e))?;
+    let mut views = Vec::with_capacity(records.len());
+    for record in &records {
+        views.push(view_of(state, record).await?);
     }
     Ok(views)
 }

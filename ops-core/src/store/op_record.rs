@@ -3,8 +3,11 @@
 use serde::Serialize;
 use serde_json::Value;
 
+use std::collections::HashMap;
+
 use super::dialect::sql;
 use super::state::parse_state;
+use super::work::push_list;
 use super::{Store, with_backend};
 use crate::{OpId, OpState, StoreError};
 
@@ -172,6 +175,7 @@ impl OpRecord {
 /// are checked.
 #[derive(sqlx::FromRow)]
 struct RawHeader {
+    op_uuid: String,
     op_type: String,
     version: i64,
     created_at: f64,
@@ -183,91 +187,156 @@ struct RawHeader {
     state_message: Option<String>,
 }
 
-/// An event row as the driver decodes it, before its `extra` JSON is checked.
+/// A target row, with its op.
+#[derive(sqlx::FromRow)]
+struct RawTarget {
+    op_uuid: String,
+    sequence_number: i64,
+    object_type: String,
+    uuid: String,
+}
+
+/// An event row as the driver decodes it, with the op it is linked to, before its `extra` JSON is checked.
 #[derive(sqlx::FromRow)]
 struct RawEvent {
+    op_uuid: String,
     event_type: String,
     timestamp: f64,
     message: String,
     extra: Option<String>,
 }
 
+/// How many ops one batched read asks about at once: well under every backend's limit of bound
+/// parameters.
+const RECORDS_CHUNK: usize = 500;
+
 impl Store {
     /// Everything stored about `op`, or `None` when no header has that id.
     pub async fn op_record(&self, op: OpId) -> Result<Option<OpRecord>, StoreError> {
-        let id = op.to_string();
-        let id = id.as_str();
-        let raw = with_backend!(match self {
-            (pool, dialect) => {
-                async {
-                    let header = sqlx::query_as::<_, RawHeader>(sql!(
-                        dialect,
-                        "SELECT o.operation_type AS op_type, o.version, o.created_at, o.priority, o.queue_name, \
-                         o.request_id, o.metadata_json AS wire, s.state_value AS state, s.message AS state_message \
-                         FROM cluster_operations o LEFT JOIN object_states s \
-                         ON s.object_type = o.operation_type AND s.object_uuid = o.uuid WHERE o.uuid = ?"
-                    ))
-                    .bind(id)
-                    .fetch_optional(pool)
-                    .await?;
-                    let Some(header) = header else { return Ok(None) };
-                    let targets = sqlx::query_as::<_, TargetRow>(sql!(
-                        dialect,
-                        "SELECT sequence_number, target_object_type AS object_type, target_uuid AS uuid \
-                         FROM cluster_operation_targets WHERE operation_uuid = ? ORDER BY sequence_number"
-                    ))
-                    .bind(id)
-                    .fetch_all(pool)
-                    .await?;
-                    let events = sqlx::query_as::<_, RawEvent>(sql!(
-                        dialect,
-                        "SELECT e.event_type, e.timestamp, e.message, e.extra FROM events e \
-                         JOIN event_objects l ON l.event_uuid = e.event_uuid \
-                         WHERE l.object_type = ? AND l.object_uuid = ? ORDER BY e.timestamp, e.event_uuid"
-                    ))
-                    .bind(header.op_type.as_str())
-                    .bind(id)
-                    .fetch_all(pool)
-                    .await?;
-                    Ok::<_, sqlx::Error>(Some((header, targets, events)))
-                }
-                .await
+        Ok(self.op_records(&[op]).await?.pop())
+    }
+
+    /// Everything stored about each of `ops`, in their order; an op with no header is left out, and a
+    /// repeated id gives its record once. A few queries per 500 ops, whatever their number: listing a long
+    /// history costs its rows, not a round trip per op.
+    pub async fn op_records(&self, ops: &[OpId]) -> Result<Vec<OpRecord>, StoreError> {
+        let mut found: HashMap<OpId, OpRecord> = HashMap::with_capacity(ops.len());
+        for chunk in ops.chunks(RECORDS_CHUNK) {
+            let ids: Vec<String> = chunk.iter().map(OpId::to_string).collect();
+            let (headers, targets, events) =
+                self.read_records(&ids)
+                    .await
+                    .map_err(StoreError::query(|| match chunk {
+                        [op] => format!("reading cluster operation {op}"),
+                        _ => format!("reading {} cluster operations", chunk.len()),
+                    }))?;
+            let mut records = HashMap::with_capacity(headers.len());
+            for raw in headers {
+                let op: OpId = raw.op_uuid.parse().map_err(|_| StoreError::CorruptRow {
+                    table: "cluster_operations",
+                    column: "uuid",
+                    value: raw.op_uuid.clone(),
+                })?;
+                let record = OpRecord {
+                    op_uuid: op,
+                    op_type: raw.op_type,
+                    version: raw.version,
+                    created_at: raw.created_at,
+                    priority: raw.priority,
+                    queue_name: raw.queue_name,
+                    request_id: raw.request_id,
+                    wire: json("cluster_operations", "metadata_json", &raw.wire)?,
+                    state: raw.state.as_deref().map(parse_state).transpose()?,
+                    state_message: raw.state_message,
+                    targets: Vec::new(),
+                    events: Vec::new(),
+                };
+                records.insert(op, record);
             }
-        })
-        .map_err(StoreError::query(|| format!("reading cluster operation {op}")))?;
-        let Some((raw, targets, events)) = raw else {
-            return Ok(None);
-        };
-        let events = events
-            .into_iter()
-            .map(|event| {
+            // Rows are matched to their op by its id parsed, not its text: MariaDB's comparisons ignore
+            // case, so a row of an imported history may spell it otherwise. Both come in order (targets by
+            // sequence, events by time), so each op's stay in order.
+            let op_of = |text: &str| text.parse::<OpId>().ok();
+            for target in targets {
+                if let Some(record) = op_of(&target.op_uuid).and_then(|op| records.get_mut(&op)) {
+                    record.targets.push(TargetRow {
+                        sequence_number: target.sequence_number,
+                        object_type: target.object_type,
+                        uuid: target.uuid,
+                    });
+                }
+            }
+            for event in events {
+                let Some(record) = op_of(&event.op_uuid).and_then(|op| records.get_mut(&op)) else {
+                    continue;
+                };
                 let extra = event
                     .extra
                     .as_deref()
                     .map(|text| json("events", "extra", text))
                     .transpose()?;
-                Ok(EventRecord {
+                record.events.push(EventRecord {
                     event_type: event.event_type,
                     timestamp: event.timestamp,
                     message: event.message,
                     extra: extra.unwrap_or(Value::Null),
-                })
-            })
-            .collect::<Result<Vec<_>, StoreError>>()?;
-        Ok(Some(OpRecord {
-            op_uuid: op,
-            op_type: raw.op_type,
-            version: raw.version,
-            created_at: raw.created_at,
-            priority: raw.priority,
-            queue_name: raw.queue_name,
-            request_id: raw.request_id,
-            wire: json("cluster_operations", "metadata_json", &raw.wire)?,
-            state: raw.state.as_deref().map(parse_state).transpose()?,
-            state_message: raw.state_message,
-            targets,
-            events,
-        }))
+                });
+            }
+            found.extend(records);
+        }
+        Ok(ops.iter().filter_map(|op| found.remove(op)).collect())
+    }
+
+    /// The header rows, target rows and event rows of the ops `ids` (at most [`RECORDS_CHUNK`]): one query
+    /// each, and one more per op type for the events (their links are keyed by type and id).
+    async fn read_records(
+        &self,
+        ids: &[String],
+    ) -> Result<(Vec<RawHeader>, Vec<RawTarget>, Vec<RawEvent>), sqlx::Error> {
+        with_backend!(match self {
+            (pool, _dialect) => {
+                let mut select = sqlx::QueryBuilder::new(
+                    "SELECT o.uuid AS op_uuid, o.operation_type AS op_type, o.version, o.created_at, o.priority, \
+                     o.queue_name, o.request_id, o.metadata_json AS wire, s.state_value AS state, \
+                     s.message AS state_message FROM cluster_operations o LEFT JOIN object_states s \
+                     ON s.object_type = o.operation_type AND s.object_uuid = o.uuid WHERE o.uuid IN (",
+                );
+                push_list(&mut select, ids.iter().map(String::as_str));
+                select.push(")");
+                let headers: Vec<RawHeader> = select.build_query_as().fetch_all(pool).await?;
+                if headers.is_empty() {
+                    return Ok((headers, Vec::new(), Vec::new()));
+                }
+                let mut select = sqlx::QueryBuilder::new(
+                    "SELECT operation_uuid AS op_uuid, sequence_number, target_object_type AS object_type, \
+                     target_uuid AS uuid FROM cluster_operation_targets WHERE operation_uuid IN (",
+                );
+                push_list(&mut select, headers.iter().map(|h| h.op_uuid.as_str()));
+                select.push(") ORDER BY sequence_number");
+                let targets: Vec<RawTarget> = select.build_query_as().fetch_all(pool).await?;
+                let mut op_types: Vec<&str> = headers.iter().map(|h| h.op_type.as_str()).collect();
+                op_types.sort_unstable();
+                op_types.dedup();
+                let mut events: Vec<RawEvent> = Vec::new();
+                for op_type in op_types {
+                    let mut select = sqlx::QueryBuilder::new(
+                        "SELECT l.object_uuid AS op_uuid, e.event_type, e.timestamp, e.message, e.extra \
+                         FROM events e JOIN event_objects l ON l.event_uuid = e.event_uuid WHERE l.object_type = ",
+                    );
+                    select.push_bind(op_type).push(" AND l.object_uuid IN (");
+                    push_list(
+                        &mut select,
+                        headers
+                            .iter()
+                            .filter(|h| h.op_type == op_type)
+                            .map(|h| h.op_uuid.as_str()),
+                    );
+                    select.push(") ORDER BY e.timestamp, e.event_uuid");
+                    events.extend(select.build_query_as::<RawEvent>().fetch_all(pool).await?);
+                }
+                Ok((headers, targets, events))
+            }
+        })
     }
 
     /// The error report of an op that failed (`cluster_operation_errors`), as the worker wrote it; `None`
