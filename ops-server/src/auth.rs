@@ -48,11 +48,11 @@ pub(crate) async fn authenticate(
     if crate::dashboard::is_form(&headers) {
         return Ok(crate::dashboard::log_in(&state, peer, &headers, &body).await);
     }
-    let request: Value = match rate_limited(&state, peer) {
-        Some(refusal) => return Ok(refusal.into_response()),
-        None => serde_json::from_slice(&body)
-            .map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "the request body is not JSON"))?,
-    };
+    if let Some(refusal) = rate_limited(&state, peer) {
+        return Ok(refusal.into_response());
+    }
+    let request: Value = serde_json::from_slice(&body)
+        .map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "the request body is not JSON"))?;
     let field = |name: &str| match request.get(name) {
         Some(Value::String(value)) if !value.is_empty() => Ok(value.clone()),
         Some(_) => Err(ApiError::new(

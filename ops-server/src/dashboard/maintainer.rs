@@ -12,7 +12,6 @@ use ops_core::{NetworkId, NodeId, ObjectRef, RecordedPass};
 use super::PageError;
 use super::layout::{self, Section};
 use super::object::object_path;
-use super::queues::system_only;
 use super::session::Viewer;
 use crate::server::AppState;
 
@@ -31,19 +30,10 @@ pub(crate) async fn page(
     State(state): State<AppState>,
     viewer: Viewer,
 ) -> Result<Markup, PageError> {
-    system_only(&viewer, "the maintainer's passes")?;
-    let internal = |error| PageError::from(crate::auth::internal(&error));
+    viewer.system_only("the maintainer's passes")?;
     let now = layout::now();
-    let latest = state
-        .store
-        .latest_maintainer_passes(now - WINDOW)
-        .await
-        .map_err(internal)?;
-    let passes = state
-        .store
-        .maintainer_passes(now - WINDOW, RECENT)
-        .await
-        .map_err(internal)?;
+    let latest = state.store.latest_maintainer_passes(now - WINDOW).await?;
+    let passes = state.store.maintainer_passes(now - WINDOW, RECENT).await?;
     let body = html! {
         h1 { "Network maintainer" }
         @if passes.is_empty() {

@@ -103,6 +103,13 @@ impl From<ApiError> for PageError {
     }
 }
 
+/// A failure of the store: logged whole, shown as the API answers it (500, without its detail).
+impl From<ops_core::StoreError> for PageError {
+    fn from(error: ops_core::StoreError) -> Self {
+        PageError::from(crate::auth::internal(&error))
+    }
+}
+
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         let title = self.status.canonical_reason().unwrap_or("Error").to_owned();

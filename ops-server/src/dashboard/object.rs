@@ -158,17 +158,14 @@ pub(crate) async fn page(
             None
         }
     };
-    let latest = match store.latest(object).await.map_err(internal)? {
-        Some(latest) => match read(&state, latest.op_uuid).await? {
+    let latest = match store.latest(object).await? {
+        Some(latest) => match store.op_record(latest.op_uuid).await? {
             Some(record) if !may_see(&state, &viewer.0, &record.targets).await? => Latest::Hidden,
             _ => Latest::Op(latest),
         },
         None => Latest::None,
     };
-    let history = store
-        .history(object, query.before, HISTORY_PAGE)
-        .await
-        .map_err(internal)?;
+    let history = store.history(object, query.before, HISTORY_PAGE).await?;
     let history_shown = Shown::of(&state, &viewer, &history.ops).await?;
     let title = format!("{} {}", object_type, record.name);
     let body = html! {
@@ -227,14 +224,6 @@ pub(crate) async fn page(
     ))
 }
 
-fn internal(error: ops_core::StoreError) -> PageError {
-    PageError::from(crate::auth::internal(&error))
-}
-
-async fn read(state: &AppState, op: OpId) -> Result<Option<OpRecord>, PageError> {
-    state.store.op_record(op).await.map_err(internal)
-}
-
 /// The latest op, as the viewer may see it.
 enum Latest {
     Op(OpRef),
@@ -258,7 +247,7 @@ impl Shown {
         ops: &[TargetingOp],
     ) -> Result<Shown, PageError> {
         let ids: Vec<OpId> = ops.iter().map(|op| op.op_uuid).collect();
-        let records = state.store.op_records(&ids).await.map_err(internal)?;
+        let records = state.store.op_records(&ids).await?;
         let mut shown = Shown {
             records: Vec::with_capacity(records.len()),
             hidden: 0,

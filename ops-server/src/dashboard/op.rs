@@ -29,10 +29,10 @@ pub(crate) async fn page(
     viewer.0.require_scope(CLUSTER_OPERATION_READ)?;
     let not_found = || PageError::not_found("operation not found");
     let op: OpId = uuid.parse().map_err(|_| not_found())?;
-    let record = read(&state, op).await?.ok_or_else(not_found)?;
+    let record = state.store.op_record(op).await?.ok_or_else(not_found)?;
     check_visible(&state, &viewer.0, &record.targets).await?;
     let error_report = if record.state == Some(OpState::Error) {
-        state.store.error_report(op).await.map_err(internal)?
+        state.store.error_report(op).await?
     } else {
         None
     };
@@ -148,14 +148,6 @@ pub(crate) async fn page(
     Ok(layout::page(&title, Some(&viewer), body))
 }
 
-fn internal(error: ops_core::StoreError) -> PageError {
-    PageError::from(crate::auth::internal(&error))
-}
-
-async fn read(state: &AppState, op: OpId) -> Result<Option<OpRecord>, PageError> {
-    state.store.op_record(op).await.map_err(internal)
-}
-
 fn target_ref(object_type: &str, uuid: &str) -> Option<ObjectRef> {
     Some(ObjectRef {
         object_type: object_type.parse::<ObjectType>().ok()?,
@@ -221,7 +213,7 @@ async fn dependency_tree(
             if nodes.len() >= MAX_TREE || !seen.insert(dependency.op_uuid) {
                 continue;
             }
-            let seen = match read(state, dependency.op_uuid).await? {
+            let seen = match state.store.op_record(dependency.op_uuid).await? {
                 None => Seen::Gone,
                 Some(record) if !may_see(state, &viewer.0, &record.targets).await? => Seen::Hidden,
                 Some(record) => {

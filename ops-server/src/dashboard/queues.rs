@@ -4,7 +4,6 @@
 //! script.
 
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
 use maud::{Markup, html};
 use serde::Deserialize;
 
@@ -20,20 +19,6 @@ const WINDOW: f64 = 3600.0;
 const REFRESH: u32 = 10;
 const REFRESH_BOUNDS: (u32, u32) = (2, 600);
 
-/// Refused, for a viewer other than `system`, or whose token lacks `clusteroperation.read`.
-pub(crate) fn system_only(viewer: &Viewer, what: &str) -> Result<(), PageError> {
-    if viewer.0.is_system() {
-        Ok(viewer
-            .0
-            .require_scope(crate::auth::CLUSTER_OPERATION_READ)?)
-    } else {
-        Err(PageError::new(
-            StatusCode::FORBIDDEN,
-            format!("only the system namespace sees {what}"),
-        ))
-    }
-}
-
 /// `GET /dashboard/queues`'s query.
 #[derive(Deserialize)]
 pub(crate) struct QueuesQuery {
@@ -46,13 +31,9 @@ pub(crate) async fn page(
     viewer: Viewer,
     Query(query): Query<QueuesQuery>,
 ) -> Result<Markup, PageError> {
-    system_only(&viewer, "the cluster's queues")?;
+    viewer.system_only("the cluster's queues")?;
     let now = layout::now();
-    let overview = state
-        .store
-        .queue_overview(now - WINDOW)
-        .await
-        .map_err(|error| PageError::from(crate::auth::internal(&error)))?;
+    let overview = state.store.queue_overview(now - WINDOW).await?;
     let refresh = query
         .refresh
         .map(|seconds| seconds.clamp(REFRESH_BOUNDS.0, REFRESH_BOUNDS.1));

@@ -56,6 +56,20 @@ impl FromRequestParts<AppState> for Viewer {
     }
 }
 
+impl Viewer {
+    /// Refused, for a viewer other than `system` (`what` holds every namespace's work), or whose token
+    /// lacks `clusteroperation.read`.
+    pub(crate) fn system_only(&self, what: &str) -> Result<(), PageError> {
+        if !self.0.is_system() {
+            return Err(PageError::new(
+                StatusCode::FORBIDDEN,
+                format!("only the system namespace sees {what}"),
+            ));
+        }
+        Ok(self.0.require_scope(crate::auth::CLUSTER_OPERATION_READ)?)
+    }
+}
+
 /// The value of cookie `name` in the request's `Cookie` headers.
 fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
     headers
