@@ -191,9 +191,8 @@ struct RawHeader {
 #[derive(sqlx::FromRow)]
 struct RawTarget {
     op_uuid: String,
-    sequence_number: i64,
-    object_type: String,
-    uuid: String,
+    #[sqlx(flatten)]
+    row: TargetRow,
 }
 
 /// An event row as the driver decodes it, with the op it is linked to, before its `extra` JSON is checked.
@@ -259,11 +258,7 @@ impl Store {
             let op_of = |text: &str| text.parse::<OpId>().ok();
             for target in targets {
                 if let Some(record) = op_of(&target.op_uuid).and_then(|op| records.get_mut(&op)) {
-                    record.targets.push(TargetRow {
-                        sequence_number: target.sequence_number,
-                        object_type: target.object_type,
-                        uuid: target.uuid,
-                    });
+                    record.targets.push(target.row);
                 }
             }
             for event in events {
