@@ -6,40 +6,15 @@ mod support;
 use std::time::Duration;
 
 use ops_core::worker::{OpError, Worker, WorkerBuilder};
-use ops_core::{NetworkId, OpId, OpState, Priority, QueueTarget, Store};
+use ops_core::{NetworkId, OpState, Priority, QueueTarget, Store};
 use ops_testkit::backend_tests;
-use support::{NetOp, NetTask};
+use support::{NetOp, NetTask, enqueue_net_op_at, now, until_state};
 
 fn worker(store: &Store, id: &str) -> WorkerBuilder {
     Worker::builder(store.clone())
         .serve(QueueTarget::NetworkNode)
         .poll_interval(Duration::from_millis(20))
         .worker_id(id)
-}
-
-async fn enqueue(store: &Store, priority: Priority) -> OpId {
-    NetOp {
-        network_uuid: NetworkId::new_v4(),
-        node_uuid: None,
-    }
-    .enqueue(store)
-    .priority(priority)
-    .task(NetTask::NetworkDeploy)
-    .await
-    .expect("enqueue")
-}
-
-async fn until_state(store: &Store, op: OpId, wanted: OpState) {
-    while store.op_state(op).await.expect("read state") != Some(wanted) {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-}
-
-fn now() -> f64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("after 1970")
-        .as_secs_f64()
 }
 
 backend_tests! {
@@ -50,9 +25,9 @@ backend_tests! {
         let empty = store.queue_overview(0.0).await.unwrap();
         assert_eq!((empty.queues.len(), empty.rescued, empty.error_rate()), (0, 0, None));
 
-        let first = enqueue(&store, Priority::UserWaiting).await;
-        let second = enqueue(&store, Priority::UserWaiting).await;
-        let later = enqueue(&store, Priority::Background).await;
+        let first = enqueue_net_op_at(&store, Priority::UserWaiting).await;
+        let second = enqueue_net_op_at(&store, Priority::UserWaiting).await;
+        let later = enqueue_net_op_at(&store, Priority::Background).await;
         db.execute(&format!("UPDATE work_queue SET scheduled_at = scheduled_at + 3600 WHERE operation_uuid = '{later}'")).await;
         // A worker holds the first op, running it until told to stop.
         let (release, released) = tokio::sync::watch::channel(false);
@@ -93,7 +68,7 @@ backend_tests! {
     /// do objects' own moves to `error`; completed ops hard-deleted since still do.
     async fn the_error_rate_counts_what_finished_in_the_window(db: &TestDb) {
         let store = db.migrated_store().await;
-        let before = enqueue(&store, Priority::UserWaiting).await;
+        let before = enqueue_net_op_at(&store, Priority::UserWaiting).await;
         store.transition(before, OpState::Executing, None).await.unwrap();
         store.transition(before, OpState::Error, None).await.unwrap();
         db.execute(&format!(
@@ -104,9 +79,9 @@ backend_tests! {
         let network = NetworkId::new_v4();
         store.create_object(&ops_core::NewObject::network(network, "broken", "ns", 7)).await.unwrap();
         store.set_object_state(network.into(), ops_core::ObjectState::Error, Some("bridge lost")).await.unwrap();
-        let fails = enqueue(&store, Priority::UserWaiting).await;
+        let fails = enqueue_net_op_at(&store, Priority::UserWaiting).await;
         for _ in 0..3 {
-            enqueue(&store, Priority::UserWaiting).await;
+            enqueue_net_op_at(&store, Priority::UserWaiting).await;
         }
         let ran = worker(&store, "w")
             .handle(move |_op: NetOp, ctx: ops_core::OpContext<NetTask>| {
@@ -134,7 +109,7 @@ backend_tests! {
     async fn a_rescue_is_counted_and_the_timeline_shows_each_run(db: &TestDb) {
         let store = db.migrated_store().await;
         let since = now() - 1.0;
-        let op = enqueue(&store, Priority::UserWaiting).await;
+        let op = enqueue_net_op_at(&store, Priority::UserWaiting).await;
         let lease = Duration::from_millis(600);
         let dying = worker(&store, "dying")
             .lease(lease)
@@ -174,7 +149,7 @@ backend_tests! {
     /// follows once the dependency completes is the op's one attempt.
     async fn a_deferral_is_no_attempt_in_the_timeline(db: &TestDb) {
         let store = db.migrated_store().await;
-        let first = enqueue(&store, Priority::UserWaiting).await;
+        let first = enqueue_net_op_at(&store, Priority::UserWaiting).await;
         // The first op waits where no worker of this test takes it.
         db.execute(&format!("DELETE FROM work_queue WHERE operation_uuid = '{first}'")).await;
         let second = NetOp { network_uuid: NetworkId::new_v4(), node_uuid: None }

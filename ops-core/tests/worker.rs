@@ -13,7 +13,10 @@ use ops_core::{
     Store,
 };
 use ops_testkit::backend_tests;
-use support::{NetOp, NetTask, NodeInstNetIfaceOp, NodeInstNetIfaceTask, enqueue_net_op};
+use support::{
+    NetOp, NetTask, NodeInstNetIfaceOp, NodeInstNetIfaceTask, enqueue_net_op, enqueue_net_op_at,
+    now, until_state,
+};
 
 /// A worker for the network node's queues, polling fast so tests do not wait.
 fn network_node_worker(store: &Store) -> WorkerBuilder {
@@ -37,18 +40,6 @@ fn counting(
         *runs.lock().expect("runs").entry(ctx.op_id()).or_default() += 1;
         std::future::ready(Ok(()))
     }
-}
-
-async fn enqueue_at(store: &Store, priority: Priority) -> OpId {
-    NetOp {
-        network_uuid: NetworkId::new_v4(),
-        node_uuid: None,
-    }
-    .enqueue(store)
-    .priority(priority)
-    .task(NetTask::NetworkDeploy)
-    .await
-    .expect("enqueue")
 }
 
 async fn enqueue_after(
@@ -93,13 +84,6 @@ async fn state(store: &Store, op: OpId) -> OpState {
         .await
         .expect("read state")
         .expect("a state row")
-}
-
-/// Waits until `op` is in `wanted`.
-async fn until_state(store: &Store, op: OpId, wanted: OpState) {
-    while state(store, op).await != wanted {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
 }
 
 async fn messages(store: &Store, op: OpId) -> Vec<String> {
@@ -262,10 +246,10 @@ backend_tests! {
 
     async fn claims_take_priority_then_enqueue_order(db: &TestDb) {
         let store = db.migrated_store().await;
-        let background = enqueue_at(&store, Priority::Background).await;
-        let waiting_first = enqueue_at(&store, Priority::UserWaiting).await;
-        let facing = enqueue_at(&store, Priority::UserFacing).await;
-        let waiting_second = enqueue_at(&store, Priority::UserWaiting).await;
+        let background = enqueue_net_op_at(&store, Priority::Background).await;
+        let waiting_first = enqueue_net_op_at(&store, Priority::UserWaiting).await;
+        let facing = enqueue_net_op_at(&store, Priority::UserFacing).await;
+        let waiting_second = enqueue_net_op_at(&store, Priority::UserWaiting).await;
         let order = Arc::new(Mutex::new(Vec::new()));
         let seen = order.clone();
         let worker = network_node_worker(&store)
@@ -501,8 +485,8 @@ backend_tests! {
 
     async fn aborts_and_panics_are_outcomes(db: &TestDb) {
         let store = db.migrated_store().await;
-        let aborted = enqueue_at(&store, Priority::UserWaiting).await;
-        let panicked = enqueue_at(&store, Priority::Background).await;
+        let aborted = enqueue_net_op_at(&store, Priority::UserWaiting).await;
+        let panicked = enqueue_net_op_at(&store, Priority::Background).await;
         let worker = network_node_worker(&store)
             .concurrency(1)
             .handle(move |_op: NetOp, ctx| async move {
@@ -1056,8 +1040,8 @@ backend_tests! {
     /// A handler's follow-up ops commit with its completion, and only with it.
     async fn follow_ups_are_enqueued_with_the_completion_and_only_then(db: &TestDb) {
         let store = db.migrated_store().await;
-        let succeeds = enqueue_at(&store, Priority::UserWaiting).await;
-        let fails = enqueue_at(&store, Priority::Background).await;
+        let succeeds = enqueue_net_op_at(&store, Priority::UserWaiting).await;
+        let fails = enqueue_net_op_at(&store, Priority::Background).await;
         let follow_up_of = Arc::new(Mutex::new(HashMap::new()));
         let seen = follow_up_of.clone();
         let worker = network_node_worker(&store)
@@ -1167,7 +1151,7 @@ backend_tests! {
     async fn two_workers_run_each_of_a_thousand_ops_exactly_once(db: &TestDb) {
         let store = db.migrated_store().await;
         for _ in 0..1000 {
-            enqueue_at(&store, Priority::Background).await;
+            enqueue_net_op_at(&store, Priority::Background).await;
         }
         let executions = Executions::create(db).await;
         let workers: Vec<Worker> = (0..2)
@@ -1224,13 +1208,6 @@ backend_tests! {
 #[derive(Debug, thiserror::Error)]
 #[error("bridge br-vxlan-000001 is down")]
 struct BridgeDown(#[source] std::io::Error);
-
-fn now() -> f64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("a clock after 1970")
-        .as_secs_f64()
-}
 
 /// Statements that take every `work_queue` row's write lock and keep it while their transaction is open.
 fn lock_work_queue(db: &ops_testkit::TestDb) -> &'static str {

@@ -100,3 +100,40 @@ pub async fn enqueue_net_op(store: &ops_core::Store, network: NetworkId) -> ops_
     .await
     .expect("enqueue net_op")
 }
+
+/// Enqueues a `net_op` on a new network at `priority`.
+pub async fn enqueue_net_op_at(
+    store: &ops_core::Store,
+    priority: ops_core::Priority,
+) -> ops_core::OpId {
+    NetOp {
+        network_uuid: NetworkId::new_v4(),
+        node_uuid: None,
+    }
+    .enqueue(store)
+    .priority(priority)
+    .task(NetTask::NetworkDeploy)
+    .await
+    .expect("enqueue")
+}
+
+/// Waits until `op` is in `wanted`; its state row must exist.
+pub async fn until_state(store: &ops_core::Store, op: ops_core::OpId, wanted: ops_core::OpState) {
+    while store
+        .op_state(op)
+        .await
+        .expect("read state")
+        .expect("a state row")
+        != wanted
+    {
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+}
+
+/// Now, in unix seconds.
+pub fn now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("a clock after 1970")
+        .as_secs_f64()
+}
