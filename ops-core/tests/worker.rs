@@ -1015,7 +1015,10 @@ backend_tests! {
             .shutdown_timeout(Duration::from_millis(100))
             .handle(|_op: NetOp, ctx| async move {
                 ctx.cancellation().cancelled().await;
-                std::thread::sleep(Duration::from_secs(3));
+                // Blocks its thread without yielding, in place: a plain sleep here could hold the
+                // worker's own task too, when tokio had put it in this thread's LIFO slot, which no other
+                // thread may steal (seen once in CI: the worker took over 2 s to return).
+                tokio::task::block_in_place(|| std::thread::sleep(Duration::from_secs(3)));
                 std::future::pending::<Result<(), OpError>>().await
             })
             .build()
